@@ -1,0 +1,64 @@
+"""Errors for user input: every problem carries file, line, column and field path.
+
+Loaders and the resolver collect problems and raise once (`SourceErrors`); the CLI prints them
+as `file:line:col: field.path: message` and exits 1. A traceback that reaches a user is a bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+
+class Severity(StrEnum):
+    error = "error"
+    warning = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem in the sources, pinned to where the user can fix it."""
+
+    file: str
+    line: int
+    column: int
+    field: str
+    message: str
+    severity: Severity = Severity.error
+
+    def __str__(self) -> str:
+        field = f" {self.field}:" if self.field else ""
+        level = "" if self.severity is Severity.error else " warning:"
+        return f"{self.file}:{self.line}:{self.column}:{level}{field} {self.message}"
+
+
+class WenkongError(Exception):
+    """Base of every error the CLI turns into a clear message and exit status 1."""
+
+
+class SourceErrors(WenkongError):
+    """One or more problems in the document set. `problems` holds errors and warnings."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        errors = [p for p in self.problems if p.severity is Severity.error]
+        super().__init__(f"{len(errors)} problem(s) in the document set")
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.error]
+
+
+class UsageError(WenkongError):
+    """A command was asked for something it cannot do (unknown code, file exists …)."""
+
+
+def display_path(path: Path, root: Path | None = None) -> str:
+    """A path as the user should read it: relative to the document set when inside it."""
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()

@@ -1,0 +1,279 @@
+"""Load stage: YAML files into plain data that remembers where every value came from.
+
+Nothing else in Wenkong opens a YAML source. Loading is safe (only plain scalars, lists and
+mappings: no Python objects), rejects duplicate keys (PyYAML keeps the last one silently),
+and bounds alias expansion so that a "billion laughs" file cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from generator.errors import Problem, Severity, SourceErrors
+
+Loc = tuple[str | int, ...]
+Position = tuple[int, int]
+
+MAX_NODES = 200_000  # values after alias expansion; the whole sample set has ~20,000
+MAX_DEPTH = 64
+
+_ALLOWED_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_MODELINE = re.compile(r"^#\s*yaml-language-server:")
+
+# libyaml's parser when present: same nodes and marks, several times faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class SourceFile:
+    """One YAML file as plain data, with the (line, column) of every value by its path."""
+
+    path: Path
+    display: str
+    data: Any
+    positions: dict[Loc, Position] = field(default_factory=dict)
+
+    def where(self, loc: Loc) -> Position:
+        """Position of the value at `loc`, or of its nearest ancestor that exists."""
+        for end in range(len(loc), -1, -1):
+            found = self.positions.get(loc[:end])
+            if found is not None:
+                return found
+        return (1, 1)
+
+    def problem(
+        self, loc: Loc, message: str, severity: Severity = Severity.error
+    ) -> Problem:
+        line, column = self.where(loc)
+        return Problem(self.display, line, column, format_loc(loc), message, severity)
+
+
+def format_loc(loc: Loc) -> str:
+    """`('procedure', 1, 'body', 0)` → `procedure[1].body[0]`."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.nodes = 0
+
+
+class _Problems(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+
+
+def read_yaml(path: Path, display: str) -> SourceFile:
+    """Read one YAML file into a SourceFile; raise SourceErrors naming file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceErrors(
+            [Problem(display, 1, 1, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        ) from None
+    except OSError as exc:
+        raise SourceErrors([Problem(display, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
+    return parse_yaml(text, path, display)
+
+
+def parse_yaml(text: str, path: Path, display: str) -> SourceFile:
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        if exc.context and exc.problem:
+            message += f" ({exc.context})"
+        raise SourceErrors([Problem(display, line, column, "", message)]) from None
+    except yaml.YAMLError as exc:
+        raise SourceErrors([Problem(display, 1, 1, "", f"YAML error: {exc}")]) from None
+    if node is None:
+        raise SourceErrors([Problem(display, 1, 1, "", "the file is empty")])
+    source = SourceFile(path=path, display=display, data=None)
+    problems: list[Problem] = []
+    try:
+        source.data = _convert(node, (), source, problems, _Budget(), 0)
+    except _Problems as stop:
+        problems.extend(stop.problems)
+    if problems:
+        raise SourceErrors(problems)
+    source.positions.setdefault((), (1, 1))
+    return source
+
+
+def _at(source: SourceFile, node: yaml.Node, loc: Loc, message: str) -> Problem:
+    return Problem(
+        source.display, node.start_mark.line + 1, node.start_mark.column + 1,
+        format_loc(loc), message,
+    )
+
+
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def _convert(
+    node: yaml.Node,
+    loc: Loc,
+    source: SourceFile,
+    problems: list[Problem],
+    budget: _Budget,
+    depth: int,
+) -> Any:
+    budget.nodes += 1
+    if budget.nodes > MAX_NODES:
+        raise _Problems([_at(source, node, loc, (
+            f"more than {MAX_NODES:,} values after expanding aliases (&anchor/*alias): "
+            "a document source never needs that many; remove the aliases")
+        )])
+    if depth > MAX_DEPTH:
+        raise _Problems([_at(source, node, loc, f"nested more than {MAX_DEPTH} levels deep")])
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag not in _ALLOWED_SCALAR_TAGS:
+            problems.append(_at(source, node, loc, f"YAML tag {node.tag} is not allowed here"))
+            return None
+        try:
+            return _constructor.yaml_constructors[node.tag](_constructor, node)
+        except (ValueError, TypeError, OverflowError):
+            if node.tag == "tag:yaml.org,2002:timestamp":
+                problems.append(_at(source, node, loc, f"{node.value!r} is not a real date"))
+            else:
+                problems.append(_at(source, node, loc, f"cannot read {node.value!r}"))
+            return None
+    if isinstance(node, yaml.SequenceNode):
+        if node.tag != "tag:yaml.org,2002:seq":
+            problems.append(_at(source, node, loc, f"YAML tag {node.tag} is not allowed here"))
+        items = []
+        for index, child in enumerate(node.value):
+            child_loc = (*loc, index)
+            source.positions[child_loc] = (child.start_mark.line + 1, child.start_mark.column + 1)
+            items.append(_convert(child, child_loc, source, problems, budget, depth + 1))
+        return items
+    if isinstance(node, yaml.MappingNode):
+        if node.tag != "tag:yaml.org,2002:map":
+            problems.append(_at(source, node, loc, f"YAML tag {node.tag} is not allowed here"))
+        mapping: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(_at(source, key_node, loc, "a key must be plain text"))
+                continue
+            key = str(key_node.value)
+            if key == "<<":
+                problems.append(_at(source, key_node, loc, "merge keys (<<) are not supported"))
+                continue
+            child_loc = (*loc, key)
+            if key in mapping:
+                first = source.positions[child_loc]
+                problems.append(_at(source, key_node, child_loc, (
+                    f"duplicate key {key!r} (first given at line {first[0]}); "
+                    "YAML would silently keep only the last one")))
+                continue
+            source.positions[child_loc] = (
+                key_node.start_mark.line + 1, key_node.start_mark.column + 1
+            )
+            mapping[key] = _convert(value_node, child_loc, source, problems, budget, depth + 1)
+        return mapping
+    raise _Problems([_at(source, node, loc, "unsupported YAML node")])
+
+
+def has_modeline(text: str) -> bool:
+    """True when the file starts with an editor schema modeline (VS Code YAML)."""
+    return any(_MODELINE.match(line) for line in text.splitlines()[:3])
+
+
+# --- from plain data to models ----------------------------------------------------------------
+
+_FIELD_NAMES: set[str] = set()
+
+
+def _field_vocabulary() -> set[str]:
+    if not _FIELD_NAMES:
+        from generator import model
+
+        for name in model.__all__:
+            cls = getattr(model, name)
+            if isinstance(cls, type) and issubclass(cls, BaseModel):
+                _FIELD_NAMES.update(cls.model_fields)
+        _FIELD_NAMES.update(("list", "items", "note", "table", "process", "formula"))
+    return _FIELD_NAMES
+
+
+def _data_loc(data: Any, loc: tuple[Any, ...]) -> Loc:
+    """Keep the parts of a pydantic loc that exist in the data (drop union tags and such)."""
+    kept: list[str | int] = []
+    current = data
+    pending_missing: str | None = None
+    for part in loc:
+        in_mapping = isinstance(current, dict) and isinstance(part, str) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_mapping or in_list:
+            kept.append(part)
+            current = current[part]
+        elif isinstance(part, str) and not part.startswith(("<", "function-")) and (
+            "[" not in part
+        ):
+            pending_missing = part
+    if pending_missing is not None and (not kept or kept[-1] != pending_missing):
+        kept.append(pending_missing)
+    return tuple(kept)
+
+
+def _message(error: Any, loc: Loc) -> str:
+    kind = error["type"]
+    message: str = error["msg"]
+    if kind == "missing":
+        return f"missing required field {loc[-1]!r}" if loc else "missing required field"
+    if kind == "extra_forbidden":
+        name = str(loc[-1]) if loc else "?"
+        close = difflib.get_close_matches(name, sorted(_field_vocabulary()), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown field {name!r}{hint}"
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    if kind == "enum":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{error['input']!r} is not allowed; choose {expected}"
+    return message
+
+
+def to_model(source: SourceFile, cls: type[M], problems: list[Problem]) -> M | None:
+    """Validate a file's data as `cls`; on failure add one problem per field and return None."""
+    if not isinstance(source.data, dict):
+        problems.append(source.problem((), f"expected a mapping of fields for a {cls.__name__}"))
+        return None
+    try:
+        return cls.model_validate(source.data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = _data_loc(source.data, error["loc"])
+            problems.append(source.problem(loc, _message(error, loc)))
+        return None
+
+
+def iter_yaml_files(folder: Path) -> Iterator[Path]:
+    """YAML files of a folder in a stable order."""
+    if folder.is_dir():
+        yield from sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))

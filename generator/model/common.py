@@ -1,0 +1,116 @@
+"""Model stage: shared building blocks (strict base model, safe identifiers, people, revisions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+)
+
+# A code or id becomes a file name (QP-15_A-1_title.docx, site/procedures/QP-15.md), so it
+# must be safe as one: no slashes, no "..", no control characters, no leading dot or dash.
+_SAFE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_SAFE_ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+
+
+def _check_code(value: str) -> str:
+    if not _SAFE_CODE.fullmatch(value) or ".." in value:
+        raise ValueError(
+            f"{value!r} is not a usable document code: use letters, digits, '-', '_' and '.', "
+            "start with a letter or digit, no '..', at most 64 characters (e.g. QP-15, QR-15-01)"
+        )
+    return value
+
+
+def _check_id(value: str) -> str:
+    if not _SAFE_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a usable id: use lower-case letters, digits, '-' and '_', "
+            "starting with a letter (e.g. quality, sales-dept)"
+        )
+    return value
+
+
+def _scalar_to_str(value: Any) -> Any:
+    # YAML reads `version: 1` as an int and `1.0` as a float; versions are labels, not numbers.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+Code = Annotated[str, AfterValidator(_check_code)]
+"""A document code (QP-15, QR-15-01): unique across the set and safe as a file name."""
+
+Id = Annotated[str, AfterValidator(_check_id)]
+"""A stable machine id (roles, clauses, process steps)."""
+
+VersionLabel = Annotated[str, BeforeValidator(_scalar_to_str), Field(min_length=1, max_length=16)]
+"""A version as the company writes it: A/0, V1.0, 3."""
+
+Text = Annotated[str, BeforeValidator(_scalar_to_str), Field(min_length=1)]
+"""Chinese-first prose. May carry inline references 【form:QR-15-01】 resolved at load time."""
+
+
+Cell = Annotated[str, BeforeValidator(_scalar_to_str)]
+"""A table cell: numbers written bare in YAML are kept as the text the user typed."""
+
+
+class Strict(BaseModel):
+    """Base of every source model: unknown keys are errors (a typo like `purpos:` must not pass)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Person(Strict):
+    """One signature on the approval block: who signed, in which role, on which day."""
+
+    name: Text
+    role: Id | None = None
+    date: dt.date | None = None
+
+
+class Approval(Strict):
+    """编写 / 审核 / 批准: drafted, reviewed and approved by."""
+
+    author: Person
+    reviewer: Person | None = None
+    approver: Person | None = None
+
+
+class Revision(Strict):
+    """One row of the revision history (修改履历)."""
+
+    version: VersionLabel
+    date: dt.date
+    clauses: str = "全文"
+    summary: Text
+    author: Text
+    reviewer: str | None = None
+    approver: str | None = None
+    remark: str | None = None
+
+
+def _text_or_mapping(value: Any) -> str:
+    return "<text>" if isinstance(value, str) else "<mapping>"
+
+
+def text_or(model: type[BaseModel]) -> Any:
+    """`Text | model`, told apart by the YAML shape so that errors speak of one alternative only.
+
+    (A plain union would report every member's complaint: "not a string" next to the real one.)
+    """
+    return Annotated[
+        Annotated[Text, Tag("<text>")] | Annotated[model, Tag("<mapping>")],
+        Discriminator(_text_or_mapping),
+    ]

@@ -1,0 +1,319 @@
+"""Model stage: a procedure (程序文件) and the blocks its clauses are made of.
+
+Clause numbers, list labels and process-step letters are never typed in the YAML: the resolve
+stage computes them from position, so inserting a clause renumbers everything after it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Discriminator, Field, Tag, model_validator
+
+from generator.model.common import (
+    Approval,
+    Cell,
+    Code,
+    Id,
+    Revision,
+    Strict,
+    Text,
+    VersionLabel,
+    text_or,
+)
+
+
+class Status(StrEnum):
+    draft = "draft"  # 草稿
+    in_review = "in_review"  # 审核中
+    effective = "effective"  # 生效 (受控)
+    obsolete = "obsolete"  # 作废
+
+
+class ListStyle(StrEnum):
+    lettered = "lettered"  # a) b) c)
+    numbered = "numbered"  # 1) 2) 3)
+    parenthesised = "parenthesised"  # (1) (2) (3)
+    circled = "circled"  # ① ② ③
+    bullet = "bullet"  # •
+
+
+class ListItem(Strict):
+    """A list item with a nested list below it. A plain string is an item without one."""
+
+    text: Text
+    list: ListStyle = ListStyle.parenthesised
+    items: builtins.list[text_or(ListItem)]  # type: ignore[valid-type] = Field(min_length=1)
+
+
+class ListBlock(Strict):
+    """`list: lettered` followed by `items:`."""
+
+    list: ListStyle
+    items: builtins.list[text_or(ListItem)]  # type: ignore[valid-type] = Field(min_length=1)
+
+
+class Note(Strict):
+    """注: a note set apart from the clause text."""
+
+    note: Text
+
+
+class TableContent(Strict):
+    caption: str | None = None
+    columns: list[Text] = Field(min_length=1)
+    rows: list[list[Cell]] = Field(min_length=1)
+    widths: list[float] | None = Field(
+        default=None, description="Relative column widths, one per column (e.g. [1, 3, 2])."
+    )
+
+    @model_validator(mode="after")
+    def _rows_fit_columns(self) -> TableContent:
+        for index, row in enumerate(self.rows, start=1):
+            if len(row) != len(self.columns):
+                raise ValueError(
+                    f"row {index} has {len(row)} cells but the table has "
+                    f"{len(self.columns)} columns"
+                )
+        if self.widths is not None and len(self.widths) != len(self.columns):
+            raise ValueError("widths needs one number per column")
+        return self
+
+
+class Table(Strict):
+    table: TableContent
+
+
+class Branch(Strict):
+    """One exit of a decision step: `评审通过? OK → 执行合同; NG → 修订`."""
+
+    label: Text
+    to: Id
+
+
+class ProcessStep(Strict):
+    """One row of a process table (输入 | 工作流程 | 权责 | 重点说明 | 支持性文件 | 输出).
+
+    A step with `branches` is a decision (diamond in the flowchart). Without `next` a step
+    flows to the step below it; `end: true` closes the flow.
+    """
+
+    id: Id
+    name: Text
+    input: str | None = None
+    owners: list[Id] = Field(default_factory=list)
+    key_points: str | None = None
+    documents: list[Text] = Field(default_factory=list)
+    outputs: list[Code] = Field(default_factory=list)
+    branches: list[Branch] = Field(default_factory=list)
+    next: Id | None = None
+    end: bool = False
+
+    @model_validator(mode="after")
+    def _one_way_out(self) -> ProcessStep:
+        if self.branches and len(self.branches) < 2:
+            raise ValueError("a decision step needs at least two branches")
+        if self.branches and (self.next or self.end):
+            raise ValueError("a decision step leaves through its branches: drop next/end")
+        if self.end and self.next:
+            raise ValueError("an end step has no next step")
+        return self
+
+
+class ProcessContent(Strict):
+    id: Id | None = None
+    title: Text
+    steps: list[ProcessStep] = Field(min_length=2)
+
+
+class ProcessTable(Strict):
+    process: ProcessContent
+
+
+class Symbol(Strict):
+    symbol: Text
+    meaning: Text
+
+
+class FormulaContent(Strict):
+    """`name = expression`, or `name = numerator / denominator × multiplier` drawn as a fraction."""
+
+    name: Text
+    expression: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+    multiplier: str | None = None
+    where: list[Symbol] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _expression_or_fraction(self) -> FormulaContent:
+        fraction = self.numerator is not None or self.denominator is not None
+        if fraction and (self.numerator is None or self.denominator is None):
+            raise ValueError("a fraction needs both numerator and denominator")
+        if fraction == (self.expression is not None):
+            raise ValueError("give either expression or numerator and denominator")
+        return self
+
+
+class Formula(Strict):
+    formula: FormulaContent
+
+
+class CheckboxContent(Strict):
+    """A checkbox classification in the text: `□新产品开发 □超生产能力 □超技术要求`."""
+
+    label: str | None = None
+    options: list[Text] = Field(min_length=2)
+    checked: list[Text] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _checked_are_options(self) -> CheckboxContent:
+        unknown = [c for c in self.checked if c not in self.options]
+        if unknown:
+            raise ValueError(f"checked {unknown} not among options {self.options}")
+        return self
+
+
+class CheckboxRow(Strict):
+    checkboxes: CheckboxContent
+
+
+_BLOCK_KEYS = ("list", "note", "table", "process", "formula", "checkboxes")
+
+
+def _block_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "<paragraph>"
+    if isinstance(value, dict):
+        for key in _BLOCK_KEYS:
+            if key in value:
+                return f"<{key}>"
+        return None
+    for kind, cls in _BLOCK_CLASSES.items():
+        if isinstance(value, cls):
+            return kind
+    return None
+
+
+Block = Annotated[
+    Annotated[Text, Tag("<paragraph>")]
+    | Annotated[ListBlock, Tag("<list>")]
+    | Annotated[Note, Tag("<note>")]
+    | Annotated[Table, Tag("<table>")]
+    | Annotated[ProcessTable, Tag("<process>")]
+    | Annotated[Formula, Tag("<formula>")]
+    | Annotated[CheckboxRow, Tag("<checkboxes>")],
+    Discriminator(
+        _block_kind,
+        custom_error_type="block_kind",
+        custom_error_message=(
+            "a block is a paragraph (text) or one of: " + ", ".join(_BLOCK_KEYS)
+        ),
+    ),
+]
+"""One piece of clause content. Tags in angle brackets never collide with YAML keys."""
+
+_BLOCK_CLASSES: dict[str, type] = {
+    "<list>": ListBlock,
+    "<note>": Note,
+    "<table>": Table,
+    "<process>": ProcessTable,
+    "<formula>": Formula,
+    "<checkboxes>": CheckboxRow,
+}
+
+
+class Clause(Strict):
+    """A numbered clause. A plain string in a clause list is a clause with text only."""
+
+    id: Id | None = Field(default=None, description="Stable id, for 【clause:id】 references.")
+    title: str | None = None
+    text: str | None = None
+    body: list[Block] = Field(default_factory=list)
+    clauses: list[text_or(Clause)] = Field(default_factory=list)  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Clause:
+        if not (self.title or self.text or self.body or self.clauses):
+            raise ValueError("a clause needs a title, text, body or sub-clauses")
+        return self
+
+
+class TermClass(Strict):
+    """One class of a classified term, e.g. 致命缺陷 CR."""
+
+    code: Text
+    name: Text
+    definition: Text
+    examples: list[Text] = Field(default_factory=list)
+
+
+class Term(Strict):
+    term: Text
+    en: str | None = None
+    definition: Text
+    classes: list[TermClass] = Field(default_factory=list)
+
+
+class Responsibility(Strict):
+    role: Id
+    duties: list[Text] = Field(min_length=1)
+
+
+class RelatedDocument(Strict):
+    """Another procedure of this set (`procedure: QP-16`) or an outside document (title, code)."""
+
+    procedure: Code | None = None
+    title: str | None = None
+    code: str | None = None
+
+    @model_validator(mode="after")
+    def _procedure_or_title(self) -> RelatedDocument:
+        if (self.procedure is None) == (self.title is None):
+            raise ValueError("give either procedure (a code of this set) or title")
+        return self
+
+
+class RecordEntry(Strict):
+    """A record this procedure produces. Custodian and retention default to the form's."""
+
+    form: Code
+    custodian: Id | None = None
+    retention: str | None = None
+
+
+class Attachment(Strict):
+    title: Text
+    form: Code | None = None
+    process: Id | None = Field(default=None, description="Id of a process table: its flowchart.")
+    note: str | None = None
+
+
+class Procedure(Strict):
+    """A procedure (程序文件): one YAML file under procedures/."""
+
+    code: Code
+    title: Text
+    version: VersionLabel
+    status: Status = Status.draft
+    issue_date: dt.date | None = None
+    effective_date: dt.date | None = None
+    owner: Id = Field(description="Role id of the department that owns the procedure.")
+    approval: Approval
+    countersign: list[Id] = Field(default_factory=list)
+    distribution: list[Id] = Field(default_factory=list)
+    review_interval_months: int | None = Field(default=None, ge=1, le=120)
+    last_review: dt.date | None = None
+    obsolete_reason: str | None = None
+    revisions: list[Revision] = Field(default_factory=list)
+    purpose: Text
+    scope: Text
+    terms: list[Term] = Field(default_factory=list)
+    responsibilities: list[Responsibility] = Field(min_length=1)
+    procedure: list[text_or(Clause)] = Field(min_length=1)  # type: ignore[valid-type]
+    related: list[RelatedDocument] = Field(default_factory=list)
+    records: list[RecordEntry] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list)

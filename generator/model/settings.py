@@ -1,0 +1,66 @@
+"""Model stage: company settings (wenkong.yaml): identity, numbering, versions, fonts, labels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from generator.model.common import Id, Strict, Text
+
+
+class VersionScheme(StrEnum):
+    """How a company writes versions. The first release and the next version follow from it."""
+
+    letter_revision = "letter_revision"  # A/0, A/1 … B/0 (edition letter / revision number)
+    semantic = "semantic"  # V1.0, V1.1 … V2.0
+    integer = "integer"  # 1, 2, 3
+
+
+class NumberingStyle(StrEnum):
+    """How clause numbers are printed."""
+
+    decimal = "decimal"  # 1, 4.2, 5.2.1.3
+    decimal_zero = "decimal_zero"  # 1.0, 4.2, 5.2.1.3 (top level carries ".0")
+    chinese = "chinese"  # 一、 (一) 1. (1) ①
+
+
+class Company(Strict):
+    name: Text
+    name_en: str | None = None
+    short_name: str | None = None
+    address: str | None = None
+
+
+class Fonts(Strict):
+    """Fonts by purpose. The fallback is what renders on a machine without Windows fonts."""
+
+    body: str = "宋体"
+    heading: str = "黑体"
+    latin: str = "Times New Roman"
+    body_fallback: str = "Noto Serif CJK SC"
+    heading_fallback: str = "Noto Sans CJK SC"
+
+
+class Settings(Strict):
+    """The one company settings file at the root of a document set (wenkong.yaml)."""
+
+    company: Company
+    document_class: str = "程序文件"
+    code_prefix: str = Field(
+        default="", description="Prefix printed before every code, e.g. 'HX-' gives HX-QP-15."
+    )
+    version_scheme: VersionScheme = VersionScheme.letter_revision
+    numbering_style: NumberingStyle = NumberingStyle.decimal
+    fonts: Fonts = Fonts()
+    controlled_notice: str = "管制文件 严禁自行影印，如需影印请洽文控中心"
+    document_control_office: Id = Field(
+        description="Role id of the office that keeps the master list (文控中心).",
+    )
+    review_interval_months: int = Field(default=12, ge=1, le=120)
+    retention_default: str = "三年"
+    procedures_dir: str = "procedures"
+    forms_dir: str = "forms"
+    roles_file: str = "roles.yaml"
+    templates_dir: str = "templates"
+    output_dir: str = "build"

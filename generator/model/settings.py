@@ -42,6 +42,19 @@ class Fonts(Strict):
     heading_fallback: str = "Noto Sans CJK SC"
 
 
+class SectionTitles(Strict):
+    """Titles of the fixed top-level sections; companies word them differently (职责 / 权责)."""
+
+    purpose: str = "目的"
+    scope: str = "适用范围"
+    terms: str = "术语和定义"
+    responsibilities: str = "职责"
+    procedure: str = "工作程序"
+    related: str = "相关文件"
+    records: str = "质量记录"
+    attachments: str = "附件"
+
+
 class Settings(Strict):
     """The one company settings file at the root of a document set (wenkong.yaml)."""
 
@@ -53,6 +66,8 @@ class Settings(Strict):
     version_scheme: VersionScheme = VersionScheme.letter_revision
     numbering_style: NumberingStyle = NumberingStyle.decimal
     fonts: Fonts = Fonts()
+    section_titles: SectionTitles = SectionTitles()
+    attachment_label: str = Field(default="附件{n}", description="{n} is the attachment number.")
     controlled_notice: str = "管制文件 严禁自行影印，如需影印请洽文控中心"
     document_control_office: Id = Field(
         description="Role id of the office that keeps the master list (文控中心).",

@@ -1,0 +1,66 @@
+"""Build orchestration: resolve once, run every renderer, write all outputs in one swap.
+
+Renderers are functions `(DocumentSet, BuildOptions) -> dict[relative path, bytes]`. They never
+read sources and never write to disk; this module collects their files and hands them to the
+write stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.docset import DocumentSet
+from generator.write import replace_tree
+
+Files = dict[str, bytes]
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    root: Path
+    output: Path
+    pdf: bool = False
+    only: frozenset[str] = field(default_factory=frozenset)  # renderer names; empty: all
+    template: Path | None = None
+    progress: Progress | None = None
+
+
+Renderer = Callable[[DocumentSet, BuildOptions], Files]
+
+
+def renderers() -> dict[str, Renderer]:
+    """The outputs a build produces, by name, in build order."""
+    found: dict[str, Renderer] = {}
+    try:
+        from generator.render.docx.procedure import render_procedures
+    except ImportError:
+        pass
+    else:
+        found["procedures"] = render_procedures
+    try:
+        from generator.render.docx.form import render_forms
+    except ImportError:
+        pass
+    else:
+        found["forms"] = render_forms
+    try:
+        from generator.render.site import render_site
+    except ImportError:
+        pass
+    else:
+        found["site"] = render_site
+    return found
+
+
+def build(docset: DocumentSet, options: BuildOptions) -> Files:
+    """Render every output into memory, then replace the output folder in one step."""
+    files: Files = {}
+    for name, render in renderers().items():
+        if options.only and name not in options.only:
+            continue
+        files.update(render(docset, options))
+    replace_tree(options.output, files)
+    return files

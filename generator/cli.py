@@ -1,0 +1,223 @@
+"""The `wenkong` command: parse arguments, call one function, print errors. No logic here."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from generator.errors import Severity, SourceErrors, UsageError, WenkongError
+
+app = typer.Typer(
+    name="wenkong",
+    help=(
+        "文控 Wenkong: keeps the quality department's controlled documents (procedures, forms, "
+        "roles) as YAML files and builds Word documents, blank forms and the auditors' site "
+        "from them.\n\nRun a command with --help to see what it does, e.g. `wenkong validate "
+        "--help`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+new_app = typer.Typer(help="Add a new procedure or form file from a skeleton.",
+                      no_args_is_help=True)
+app.add_typer(new_app, name="new")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+T = TypeVar("T")
+
+RootOption = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Folder of the document set (the one holding wenkong.yaml). Default: the current "
+        "folder if it holds one, otherwise the sample set shipped with Wenkong.",
+        show_default=False,
+    ),
+]
+
+
+def default_root() -> Path:
+    """The current folder when it is a document set, else the bundled sample set."""
+    here = Path.cwd()
+    if (here / "wenkong.yaml").is_file():
+        return here
+    bundled = Path(__file__).resolve().parent.parent
+    if (bundled / "wenkong.yaml").is_file():
+        return bundled
+    return here
+
+
+def print_problems(problems: list, *, limit: int = 200) -> None:
+    for problem in problems[:limit]:
+        style = "yellow" if problem.severity is Severity.warning else "red"
+        err.print(str(problem), style=style, markup=False)
+    if len(problems) > limit:
+        err.print(f"… and {len(problems) - limit} more", style="red")
+
+
+def run(action: Callable[[], T]) -> T:
+    """Call a command's function; turn every user-input problem into a message and exit 1."""
+    try:
+        return action()
+    except SourceErrors as exc:
+        print_problems(exc.problems)
+        errors = len(exc.errors)
+        warnings = len(exc.problems) - errors
+        err.print(f"{errors} error(s), {warnings} warning(s): nothing was written.", style="bold red")
+        raise typer.Exit(1) from None
+    except (UsageError, WenkongError) as exc:
+        err.print(f"error: {exc}", style="bold red", markup=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was changed", style="red")
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def validate(root: RootOption = None) -> None:
+    """Check every document of the set and list all problems.
+
+    Each problem is printed as file:line:column: field: message. Exit status 0 when the set is
+    clean (warnings allowed), 1 when anything must be fixed.
+    """
+    from generator.resolve import load_document_set
+
+    folder = root or default_root()
+    docset = run(lambda: load_document_set(folder))
+    print_problems(docset.warnings)
+    out.print(
+        f"OK: {len(docset.procedures)} procedures, {len(docset.forms)} forms, "
+        f"{len(docset.roles)} roles in {folder}"
+        + (f" ({len(docset.warnings)} warning(s))" if docset.warnings else ""),
+        markup=False,
+    )
+
+
+@app.command()
+def schema(
+    folder: Annotated[Path, typer.Argument(help="Where to write the schema files.")] = Path(
+        "schemas"
+    ),
+) -> None:
+    """Write JSON Schema files so that editors (VS Code with the YAML extension) complete and
+    check the YAML while you type.
+
+    Each source file names its schema on its first line, e.g.
+    `# yaml-language-server: $schema=../schemas/procedure.schema.json`.
+    """
+    from generator.schema import write_schemas
+
+    for path in run(lambda: write_schemas(folder)):
+        out.print(f"wrote {path}", markup=False)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="New folder for the document set.")],
+    company: Annotated[str, typer.Option(help="Company name for headers.")] = "示例有限公司",
+) -> None:
+    """Start a new document set for another company: settings, roles, one procedure, one
+    form and the site configuration, ready for `wenkong validate` and `wenkong build`."""
+    from generator.scaffold import init_document_set
+
+    created = run(lambda: init_document_set(folder, company))
+    out.print(f"created {len(created)} files in {folder}. Next: wenkong validate {folder}",
+              markup=False)
+
+
+@new_app.command("procedure")
+def new_procedure(
+    code: Annotated[str | None, typer.Argument(help="Code such as QP-17; default: the next "
+                                               "free QP number.", show_default=False)] = None,
+    title: Annotated[str, typer.Argument(help="Title, e.g. 仓库管理程序.")] = "新程序文件",
+    root: Annotated[Path | None, typer.Option(help="Document set folder.")] = None,
+) -> None:
+    """Add procedures/CODE.yaml as a draft skeleton. Refuses to overwrite an existing file."""
+    from generator.scaffold import new_procedure as make
+
+    path = run(lambda: make(root or default_root(), code, title))
+    out.print(f"created {path}", markup=False)
+
+
+@new_app.command("form")
+def new_form(
+    code: Annotated[str | None, typer.Argument(help="Code such as QR-15-03; default: the next "
+                                               "free number under the procedure.",
+                                               show_default=False)] = None,
+    title: Annotated[str, typer.Argument(help="Title, e.g. 顾客回访记录表.")] = "新表单",
+    procedure: Annotated[str, typer.Option(help="Code of the procedure the form belongs to.")]
+    = "",
+    root: Annotated[Path | None, typer.Option(help="Document set folder.")] = None,
+) -> None:
+    """Add forms/CODE.yaml as a draft skeleton and list it in its procedure's records.
+    Refuses to overwrite an existing file."""
+    from generator.scaffold import new_form as make
+
+    path = run(lambda: make(root or default_root(), code, title, procedure))
+    out.print(f"created {path}", markup=False)
+
+
+@app.command()
+def build(
+    root: RootOption = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Output folder. Default: build/ inside the document set.",
+        show_default=False)] = None,
+    pdf: Annotated[bool, typer.Option(
+        help="Also write a PDF of every document (needs LibreOffice).")] = False,
+    only: Annotated[list[str] | None, typer.Option(
+        help="Build only these outputs: procedures, forms, site (repeat the option).",
+        show_default=False)] = None,
+) -> None:
+    """Build the Word procedures, the blank forms and the site from the YAML sources.
+
+    Nothing is written when a source has an error; the previous build stays as it was.
+    """
+    from generator.build import BuildOptions
+    from generator.build import build as run_build
+    from generator.progress import progress_bar
+    from generator.resolve import load_document_set
+
+    folder = (root or default_root()).resolve()
+
+    def action() -> int:
+        docset = load_document_set(folder)
+        print_problems(docset.warnings)
+        target = output or folder / docset.settings.output_dir
+        with progress_bar() as report:
+            files = run_build(docset, BuildOptions(
+                root=folder, output=target, pdf=pdf, only=frozenset(only or ()),
+                progress=report))
+        return len(files)
+
+    count = run(action)
+    out.print(f"built {count} files", markup=False)
+
+
+def main() -> None:
+    """Console entry point: never show a Python traceback for user input."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception:  # a bug, not a user error: say so plainly
+        if os.environ.get("WENKONG_DEBUG"):
+            raise
+        err.print("internal error in wenkong (a bug, not a problem in your files):",
+                  style="bold red")
+        err.print(traceback.format_exc(limit=-3), markup=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

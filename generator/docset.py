@@ -1,0 +1,305 @@
+"""Resolve stage output: the one `DocumentSet` every renderer reads.
+
+References are bound, clause numbers and list labels computed, indexes built. A renderer never
+re-derives any of this, so the .docx, the blank form and the site can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from generator.errors import Problem
+from generator.model import Form, Procedure, Role, Settings
+from generator.model.procedure import ListStyle, Status
+
+RefKind = Literal["form", "procedure", "role", "clause"]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An inline reference, bound. `text` is how every output prints it: form and procedure
+    `《title》code`, role its name, clause its number (`QP-15 5.2.1` across documents).
+    """
+
+    kind: RefKind
+    target: str  # code, role id, or clause anchor owner code
+    text: str
+    code: str | None = None  # document the reference lands in (None for roles)
+    title: str | None = None
+    anchor: str | None = None  # clause anchor inside the target document, e.g. "c5-2-1"
+
+
+Inline = str | Ref
+Rich = tuple[Inline, ...]
+
+
+def plain(rich: Rich | None) -> str:
+    """The text of a rich text as printed, references included."""
+    if not rich:
+        return ""
+    return "".join(part if isinstance(part, str) else part.text for part in rich)
+
+
+# --- blocks --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: Rich
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    label: str  # "a)", "(1)", "①", "•"
+    text: Rich
+    sublist: ListR | None = None
+
+
+@dataclass(frozen=True)
+class ListR:
+    style: ListStyle
+    items: tuple[ListEntry, ...]
+
+
+@dataclass(frozen=True)
+class NoteR:
+    text: Rich
+
+
+@dataclass(frozen=True)
+class TableR:
+    caption: str | None
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Rich, ...], ...]
+    widths: tuple[float, ...] | None
+
+
+@dataclass(frozen=True)
+class FormulaR:
+    name: str
+    expression: str | None
+    numerator: str | None
+    denominator: str | None
+    multiplier: str | None
+    where: tuple[tuple[str, str], ...]
+
+    @property
+    def as_text(self) -> str:
+        """The formula on one line: `A = B / C × 100%`."""
+        if self.expression is not None:
+            return f"{self.name} = {self.expression}"
+        tail = f" {self.multiplier}" if self.multiplier else ""
+        return f"{self.name} = {self.numerator} / {self.denominator}{tail}"
+
+
+@dataclass(frozen=True)
+class CheckboxesR:
+    label: str | None
+    options: tuple[tuple[str, bool], ...]  # (text, checked)
+
+
+@dataclass(frozen=True)
+class BranchR:
+    label: str
+    to: str  # step id
+    to_letter: str
+
+
+@dataclass(frozen=True)
+class StepR:
+    id: str
+    letter: str  # A, B, C … by position
+    name: Rich
+    input: Rich | None
+    owners: tuple[Role, ...]
+    key_points: Rich | None
+    documents: tuple[Rich, ...]
+    outputs: tuple[Ref, ...]  # form references
+    branches: tuple[BranchR, ...]
+    next: str | None  # step id the flow continues to (None: end of the flow)
+    next_letter: str | None
+    is_start: bool
+    is_end: bool
+
+    @property
+    def is_decision(self) -> bool:
+        return bool(self.branches)
+
+
+@dataclass(frozen=True)
+class ProcessR:
+    id: str  # given id, or "<code>-process-<n>"
+    title: str
+    steps: tuple[StepR, ...]
+    clause: str  # number label of the clause that holds the table
+
+
+Block = Paragraph | ListR | NoteR | TableR | FormulaR | CheckboxesR | ProcessR
+
+
+@dataclass(frozen=True)
+class ClauseR:
+    numbers: tuple[int, ...]  # (5, 2, 1)
+    label: str  # "5.2.1" (as the company's numbering style prints it)
+    anchor: str  # "c5-2-1": stable id for links and bookmarks
+    id: str | None
+    title: Rich | None
+    text: Rich | None
+    blocks: tuple[Block, ...]
+    children: tuple[ClauseR, ...]
+
+    @property
+    def depth(self) -> int:
+        return len(self.numbers)
+
+    def walk(self) -> list[ClauseR]:
+        """This clause and every clause below it, in document order."""
+        found = [self]
+        for child in self.children:
+            found.extend(child.walk())
+        return found
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """A top-level section: 1 目的, 2 范围 … 5 工作程序 … 8 附件."""
+
+    key: Literal[
+        "purpose", "scope", "terms", "responsibilities", "procedure", "related", "records",
+        "attachments",
+    ]
+    number: int
+    label: str  # "1", "1.0" or "一、"
+    title: str  # 目的
+
+
+@dataclass(frozen=True)
+class TermClassR:
+    code: str
+    name: str
+    definition: Rich
+    examples: tuple[Rich, ...]
+
+
+@dataclass(frozen=True)
+class TermR:
+    label: str  # 3.1
+    term: str
+    en: str | None
+    definition: Rich
+    classes: tuple[TermClassR, ...]
+
+
+@dataclass(frozen=True)
+class ResponsibilityR:
+    label: str  # 4.1
+    role: Role
+    duties: tuple[Rich, ...]
+
+
+@dataclass(frozen=True)
+class RelatedR:
+    ref: Ref | None  # a procedure of this set
+    title: str  # printed title
+    code: str | None
+
+
+@dataclass(frozen=True)
+class RecordR:
+    form: Ref
+    custodian: Role
+    retention: str
+
+
+@dataclass(frozen=True)
+class AttachmentR:
+    label: str  # 附件1
+    title: str
+    form: Ref | None
+    process: ProcessR | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ProcedureDoc:
+    """A procedure with everything bound and numbered."""
+
+    model: Procedure
+    source: Path
+    code: str  # as printed, with the company prefix
+    title: str
+    version: str
+    status: Status
+    owner: Role
+    countersign: tuple[Role, ...]
+    distribution: tuple[Role, ...]
+    review_interval_months: int
+    next_review: dt.date | None
+    sections: tuple[Section, ...]
+    purpose: Rich
+    scope: Rich
+    terms: tuple[TermR, ...]
+    responsibilities: tuple[ResponsibilityR, ...]
+    clauses: tuple[ClauseR, ...]
+    related: tuple[RelatedR, ...]
+    records: tuple[RecordR, ...]
+    attachments: tuple[AttachmentR, ...]
+    processes: tuple[ProcessR, ...]
+
+    def all_clauses(self) -> list[ClauseR]:
+        found: list[ClauseR] = []
+        for clause in self.clauses:
+            found.extend(clause.walk())
+        return found
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
+
+
+@dataclass(frozen=True)
+class FormDoc:
+    model: Form
+    source: Path
+    code: str  # as printed, with the company prefix
+    title: str
+    version: str
+    status: Status
+    procedure: Ref
+    custodian: Role
+    retention: str
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One line of the responsibility matrix: role does `text` in procedure `code`."""
+
+    procedure: str
+    text: Rich
+
+
+@dataclass
+class DocumentSet:
+    """The resolved document set: the single input of every renderer."""
+
+    root: Path
+    settings: Settings
+    roles: dict[str, Role]
+    procedures: dict[str, ProcedureDoc]  # by source code, sorted
+    forms: dict[str, FormDoc]  # by source code, sorted
+    warnings: list[Problem] = field(default_factory=list)
+    # indexes
+    forms_by_procedure: dict[str, list[str]] = field(default_factory=dict)
+    duties_by_role: dict[str, list[Duty]] = field(default_factory=dict)
+    forms_by_custodian: dict[str, list[str]] = field(default_factory=dict)
+    procedures_by_owner: dict[str, list[str]] = field(default_factory=dict)
+    referenced_by: dict[str, list[str]] = field(default_factory=dict)  # code → codes citing it
+
+    def current_procedures(self) -> list[ProcedureDoc]:
+        """Procedures in use: everything but obsolete ones, in code order."""
+        return [p for p in self.procedures.values() if p.status is not Status.obsolete]

@@ -1,0 +1,790 @@
+"""Resolve stage: loaded models → one `DocumentSet` (references bound, numbers computed).
+
+Also where the rules that span fields and files live: unique codes, known roles, dates in
+order, forms listed by their procedure, process steps that lead somewhere. Every problem is
+collected with its file and line; `load_document_set` raises once with all of them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import difflib
+import itertools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.docset import (
+    AttachmentR,
+    Block,
+    BranchR,
+    CheckboxesR,
+    ClauseR,
+    DocumentSet,
+    Duty,
+    FormDoc,
+    FormulaR,
+    Inline,
+    ListEntry,
+    ListR,
+    NoteR,
+    Paragraph,
+    ProcedureDoc,
+    ProcessR,
+    RecordR,
+    Ref,
+    RelatedR,
+    ResponsibilityR,
+    Rich,
+    Section,
+    StepR,
+    TableR,
+    TermClassR,
+    TermR,
+)
+from generator.errors import Problem, Severity, SourceErrors, display_path
+from generator.load import Loc, SourceFile, iter_yaml_files, read_yaml, to_model
+from generator.model import Form, Procedure, Role, RoleFile, Settings
+from generator.model.procedure import (
+    CheckboxRow,
+    Clause,
+    Formula,
+    ListBlock,
+    ListItem,
+    Note,
+    ProcessTable,
+    Status,
+    Table,
+)
+from generator.numbering import anchor, clause_label, letters, list_label, reference_label
+from generator.versions import VersionError, parse_version
+
+SETTINGS_FILE = "wenkong.yaml"
+
+REFERENCE = re.compile(r"【\s*([A-Za-z]+)\s*[:：]\s*([^】]*?)\s*】")
+"""Inline reference syntax: 【form:QR-15-01】 【proc:QP-16】 【role:quality】 【clause:id】
+【clause:QP-15#id】. Fullwidth brackets need no quoting in YAML and type easily with a Chinese
+IME."""
+
+_KINDS = {"form": "form", "proc": "procedure", "procedure": "procedure", "role": "role",
+          "clause": "clause"}
+_SECTION_KEYS = ("purpose", "scope", "terms", "responsibilities", "procedure", "related",
+                 "records")
+
+
+@dataclass
+class _Loaded:
+    source: SourceFile
+    procedure: Procedure | None = None
+    form: Form | None = None
+
+
+@dataclass(frozen=True)
+class _ClauseTarget:
+    numbers: tuple[int, ...]
+
+
+def load_document_set(root: Path) -> DocumentSet:
+    """Load, validate and resolve the document set under `root`.
+
+    Raises SourceErrors with every problem found (errors and warnings); returns the set with
+    its warnings when there are no errors.
+    """
+    root = root.resolve()
+    problems: list[Problem] = []
+    settings_path = root / SETTINGS_FILE
+    if not settings_path.is_file():
+        raise SourceErrors([Problem(
+            display_path(settings_path, root), 1, 1, "",
+            f"no {SETTINGS_FILE} in {root}: this folder is not a Wenkong document set "
+            "(create one with `wenkong init FOLDER`)",
+        )])
+
+    def read(path: Path) -> SourceFile | None:
+        try:
+            return read_yaml(path, display_path(path, root))
+        except SourceErrors as exc:
+            problems.extend(exc.problems)
+            return None
+
+    settings_source = read(settings_path)
+    settings = to_model(settings_source, Settings, problems) if settings_source else None
+    if settings is None:
+        raise SourceErrors(problems)
+
+    roles_path = root / settings.roles_file
+    roles_source = read(roles_path) if roles_path.is_file() else None
+    if not roles_path.is_file():
+        problems.append(Problem(display_path(roles_path, root), 1, 1, "",
+                                "the roles file is missing (settings: roles_file)"))
+    role_file = to_model(roles_source, RoleFile, problems) if roles_source else None
+
+    procedures: list[_Loaded] = []
+    for path in iter_yaml_files(root / settings.procedures_dir):
+        source = read(path)
+        if source is not None:
+            procedures.append(_Loaded(source, procedure=to_model(source, Procedure, problems)))
+    forms: list[_Loaded] = []
+    for path in iter_yaml_files(root / settings.forms_dir):
+        source = read(path)
+        if source is not None:
+            forms.append(_Loaded(source, form=to_model(source, Form, problems)))
+    if not procedures and not any(p.file.startswith(settings.procedures_dir) for p in problems):
+        problems.append(Problem(display_path(root / settings.procedures_dir, root), 1, 1, "",
+                                "no procedures found (procedures/*.yaml)"))
+
+    resolver = _Resolver(root, settings, settings_source, roles_source, role_file, problems)
+    docset = resolver.run(procedures, forms)
+    if any(p.severity is Severity.error for p in problems):
+        raise SourceErrors(problems)
+    docset.warnings = sorted(problems)
+    return docset
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+class _Resolver:
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        settings_source: SourceFile | None,
+        roles_source: SourceFile | None,
+        role_file: RoleFile | None,
+        problems: list[Problem],
+    ) -> None:
+        self.root = root
+        self.settings = settings
+        self.settings_source = settings_source
+        self.roles_source = roles_source
+        self.problems = problems
+        self.roles: dict[str, Role] = {}
+        if role_file is not None and roles_source is not None:
+            self._index_roles(role_file, roles_source)
+        self.procedure_models: dict[str, tuple[Procedure, SourceFile]] = {}
+        self.form_models: dict[str, tuple[Form, SourceFile]] = {}
+        self.clause_targets: dict[str, dict[str, tuple[int, ...]]] = {}
+        self.referenced_by: dict[str, set[str]] = {}
+        # set while resolving one document
+        self.current: SourceFile | None = None
+        self.current_code = ""
+        self.current_status = Status.draft
+
+    # --- problems ------------------------------------------------------------------------
+
+    def error(self, source: SourceFile, loc: Loc, message: str) -> None:
+        self.problems.append(source.problem(loc, message))
+
+    def warn(self, source: SourceFile, loc: Loc, message: str) -> None:
+        self.problems.append(source.problem(loc, message, Severity.warning))
+
+    @staticmethod
+    def _known(name: str, known: list[str]) -> str:
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        if close:
+            return "did you mean " + ", ".join(close) + "?"
+        return "known: " + ", ".join(known[:8]) + (" …" if len(known) > 8 else "")
+
+    # --- roles ---------------------------------------------------------------------------
+
+    def _index_roles(self, role_file: RoleFile, source: SourceFile) -> None:
+        for index, role in enumerate(role_file.roles):
+            if role.id in self.roles:
+                self.error(source, ("roles", index, "id"), f"role id {role.id!r} is used twice")
+            self.roles[role.id] = role
+        for index, role in enumerate(role_file.roles):
+            if role.parent is None:
+                continue
+            if role.parent not in self.roles:
+                self.error(source, ("roles", index, "parent"),
+                           f"unknown role {role.parent!r}; "
+                           + self._known(role.parent, sorted(self.roles)))
+                continue
+            seen = [role.id]
+            parent: str | None = role.parent
+            while parent is not None and parent in self.roles:
+                if parent in seen:
+                    chain = " → ".join([*seen, parent])
+                    self.error(source, ("roles", index, "parent"),
+                               f"departments form a cycle: {chain}")
+                    break
+                seen.append(parent)
+                parent = self.roles[parent].parent
+        if self.settings_source is not None and \
+                self.settings.document_control_office not in self.roles:
+            self.error(self.settings_source, ("document_control_office",),
+                       f"unknown role {self.settings.document_control_office!r}; "
+                       + self._known(self.settings.document_control_office, sorted(self.roles)))
+
+    def role(self, source: SourceFile, loc: Loc, role_id: str) -> Role:
+        found = self.roles.get(role_id)
+        if found is None:
+            if self.roles:
+                self.error(source, loc, f"unknown role {role_id!r}; "
+                           + self._known(role_id, sorted(self.roles)))
+            return Role(id=role_id, name=role_id)
+        return found
+
+    # --- whole set -----------------------------------------------------------------------
+
+    def run(self, procedures: list[_Loaded], forms: list[_Loaded]) -> DocumentSet:
+        codes: dict[str, str] = {}
+        for loaded in [*procedures, *forms]:
+            item = loaded.procedure or loaded.form
+            if item is None:
+                continue
+            if item.code in codes:
+                self.error(loaded.source, ("code",),
+                           f"code {item.code} is already used by {codes[item.code]}")
+                continue
+            codes[item.code] = loaded.source.display
+            if loaded.source.path.stem != item.code:
+                self.warn(loaded.source, ("code",),
+                          f"file name {loaded.source.path.name} does not match code "
+                          f"{item.code}; rename it to {item.code}.yaml so people find it")
+            if loaded.procedure is not None:
+                self.procedure_models[item.code] = (loaded.procedure, loaded.source)
+            elif loaded.form is not None:
+                self.form_models[item.code] = (loaded.form, loaded.source)
+        self.procedure_models = dict(sorted(self.procedure_models.items()))
+        self.form_models = dict(sorted(self.form_models.items()))
+        for code, (procedure, source) in self.procedure_models.items():
+            self.clause_targets[code] = self._number_clause_ids(procedure, source)
+
+        docset = DocumentSet(root=self.root, settings=self.settings, roles=self.roles,
+                             procedures={}, forms={})
+        for code, (form, source) in self.form_models.items():
+            docset.forms[code] = self._form(form, source)
+        for code, (procedure, source) in self.procedure_models.items():
+            docset.procedures[code] = self._procedure(procedure, source)
+        self._build_indexes(docset)
+        return docset
+
+    def _build_indexes(self, docset: DocumentSet) -> None:
+        for code, form_doc in docset.forms.items():
+            docset.forms_by_procedure.setdefault(form_doc.model.procedure, []).append(code)
+            docset.forms_by_custodian.setdefault(form_doc.custodian.id, []).append(code)
+        for code, doc in docset.procedures.items():
+            docset.procedures_by_owner.setdefault(doc.owner.id, []).append(code)
+            for duty in doc.responsibilities:
+                docset.duties_by_role.setdefault(duty.role.id, []).extend(
+                    Duty(procedure=code, text=text) for text in duty.duties
+                )
+        docset.referenced_by = {k: sorted(v) for k, v in sorted(self.referenced_by.items())}
+
+    # --- inline references ---------------------------------------------------------------
+
+    def rich(self, text: str | None, loc: Loc) -> Rich:
+        """Split text into plain runs and bound references; report unknown targets."""
+        if text is None:
+            return ()
+        source = self.current
+        assert source is not None
+        parts: list[Inline] = []
+        position = 0
+        for match in REFERENCE.finditer(text):
+            if match.start() > position:
+                parts.append(text[position:match.start()])
+            position = match.end()
+            kind_word, target = match.group(1).lower(), match.group(2)
+            kind = _KINDS.get(kind_word)
+            if kind is None:
+                self.error(source, loc, f"unknown reference kind {kind_word!r} in "
+                           f"{match.group(0)}; use form, proc, role or clause")
+                parts.append(match.group(0))
+                continue
+            ref = self.reference(kind, target, loc)
+            parts.append(ref if ref is not None else match.group(0))
+        if position < len(text):
+            parts.append(text[position:])
+        return tuple(parts)
+
+    def reference(self, kind: str, target: str, loc: Loc) -> Ref | None:
+        source = self.current
+        assert source is not None
+        prefix = self.settings.code_prefix
+        if kind == "role":
+            if target not in self.roles:
+                self.error(source, loc, f"unknown role {target!r} in 【role:{target}】; "
+                           + self._known(target, sorted(self.roles)))
+                return None
+            return Ref("role", target, self.roles[target].name)
+        if kind in ("form", "procedure"):
+            table = self.form_models if kind == "form" else self.procedure_models
+            found = table.get(target)
+            if found is None:
+                word = "form" if kind == "form" else "procedure"
+                self.error(source, loc, f"unknown {word} {target!r}; "
+                           + self._known(target, sorted(table)))
+                return None
+            self._note_reference(target, found[0].status, loc)
+            title = found[0].title
+            return Ref(kind, target, f"《{title}》{prefix}{target}", code=target,  # type: ignore[arg-type]
+                       title=title)
+        # clause: "id" in this procedure, or "CODE#id"
+        code, _, clause_id = target.rpartition("#")
+        code = code or self.current_code
+        targets = self.clause_targets.get(code)
+        if targets is None:
+            self.error(source, loc, f"unknown procedure {code!r} in 【clause:{target}】; "
+                       + self._known(code, sorted(self.procedure_models)))
+            return None
+        numbers = targets.get(clause_id)
+        if numbers is None:
+            known = sorted(targets)
+            self.error(source, loc, f"procedure {code} has no clause with id {clause_id!r}; "
+                       + (self._known(clause_id, known) if known else "give the clause an id:"))
+            return None
+        label = reference_label(numbers, self.settings.numbering_style)
+        if code != self.current_code:
+            self._note_reference(code, self.procedure_models[code][0].status, loc)
+            label = f"{prefix}{code} {label}"
+        return Ref("clause", code, label, code=code, title=self.procedure_models[code][0].title,
+                   anchor=anchor(numbers))
+
+    def _note_reference(self, code: str, status: Status, loc: Loc) -> None:
+        source = self.current
+        assert source is not None
+        if code != self.current_code:
+            self.referenced_by.setdefault(code, set()).add(self.current_code)
+        if status is Status.obsolete and self.current_status is not Status.obsolete:
+            message = f"{code} is obsolete (作废): cite the document that replaced it"
+            if self.current_status is Status.effective:
+                self.error(source, loc, message)
+            else:
+                self.warn(source, loc, message)
+
+    # --- procedures ----------------------------------------------------------------------
+
+    def _number_clause_ids(
+        self, procedure: Procedure, source: SourceFile
+    ) -> dict[str, tuple[int, ...]]:
+        found: dict[str, tuple[int, ...]] = {}
+        procedure_section = _SECTION_KEYS.index("procedure") + 1
+
+        def visit(items: list[Clause | str], numbers: tuple[int, ...], loc: Loc) -> None:
+            for index, item in enumerate(items):
+                here = (*numbers, index + 1)
+                if isinstance(item, str):
+                    continue
+                if item.id is not None:
+                    if item.id in found:
+                        self.error(source, (*loc, index, "id"),
+                                   f"clause id {item.id!r} is used twice in {procedure.code}")
+                    found[item.id] = here
+                visit(item.clauses, here, (*loc, index, "clauses"))
+
+        visit(procedure.procedure, (procedure_section,), ("procedure",))
+        return found
+
+    def _procedure(self, procedure: Procedure, source: SourceFile) -> ProcedureDoc:
+        self.current, self.current_code, self.current_status = (
+            source, procedure.code, procedure.status)
+        style = self.settings.numbering_style
+        titles = self.settings.section_titles
+        self._check_dates_and_versions(procedure, source)
+
+        owner = self.role(source, ("owner",), procedure.owner)
+        for field_name in ("author", "reviewer", "approver"):
+            person = getattr(procedure.approval, field_name)
+            if person is not None and person.role is not None:
+                self.role(source, ("approval", field_name, "role"), person.role)
+        countersign = self._role_list(source, "countersign", procedure.countersign)
+        distribution = self._role_list(source, "distribution", procedure.distribution)
+
+        keys = list(_SECTION_KEYS) + (["attachments"] if procedure.attachments else [])
+        sections = tuple(
+            Section(key=key, number=n, label=clause_label((n,), style),  # type: ignore[arg-type]
+                    title=getattr(titles, key))
+            for n, key in enumerate(keys, start=1)
+        )
+        number_of = {s.key: s.number for s in sections}
+
+        terms = tuple(
+            TermR(
+                label=clause_label((number_of["terms"], i + 1), style),
+                term=term.term,
+                en=term.en,
+                definition=self.rich(term.definition, ("terms", i, "definition")),
+                classes=tuple(
+                    TermClassR(
+                        code=c.code, name=c.name,
+                        definition=self.rich(c.definition, ("terms", i, "classes", j,
+                                                            "definition")),
+                        examples=tuple(self.rich(e, ("terms", i, "classes", j, "examples", k))
+                                       for k, e in enumerate(c.examples)),
+                    )
+                    for j, c in enumerate(term.classes)
+                ),
+            )
+            for i, term in enumerate(procedure.terms)
+        )
+        seen_roles: set[str] = set()
+        responsibilities = []
+        for i, duty in enumerate(procedure.responsibilities):
+            if duty.role in seen_roles:
+                self.warn(source, ("responsibilities", i, "role"),
+                          f"{duty.role} appears twice; merge its duties into one entry")
+            seen_roles.add(duty.role)
+            responsibilities.append(ResponsibilityR(
+                label=clause_label((number_of["responsibilities"], i + 1), style),
+                role=self.role(source, ("responsibilities", i, "role"), duty.role),
+                duties=tuple(self.rich(d, ("responsibilities", i, "duties", k))
+                             for k, d in enumerate(duty.duties)),
+            ))
+
+        processes: list[ProcessR] = []
+        clauses = tuple(
+            self._clause(item, (number_of["procedure"], i + 1), ("procedure", i), processes)
+            for i, item in enumerate(procedure.procedure)
+        )
+        process_ids = [p.id for p in processes]
+        for process in processes:
+            if process_ids.count(process.id) > 1:
+                self.error(source, ("procedure",),
+                           f"process id {process.id!r} is used twice in {procedure.code}")
+                break
+
+        related = []
+        for i, item in enumerate(procedure.related):
+            if item.procedure is not None:
+                if item.procedure == procedure.code:
+                    self.error(source, ("related", i, "procedure"),
+                               "a procedure cannot list itself as a related document")
+                    continue
+                ref = self.reference("procedure", item.procedure, ("related", i, "procedure"))
+                if ref is not None:
+                    related.append(RelatedR(ref=ref, title=ref.title or "",
+                                            code=self.settings.code_prefix + item.procedure))
+            else:
+                related.append(RelatedR(ref=None, title=item.title or "", code=item.code))
+
+        records = []
+        listed: set[str] = set()
+        for i, entry in enumerate(procedure.records):
+            loc: Loc = ("records", i, "form")
+            if entry.form in listed:
+                self.error(source, loc, f"{entry.form} is listed twice in records")
+            listed.add(entry.form)
+            ref = self.reference("form", entry.form, loc)
+            found = self.form_models.get(entry.form)
+            if ref is None or found is None:
+                continue
+            form, _ = found
+            if form.procedure != procedure.code:
+                self.warn(source, loc, f"{entry.form} belongs to {form.procedure} (its "
+                          "`procedure` field), not to this procedure")
+            custodian_id = entry.custodian or form.custodian
+            records.append(RecordR(
+                form=ref,
+                custodian=self.role(source, ("records", i, "custodian"), custodian_id),
+                retention=entry.retention or form.retention or self.settings.retention_default,
+            ))
+
+        attachments = []
+        by_id = {p.id: p for p in processes}
+        for i, item in enumerate(procedure.attachments):
+            form_ref = (self.reference("form", item.form, ("attachments", i, "form"))
+                        if item.form else None)
+            process = None
+            if item.process is not None:
+                process = by_id.get(item.process)
+                if process is None:
+                    self.error(source, ("attachments", i, "process"),
+                               f"no process table with id {item.process!r} in this procedure; "
+                               + self._known(item.process, sorted(by_id)))
+            attachments.append(AttachmentR(
+                label=self.settings.attachment_label.format(n=i + 1), title=item.title,
+                form=form_ref, process=process, note=item.note,
+            ))
+
+        interval = procedure.review_interval_months or self.settings.review_interval_months
+        reviewed = procedure.last_review or procedure.effective_date
+        next_review = add_months(reviewed, interval) if reviewed is not None else None
+        return ProcedureDoc(
+            model=procedure, source=source.path,
+            code=self.settings.code_prefix + procedure.code, title=procedure.title,
+            version=procedure.version, status=procedure.status, owner=owner,
+            countersign=countersign, distribution=distribution,
+            review_interval_months=interval, next_review=next_review, sections=sections,
+            purpose=self.rich(procedure.purpose, ("purpose",)),
+            scope=self.rich(procedure.scope, ("scope",)),
+            terms=terms, responsibilities=tuple(responsibilities), clauses=clauses,
+            related=tuple(related), records=tuple(records), attachments=tuple(attachments),
+            processes=tuple(processes),
+        )
+
+    def _role_list(self, source: SourceFile, key: str, ids: list[str]) -> tuple[Role, ...]:
+        roles = []
+        for i, role_id in enumerate(ids):
+            if role_id in ids[:i]:
+                self.warn(source, (key, i), f"{role_id} is listed twice")
+                continue
+            roles.append(self.role(source, (key, i), role_id))
+        return tuple(roles)
+
+    def _check_dates_and_versions(self, procedure: Procedure, source: SourceFile) -> None:
+        scheme = self.settings.version_scheme
+        try:
+            parse_version(procedure.version, scheme)
+        except VersionError as exc:
+            self.error(source, ("version",), str(exc))
+        released = procedure.status in (Status.effective, Status.obsolete)
+        if released:
+            for name in ("issue_date", "effective_date"):
+                if getattr(procedure, name) is None:
+                    self.error(source, ("status",),
+                               f"a {procedure.status.value} document needs {name}")
+            if procedure.approval.approver is None:
+                self.error(source, ("approval",),
+                           f"a {procedure.status.value} document needs an approver (批准)")
+            if not procedure.revisions:
+                self.error(source, ("revisions",), f"a {procedure.status.value} document "
+                           "needs its revision history (first entry: 首次发行)")
+        if procedure.status is Status.obsolete and not procedure.obsolete_reason:
+            self.warn(source, ("status",), "say why the document is obsolete (obsolete_reason)")
+        if procedure.issue_date and procedure.effective_date and \
+                procedure.effective_date < procedure.issue_date:
+            self.error(source, ("effective_date",),
+                       f"effective date {procedure.effective_date} is before the issue date "
+                       f"{procedure.issue_date}")
+        signed = [(name, getattr(procedure.approval, name)) for name in
+                  ("author", "reviewer", "approver")]
+        dated = [(name, p.date) for name, p in signed if p is not None and p.date is not None]
+        for (first, first_date), (later, later_date) in itertools.pairwise(dated):
+            if later_date < first_date:
+                self.error(source, ("approval", later, "date"),
+                           f"{later} signed on {later_date}, before the {first} "
+                           f"({first_date})")
+        approver = procedure.approval.approver
+        if approver and approver.date and procedure.issue_date and \
+                approver.date > procedure.issue_date:
+            self.error(source, ("approval", "approver", "date"),
+                       f"approved on {approver.date}, after the issue date "
+                       f"{procedure.issue_date}: a document is approved before it is issued")
+        self._check_revisions(procedure.revisions, procedure.version, released, source)
+
+    def _check_revisions(self, revisions: list, version: str, released: bool,
+                         source: SourceFile) -> None:
+        scheme = self.settings.version_scheme
+        previous = None
+        for i, revision in enumerate(revisions):
+            try:
+                key = parse_version(revision.version, scheme)
+            except VersionError as exc:
+                self.error(source, ("revisions", i, "version"), str(exc))
+                continue
+            if previous is not None:
+                previous_key, previous_revision = previous
+                if key <= previous_key:
+                    self.error(source, ("revisions", i, "version"),
+                               f"version {revision.version} does not come after "
+                               f"{previous_revision.version}")
+                if revision.date < previous_revision.date:
+                    self.error(source, ("revisions", i, "date"),
+                               f"date {revision.date} is before the previous entry's "
+                               f"({previous_revision.date})")
+            previous = (key, revision)
+        if released and revisions and revisions[-1].version != version:
+            self.error(source, ("version",),
+                       f"version {version} is not the last entry of the revision history "
+                       f"({revisions[-1].version})")
+
+    # --- clauses and blocks --------------------------------------------------------------
+
+    def _clause(self, item: Clause | str, numbers: tuple[int, ...], loc: Loc,
+                processes: list[ProcessR]) -> ClauseR:
+        style = self.settings.numbering_style
+        label = clause_label(numbers, style)
+        if isinstance(item, str):
+            return ClauseR(numbers=numbers, label=label, anchor=anchor(numbers), id=None,
+                           title=None, text=self.rich(item, loc), blocks=(), children=())
+        blocks = tuple(
+            self._block(block, (*loc, "body", i), label, processes)
+            for i, block in enumerate(item.body)
+        )
+        children = tuple(
+            self._clause(child, (*numbers, i + 1), (*loc, "clauses", i), processes)
+            for i, child in enumerate(item.clauses)
+        )
+        return ClauseR(
+            numbers=numbers, label=label, anchor=anchor(numbers), id=item.id,
+            title=self.rich(item.title, (*loc, "title")) or None,
+            text=self.rich(item.text, (*loc, "text")) or None,
+            blocks=blocks, children=children,
+        )
+
+    def _block(self, block: object, loc: Loc, clause: str,
+               processes: list[ProcessR]) -> Block:
+        if isinstance(block, str):
+            return Paragraph(self.rich(block, loc))
+        if isinstance(block, ListBlock):
+            return self._list(block.list, block.items, (*loc, "items"))
+        if isinstance(block, Note):
+            return NoteR(self.rich(block.note, (*loc, "note")))
+        if isinstance(block, Table):
+            table = block.table
+            return TableR(
+                caption=table.caption, columns=tuple(table.columns),
+                rows=tuple(
+                    tuple(self.rich(cell, (*loc, "table", "rows", r, c))
+                          for c, cell in enumerate(row))
+                    for r, row in enumerate(table.rows)
+                ),
+                widths=tuple(table.widths) if table.widths else None,
+            )
+        if isinstance(block, Formula):
+            f = block.formula
+            return FormulaR(name=f.name, expression=f.expression, numerator=f.numerator,
+                            denominator=f.denominator, multiplier=f.multiplier,
+                            where=tuple((s.symbol, s.meaning) for s in f.where))
+        if isinstance(block, CheckboxRow):
+            c = block.checkboxes
+            return CheckboxesR(label=c.label,
+                               options=tuple((o, o in c.checked) for o in c.options))
+        if isinstance(block, ProcessTable):
+            process = self._process(block, (*loc, "process"), clause, len(processes) + 1)
+            processes.append(process)
+            return process
+        raise TypeError(f"unexpected block {type(block).__name__}")  # the model forbids it
+
+    def _list(self, style: object, items: list[ListItem | str], loc: Loc) -> ListR:
+        from generator.model.procedure import ListStyle
+
+        assert isinstance(style, ListStyle)
+        entries = []
+        for i, item in enumerate(items):
+            label = list_label(i + 1, style)
+            if isinstance(item, str):
+                entries.append(ListEntry(label, self.rich(item, (*loc, i))))
+            else:
+                entries.append(ListEntry(
+                    label, self.rich(item.text, (*loc, i, "text")),
+                    self._list(item.list, item.items, (*loc, i, "items")),
+                ))
+        return ListR(style=style, items=tuple(entries))
+
+    def _process(self, block: ProcessTable, loc: Loc, clause: str, n: int) -> ProcessR:
+        source = self.current
+        assert source is not None
+        content = block.process
+        steps = content.steps
+        letter_of: dict[str, str] = {}
+        for i, step in enumerate(steps):
+            if step.id in letter_of:
+                self.error(source, (*loc, "steps", i, "id"),
+                           f"step id {step.id!r} is used twice in this process table")
+            letter_of.setdefault(step.id, letters(i + 1))
+
+        def target(step_id: str, where: Loc) -> str | None:
+            if step_id not in letter_of:
+                self.error(source, where, f"no step with id {step_id!r}; "
+                           + self._known(step_id, list(letter_of)))
+                return None
+            return step_id
+
+        resolved = []
+        exits: dict[str, list[str]] = {}
+        for i, step in enumerate(steps):
+            here: Loc = (*loc, "steps", i)
+            branches = []
+            for j, branch in enumerate(step.branches):
+                to = target(branch.to, (*here, "branches", j, "to"))
+                if to is not None:
+                    branches.append(BranchR(branch.label, to, letter_of[to]))
+            following: str | None = None
+            if step.next is not None:
+                following = target(step.next, (*here, "next"))
+            elif not step.branches and not step.end and i + 1 < len(steps):
+                following = steps[i + 1].id
+            exits[step.id] = [b.to for b in branches] + ([following] if following else [])
+            resolved.append(StepR(
+                id=step.id, letter=letters(i + 1),
+                name=self.rich(step.name, (*here, "name")),
+                input=self.rich(step.input, (*here, "input")) or None,
+                owners=tuple(self.role(source, (*here, "owners", k), r)
+                             for k, r in enumerate(step.owners)),
+                key_points=self.rich(step.key_points, (*here, "key_points")) or None,
+                documents=tuple(self.rich(d, (*here, "documents", k))
+                                for k, d in enumerate(step.documents)),
+                outputs=tuple(ref for k, code in enumerate(step.outputs)
+                              if (ref := self.reference("form", code, (*here, "outputs", k)))),
+                branches=tuple(branches), next=following,
+                next_letter=letter_of.get(following) if following else None,
+                is_start=i == 0, is_end=not branches and following is None,
+            ))
+        reached = {steps[0].id}
+        frontier = [steps[0].id]
+        while frontier:
+            for nxt in exits.get(frontier.pop(), []):
+                if nxt not in reached:
+                    reached.add(nxt)
+                    frontier.append(nxt)
+        for i, step in enumerate(steps):
+            if step.id not in reached:
+                self.warn(source, (*loc, "steps", i, "id"),
+                          f"step {step.id!r} cannot be reached from the first step")
+        return ProcessR(id=content.id or f"process-{n}", title=content.title,
+                        steps=tuple(resolved), clause=clause)
+
+    # --- forms ---------------------------------------------------------------------------
+
+    def _form(self, form: Form, source: SourceFile) -> FormDoc:
+        self.current, self.current_code, self.current_status = source, form.code, form.status
+        try:
+            parse_version(form.version, self.settings.version_scheme)
+        except VersionError as exc:
+            self.error(source, ("version",), str(exc))
+        if form.issue_date and form.effective_date and form.effective_date < form.issue_date:
+            self.error(source, ("effective_date",), f"effective date {form.effective_date} "
+                       f"is before the issue date {form.issue_date}")
+        self._check_revisions(form.revisions, form.version,
+                              form.status in (Status.effective, Status.obsolete), source)
+        custodian = self.role(source, ("custodian",), form.custodian)
+        ids: dict[str, Loc] = {}
+
+        def claim(field_id: str, where: Loc) -> None:
+            if field_id in ids:
+                self.error(source, where, f"field id {field_id!r} is used twice in this form "
+                           "(ids name the values read back from filled forms)")
+            ids.setdefault(field_id, where)
+
+        for s, section in enumerate(form.sections):
+            for f, item in enumerate(section.fields):
+                claim(item.id, ("sections", s, "fields", f, "id"))
+            if section.table is not None:
+                claim(section.table.id, ("sections", s, "table", "id"))
+                columns: set[str] = set()
+                for c, column in enumerate(section.table.columns):
+                    if column.id in columns:
+                        self.error(source, ("sections", s, "table", "columns", c, "id"),
+                                   f"column id {column.id!r} is used twice in this table")
+                    columns.add(column.id)
+        for k, box in enumerate(form.signoff):
+            claim(box.id, ("signoff", k, "id"))
+
+        owner = self.procedure_models.get(form.procedure)
+        procedure_ref: Ref
+        if owner is None:
+            self.error(source, ("procedure",), f"unknown procedure {form.procedure!r}; "
+                       + self._known(form.procedure, sorted(self.procedure_models)))
+            procedure_ref = Ref("procedure", form.procedure, form.procedure)
+        else:
+            procedure_ref = Ref("procedure", form.procedure,
+                                f"《{owner[0].title}》{self.settings.code_prefix}{form.procedure}",
+                                code=form.procedure, title=owner[0].title)
+            if all(r.form != form.code for r in owner[0].records):
+                self.error(source, ("procedure",),
+                           f"{form.procedure} does not list {form.code} in its records: add "
+                           f"`- form: {form.code}` to records in {owner[1].display}")
+        return FormDoc(
+            model=form, source=source.path, code=self.settings.code_prefix + form.code,
+            title=form.title, version=form.version, status=form.status,
+            procedure=procedure_ref, custodian=custodian,
+            retention=form.retention or self.settings.retention_default,
+        )

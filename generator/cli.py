@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 import typer
 from rich.console import Console
 
-from generator.errors import Severity, SourceErrors, UsageError, WenkongError
+from generator.errors import Problem, Severity, SourceErrors, UsageError, WenkongError
 
 app = typer.Typer(
     name="wenkong",
@@ -56,7 +56,7 @@ def default_root() -> Path:
     return here
 
 
-def print_problems(problems: list, *, limit: int = 200) -> None:
+def print_problems(problems: list[Problem], *, limit: int = 200) -> None:
     for problem in problems[:limit]:
         style = "yellow" if problem.severity is Severity.warning else "red"
         err.print(str(problem), style=style, markup=False)
@@ -72,7 +72,7 @@ def run(action: Callable[[], T]) -> T:
         print_problems(exc.problems)
         errors = len(exc.errors)
         warnings = len(exc.problems) - errors
-        err.print(f"{errors} error(s), {warnings} warning(s): nothing was written.", style="bold red")
+        err.print(f"{errors} error(s), {warnings} warning(s)", style="bold red")
         raise typer.Exit(1) from None
     except (UsageError, WenkongError) as exc:
         err.print(f"error: {exc}", style="bold red", markup=False)

@@ -45,7 +45,7 @@ from generator.docset import (
 )
 from generator.errors import Problem, Severity, SourceErrors, display_path
 from generator.load import Loc, SourceFile, iter_yaml_files, read_yaml, to_model
-from generator.model import Form, Procedure, Role, RoleFile, Settings
+from generator.model import Form, Procedure, Revision, Role, RoleFile, Settings
 from generator.model.procedure import (
     CheckboxRow,
     Clause,
@@ -444,10 +444,10 @@ class _Resolver:
             for i, item in enumerate(procedure.procedure)
         )
         process_ids = [p.id for p in processes]
-        for process in processes:
-            if process_ids.count(process.id) > 1:
+        for process_id in process_ids:
+            if process_ids.count(process_id) > 1:
                 self.error(source, ("procedure",),
-                           f"process id {process.id!r} is used twice in {procedure.code}")
+                           f"process id {process_id!r} is used twice in {procedure.code}")
                 break
 
         related = []
@@ -488,19 +488,19 @@ class _Resolver:
 
         attachments = []
         by_id = {p.id: p for p in processes}
-        for i, item in enumerate(procedure.attachments):
-            form_ref = (self.reference("form", item.form, ("attachments", i, "form"))
-                        if item.form else None)
+        for i, attachment in enumerate(procedure.attachments):
+            form_ref = (self.reference("form", attachment.form, ("attachments", i, "form"))
+                        if attachment.form else None)
             process = None
-            if item.process is not None:
-                process = by_id.get(item.process)
+            if attachment.process is not None:
+                process = by_id.get(attachment.process)
                 if process is None:
                     self.error(source, ("attachments", i, "process"),
-                               f"no process table with id {item.process!r} in this procedure; "
-                               + self._known(item.process, sorted(by_id)))
+                               f"no process table with id {attachment.process!r} in this "
+                               "procedure; " + self._known(attachment.process, sorted(by_id)))
             attachments.append(AttachmentR(
-                label=self.settings.attachment_label.format(n=i + 1), title=item.title,
-                form=form_ref, process=process, note=item.note,
+                label=self.settings.attachment_label.format(n=i + 1), title=attachment.title,
+                form=form_ref, process=process, note=attachment.note,
             ))
 
         interval = procedure.review_interval_months or self.settings.review_interval_months
@@ -569,7 +569,7 @@ class _Resolver:
                        f"{procedure.issue_date}: a document is approved before it is issued")
         self._check_revisions(procedure.revisions, procedure.version, released, source)
 
-    def _check_revisions(self, revisions: list, version: str, released: bool,
+    def _check_revisions(self, revisions: list[Revision], version: str, released: bool,
                          source: SourceFile) -> None:
         scheme = self.settings.version_scheme
         previous = None

@@ -11,9 +11,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Discriminator,
     Field,
-    Tag,
 )
 
 # A code or id becomes a file name (QP-15_A-1_title.docx, site/procedures/QP-15.md), so it
@@ -101,16 +99,8 @@ class Revision(Strict):
     remark: str | None = None
 
 
-def _text_or_mapping(value: Any) -> str:
+
+def text_or_mapping(value: Any) -> str:
+    """Discriminator for `Text | Model` unions, told apart by the YAML shape so that errors
+    speak of one alternative only (a plain union reports "not a string" next to the real one)."""
     return "<text>" if isinstance(value, str) else "<mapping>"
-
-
-def text_or(model: type[BaseModel]) -> Any:
-    """`Text | model`, told apart by the YAML shape so that errors speak of one alternative only.
-
-    (A plain union would report every member's complaint: "not a string" next to the real one.)
-    """
-    return Annotated[
-        Annotated[Text, Tag("<text>")] | Annotated[model, Tag("<mapping>")],
-        Discriminator(_text_or_mapping),
-    ]

@@ -22,7 +22,7 @@ from generator.model.common import (
     Strict,
     Text,
     VersionLabel,
-    text_or,
+    text_or_mapping,
 )
 
 
@@ -46,14 +46,21 @@ class ListItem(Strict):
 
     text: Text
     list: ListStyle = ListStyle.parenthesised
-    items: builtins.list[text_or(ListItem)]  # type: ignore[valid-type] = Field(min_length=1)
+    items: builtins.list[ListEntryItem] = Field(min_length=1)
+
+
+ListEntryItem = Annotated[
+    Annotated[Text, Tag("<text>")] | Annotated[ListItem, Tag("<mapping>")],
+    Discriminator(text_or_mapping),
+]
+"""A list item: plain text, or text with a nested list."""
 
 
 class ListBlock(Strict):
     """`list: lettered` followed by `items:`."""
 
     list: ListStyle
-    items: builtins.list[text_or(ListItem)]  # type: ignore[valid-type] = Field(min_length=1)
+    items: builtins.list[ListEntryItem] = Field(min_length=1)
 
 
 class Note(Strict):
@@ -233,13 +240,23 @@ class Clause(Strict):
     title: str | None = None
     text: str | None = None
     body: list[Block] = Field(default_factory=list)
-    clauses: list[text_or(Clause)] = Field(default_factory=list)  # type: ignore[valid-type]
+    clauses: list[ClauseItem] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _not_empty(self) -> Clause:
         if not (self.title or self.text or self.body or self.clauses):
             raise ValueError("a clause needs a title, text, body or sub-clauses")
         return self
+
+
+ClauseItem = Annotated[
+    Annotated[Text, Tag("<text>")] | Annotated[Clause, Tag("<mapping>")],
+    Discriminator(text_or_mapping),
+]
+"""A clause: plain text (a numbered paragraph) or a mapping with title, body, sub-clauses."""
+
+ListItem.model_rebuild()
+Clause.model_rebuild()
 
 
 class TermClass(Strict):
@@ -313,7 +330,7 @@ class Procedure(Strict):
     scope: Text
     terms: list[Term] = Field(default_factory=list)
     responsibilities: list[Responsibility] = Field(min_length=1)
-    procedure: list[text_or(Clause)] = Field(min_length=1)  # type: ignore[valid-type]
+    procedure: list[ClauseItem] = Field(min_length=1)
     related: list[RelatedDocument] = Field(default_factory=list)
     records: list[RecordEntry] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)

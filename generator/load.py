@@ -267,8 +267,18 @@ def to_model(source: SourceFile, cls: type[M], problems: list[Problem]) -> M | N
     try:
         return cls.model_validate(source.data)
     except ValidationError as exc:
-        for error in exc.errors():
-            loc = _data_loc(source.data, error["loc"])
+        found = [(_data_loc(source.data, e["loc"]), e) for e in exc.errors()]
+        # A typo (`purpos:`) is both an unknown field and a missing one: report it once.
+        typos = {
+            (loc[:-1], close[0])
+            for loc, e in found
+            if e["type"] == "extra_forbidden" and loc
+            and (close := difflib.get_close_matches(str(loc[-1]), sorted(_field_vocabulary()),
+                                                    n=1, cutoff=0.6))
+        }
+        for loc, error in found:
+            if error["type"] == "missing" and loc and (loc[:-1], loc[-1]) in typos:
+                continue
             problems.append(source.problem(loc, _message(error, loc)))
         return None
 

@@ -135,6 +135,12 @@ def load_document_set(root: Path) -> DocumentSet:
                                 "no procedures found (procedures/*.yaml)"))
 
     resolver = _Resolver(root, settings, settings_source, roles_source, role_file, problems)
+    # Codes of files that failed validation: references to them are not reported again.
+    resolver.broken_codes = {
+        str(item.source.data["code"]) for item in [*procedures, *forms]
+        if item.procedure is None and item.form is None and isinstance(item.source.data, dict)
+        and "code" in item.source.data
+    }
     docset = resolver.run(procedures, forms)
     if any(p.severity is Severity.error for p in problems):
         raise SourceErrors(problems)
@@ -170,6 +176,7 @@ class _Resolver:
         self.form_models: dict[str, tuple[Form, SourceFile]] = {}
         self.clause_targets: dict[str, dict[str, tuple[int, ...]]] = {}
         self.referenced_by: dict[str, set[str]] = {}
+        self.broken_codes: set[str] = set()
         # set while resolving one document
         self.current: SourceFile | None = None
         self.current_code = ""
@@ -317,6 +324,8 @@ class _Resolver:
         if kind in ("form", "procedure"):
             table = self.form_models if kind == "form" else self.procedure_models
             found = table.get(target)
+            if found is None and target in self.broken_codes:
+                return None
             if found is None:
                 word = "form" if kind == "form" else "procedure"
                 self.error(source, loc, f"unknown {word} {target!r}; "
@@ -770,7 +779,9 @@ class _Resolver:
 
         owner = self.procedure_models.get(form.procedure)
         procedure_ref: Ref
-        if owner is None:
+        if owner is None and form.procedure in self.broken_codes:
+            procedure_ref = Ref("procedure", form.procedure, form.procedure)
+        elif owner is None:
             self.error(source, ("procedure",), f"unknown procedure {form.procedure!r}; "
                        + self._known(form.procedure, sorted(self.procedure_models)))
             procedure_ref = Ref("procedure", form.procedure, form.procedure)

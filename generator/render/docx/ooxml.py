@@ -76,3 +76,280 @@ def save_deterministic(document: Document) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return normalize_zip(buffer.getvalue())
+
+
+# --- checkboxes ------------------------------------------------------------------------------
+
+CHECKED = "☑"
+UNCHECKED = "☐"
+
+
+def checkbox(checked: bool) -> str:
+    """The character printed for a ticked or empty box (☑ / ☐)."""
+    return CHECKED if checked else UNCHECKED
+
+
+# --- fields ----------------------------------------------------------------------------------
+
+
+def _field_char(kind: str, r_pr: Any = None) -> Any:
+    run = OxmlElement("w:r")
+    if r_pr is not None:
+        run.append(_copy(r_pr))
+    char = OxmlElement("w:fldChar")
+    char.set(qn("w:fldCharType"), kind)
+    if kind == "begin":
+        # Word recomputes dirty fields on open; LibreOffice computes PAGE/NUMPAGES anyway.
+        char.set(qn("w:dirty"), "true")
+    run.append(char)
+    return run
+
+
+def _copy(element: Any) -> Any:
+    from copy import deepcopy
+
+    return deepcopy(element)
+
+
+def add_field(paragraph: Any, instruction: str, cached: str = "", r_pr: Any = None) -> None:
+    """Append a complex field (PAGE, NUMPAGES, PAGEREF …) to a paragraph.
+
+    `cached` is the text shown until the field is updated; `r_pr` a run-properties element
+    copied onto every run so the field looks like the text around it.
+    """
+    p = paragraph._p if hasattr(paragraph, "_p") else paragraph
+    p.append(_field_char("begin", r_pr))
+    run = OxmlElement("w:r")
+    if r_pr is not None:
+        run.append(_copy(r_pr))
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    run.append(instr)
+    p.append(run)
+    p.append(_field_char("separate", r_pr))
+    run = OxmlElement("w:r")
+    if r_pr is not None:
+        run.append(_copy(r_pr))
+    text = OxmlElement("w:t")
+    text.set(qn("xml:space"), "preserve")
+    text.text = cached
+    run.append(text)
+    p.append(run)
+    p.append(_field_char("end", r_pr))
+
+
+def set_update_fields_on_open(document: Document) -> None:
+    """Ask Word to update every field (table of contents, page references) when opening."""
+    settings = document.settings.element
+    found = settings.find(qn("w:updateFields"))
+    if found is None:
+        found = OxmlElement("w:updateFields")
+        # schema order: updateFields sits early; Word accepts it right after w:zoom
+        zoom = settings.find(qn("w:zoom"))
+        if zoom is not None:
+            zoom.addnext(found)
+        else:
+            settings.insert(0, found)
+    found.set(qn("w:val"), "true")
+
+
+def add_bookmark(paragraph: Any, name: str, bookmark_id: int) -> None:
+    """Wrap the paragraph's content in a bookmark (target of PAGEREF and internal links)."""
+    p = paragraph._p if hasattr(paragraph, "_p") else paragraph
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(bookmark_id))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(bookmark_id))
+    p_pr = p.find(qn("w:pPr"))
+    if p_pr is not None:
+        p_pr.addnext(start)
+    else:
+        p.insert(0, start)
+    p.append(end)
+
+
+def add_internal_link(paragraph: Any, anchor: str, text: str, r_pr: Any = None) -> None:
+    """A hyperlink to a bookmark in the same document (a clause reference)."""
+    p = paragraph._p if hasattr(paragraph, "_p") else paragraph
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("w:anchor"), anchor)
+    link.set(qn("w:history"), "1")
+    run = OxmlElement("w:r")
+    if r_pr is not None:
+        run.append(_copy(r_pr))
+    t = OxmlElement("w:t")
+    t.set(qn("xml:space"), "preserve")
+    t.text = text
+    run.append(t)
+    link.append(run)
+    p.append(link)
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def set_table_borders(table: Any, size: int = 4, color: str = "000000") -> None:
+    """Single-line borders on every edge and inner line (size in eighths of a point)."""
+    tbl_pr = table._tbl.tblPr
+    borders = tbl_pr.find(qn("w:tblBorders"))
+    if borders is None:
+        borders = OxmlElement("w:tblBorders")
+        tbl_pr.append(borders)
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = borders.find(qn(f"w:{edge}"))
+        if element is None:
+            element = OxmlElement(f"w:{edge}")
+            borders.append(element)
+        element.set(qn("w:val"), "single")
+        element.set(qn("w:sz"), str(size))
+        element.set(qn("w:space"), "0")
+        element.set(qn("w:color"), color)
+
+
+def set_cell_shading(cell: Any, fill: str) -> None:
+    """Background colour of a table cell (hex RGB, e.g. 'D9D9D9')."""
+    tc_pr = cell._tc.get_or_add_tcPr()
+    shading = tc_pr.find(qn("w:shd"))
+    if shading is None:
+        shading = OxmlElement("w:shd")
+        tc_pr.append(shading)
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+
+
+def set_repeat_header(row: Any) -> None:
+    """Repeat this row at the top of every page the table spans."""
+    tr_pr = row._tr.get_or_add_trPr()
+    element = OxmlElement("w:tblHeader")
+    element.set(qn("w:val"), "true")
+    tr_pr.append(element)
+
+
+def set_cant_split(row: Any) -> None:
+    """Keep a row on one page (a process step must not break across pages)."""
+    tr_pr = row._tr.get_or_add_trPr()
+    element = OxmlElement("w:cantSplit")
+    element.set(qn("w:val"), "true")
+    tr_pr.append(element)
+
+
+def set_column_widths(table: Any, widths_mm: list[float]) -> None:
+    """Fixed column widths: grid and every cell (Word reads the cells, LibreOffice the grid)."""
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    layout = tbl_pr.find(qn("w:tblLayout"))
+    if layout is None:
+        layout = OxmlElement("w:tblLayout")
+        tbl_pr.append(layout)
+    layout.set(qn("w:type"), "fixed")
+    width = tbl_pr.find(qn("w:tblW"))
+    if width is None:
+        width = OxmlElement("w:tblW")
+        tbl_pr.append(width)
+    width.set(qn("w:type"), "dxa")
+    width.set(qn("w:w"), str(sum(int(Mm(w).twips) for w in widths_mm)))
+    for column, mm in zip(table.columns, widths_mm, strict=False):
+        column.width = Mm(mm)
+    for row in table.rows:
+        for cell, mm in zip(row.cells, widths_mm, strict=False):
+            cell.width = Mm(mm)
+
+
+# --- formulas (OMML) ---------------------------------------------------------------------------
+
+_M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
+
+
+def _m(tag: str) -> Any:
+    from lxml import etree
+
+    return etree.Element(f"{{{_M}}}{tag}", nsmap={"m": _M})
+
+
+def _math_run(text: str) -> Any:
+    run = _m("r")
+    props = _m("rPr")
+    style = _m("sty")
+    style.set(f"{{{_M}}}val", "p")  # upright: Chinese words are not italic variables
+    props.append(style)
+    run.append(props)
+    t = _m("t")
+    t.text = text
+    run.append(t)
+    return run
+
+
+def add_fraction_formula(paragraph: Any, name: str, numerator: str, denominator: str,
+                         tail: str | None = None) -> None:
+    """`name = numerator / denominator tail` as an Office Math fraction (m:f)."""
+    p = paragraph._p if hasattr(paragraph, "_p") else paragraph
+    math = _m("oMath")
+    math.append(_math_run(f"{name}="))
+    fraction = _m("f")
+    for part, text in (("num", numerator), ("den", denominator)):
+        holder = _m(part)
+        holder.append(_math_run(text))
+        fraction.append(holder)
+    math.append(fraction)
+    if tail:
+        math.append(_math_run(tail))
+    p.append(math)
+
+
+# --- status marks (watermark / stamp) ----------------------------------------------------------
+
+
+_TEXT_SHAPETYPE = (
+    # Word's own definition of the WordArt text shape (o:spt 136) its watermark dialog uses.
+    '<v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" adj="10800" '
+    'path="m@7,l@8,m@5,21600l@6,21600e"><v:formulas>'
+    + "".join(f'<v:f eqn="{eqn}"/>' for eqn in (
+        "sum #0 0 10800", "prod #0 2 1", "sum 21600 0 @1", "sum 0 0 @2", "sum 21600 0 @3",
+        "if @0 @3 0", "if @0 21600 @1", "if @0 0 @2", "if @0 @4 21600", "mid @5 @6",
+        "mid @8 @5", "mid @7 @8", "mid @6 @7", "sum @6 0 @5"))
+    + '</v:formulas><v:path textpathok="t" o:connecttype="custom" '
+    'o:connectlocs="@9,0;@10,10800;@11,21600;@12,10800" o:connectangles="270,180,90,0"/>'
+    '<v:textpath on="t" fitshape="t"/><v:handles><v:h position="#0,bottomRight" '
+    'xrange="6629,14971"/></v:handles><o:lock v:ext="edit" text="t" shapetype="t"/>'
+    "</v:shapetype>"
+)
+
+
+def watermark_xml(text: str, *, number: int = 1, color: str = "C0C0C0",
+                  font: str = "SimHei", width_mm: float = 150, height_mm: float = 50,
+                  rotation: int = 315, opacity: str = ".5", center: bool = True) -> str:
+    """A Word-style text watermark (VML WordArt, as Word's watermark dialog writes it), as the
+    XML of one run for a header paragraph: it then shows on every page, behind the text.
+
+    The id `PowerPlusWaterMarkObject<n>` is what Word and LibreOffice recognise as a watermark.
+    `text` is written as an attribute value, so it may be a Jinja placeholder in a template.
+    `center=False` puts the mark at the top right of the page (a stamp) instead.
+    """
+    from xml.sax.saxutils import quoteattr
+
+    if center:
+        where = ("mso-position-horizontal:center;mso-position-horizontal-relative:margin;"
+                 "mso-position-vertical:center;mso-position-vertical-relative:margin")
+    else:
+        where = ("mso-position-horizontal:right;mso-position-horizontal-relative:margin;"
+                 "mso-position-vertical:top;mso-position-vertical-relative:page;"
+                 "margin-top:8mm")
+    return (
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:w10="urn:schemas-microsoft-com:office:word">'
+        "<w:rPr><w:noProof/></w:rPr><w:pict>" + _TEXT_SHAPETYPE
+        + f'<v:shape id="PowerPlusWaterMarkObject{number}" o:spid="_x0000_s{2048 + number}" '
+        f'type="#_x0000_t136" style="position:absolute;margin-left:0;margin-top:0;'
+        f"width:{width_mm}mm;height:{height_mm}mm;rotation:{rotation};"
+        f'z-index:-{251657216 + number};{where}" '
+        f'o:allowincell="f" fillcolor="#{color}" stroked="f">'
+        f'<v:fill opacity="{opacity}"/>'
+        f'<v:textpath style="font-family:&quot;{font}&quot;;font-size:1pt" '
+        f"string={quoteattr(text)}/>"
+        '<w10:wrap anchorx="margin" anchory="margin"/>'
+        "</v:shape></w:pict></w:r>"
+    )

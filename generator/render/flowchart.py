@@ -1,0 +1,326 @@
+"""Render stage: a process table (`ProcessR`) drawn as a flowchart with graphviz.
+
+Shared by the Word renderer (PNG at print resolution) and the site (SVG). Both ask for the same
+drawing, so the rendered bytes are cached by DOT text. The drawing is a pure function of the
+resolved process and the company fonts: the DOT text is deterministic, and the SVG is cleaned of
+the comments graphviz adds (its version string would make output differ between machines).
+
+Labels are graphviz HTML-like labels built from escaped text, never raw user text, so quotes,
+backslashes and `<script>` in a step name stay text in the DOT, the PNG and the SVG.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import shutil
+import struct
+import subprocess
+import unicodedata
+import zlib
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Literal
+
+from generator.docset import ProcessR, StepR, plain
+from generator.errors import WenkongError
+from generator.model import Settings
+
+# Print geometry: the A4 text block is 165 mm wide (25 + 20 mm margins); 16 cm leaves room for
+# the table cell or frame around the picture. graphviz `size` only ever shrinks a drawing.
+MAX_WIDTH_CM = 16.0
+MAX_HEIGHT_CM = 24.0  # A4 text block height minus header; longer flows shrink to one page
+DEFAULT_DPI = 200
+
+# Wrap widths in display columns (a CJK character counts 2): ~11 characters in a box; diamonds
+# need narrower text because a diamond is about twice as wide as its text.
+BOX_COLUMNS = 24
+DIAMOND_COLUMNS = 14
+OWNER_COLUMNS = 24
+
+NAME_POINTS = 10.5  # 五号, the body size of Chinese documents
+OWNER_POINTS = 8
+EDGE_POINTS = 9
+TIMEOUT_SECONDS = 60
+
+Format = Literal["png", "svg"]
+
+# Kinsoku shori: a line never starts with closing punctuation nor ends with opening punctuation.
+_CLOSING = set("，。、；：！？）」』》〉】〕”’…,.;:!?)]}%")
+_OPENING = set("（「『《〈【〔“‘([{")
+# Runs of Latin letters, digits and code punctuation (QR-15-01, 8D, 24h) are never broken.
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_./:#+]*")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+# --- text ----------------------------------------------------------------------------------
+
+
+def columns(text: str) -> int:
+    """Display width: wide (CJK) characters count 2, others 1."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Callable[[str], Iterable[str]]:
+    import jieba  # slow to import (about 1 s to load its dictionary): only when wrapping
+
+    jieba.setLogLevel(logging.WARNING)  # it logs "Building prefix dict" at INFO
+    return lambda text: jieba.cut(text, HMM=False)  # HMM=False: dictionary words only, stable
+
+
+def _words(text: str) -> list[str]:
+    """Chinese words (jieba), so that 计划 is not split over two lines as 计 / 划."""
+    return [word for word in _segmenter()(text) if word] if text else []
+
+
+def _tokens(text: str) -> list[str]:
+    """Split text into pieces a line may break between."""
+    pieces: list[str] = []
+    i = 0
+    for match in _WORD.finditer(text):
+        pieces.extend(_words(text[i:match.start()]))
+        pieces.append(match.group())
+        i = match.end()
+    pieces.extend(_words(text[i:]))
+    # Glue punctuation to its neighbour so that no line starts with "，" or ends with "《".
+    glued: list[str] = []
+    pending = ""
+    for piece in pieces:
+        if piece in _OPENING:
+            pending += piece
+            continue
+        piece = pending + piece
+        pending = ""
+        if glued and piece[0] in _CLOSING and not glued[-1].isspace():
+            glued[-1] += piece
+        else:
+            glued.append(piece)
+    if pending:
+        glued.append(pending)
+    return glued
+
+
+def _fill(tokens: list[str], limit: int) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for token in tokens:
+        if token.isspace():
+            if line:
+                line += " "
+            continue
+        if line and columns(line.rstrip() + token) > limit:
+            lines.append(line.rstrip())
+            line = ""
+        while columns(token) > limit:  # a single word wider than a line: cut it
+            cut = 1
+            while cut < len(token) and columns(token[: cut + 1]) <= limit:
+                cut += 1
+            lines.append(token[:cut])
+            token = token[cut:]
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def wrap(text: str, limit: int) -> list[str]:
+    """Wrap text without spaces (Chinese) into lines of at most `limit` display columns.
+
+    Lines are balanced: 13 characters at a limit of 11 give 7 + 6, not 11 + 2, so boxes stay
+    narrow and even. Explicit newlines are kept as breaks.
+    """
+    lines: list[str] = []
+    for paragraph in _CONTROL.sub("", text).replace("\r", "").split("\n"):
+        paragraph = " ".join(paragraph.split())
+        if not paragraph:
+            continue
+        tokens = _tokens(paragraph)
+        best = _fill(tokens, limit)
+        # The narrowest width that needs no more lines than a greedy fill at the limit.
+        for width in range(-(-columns(paragraph) // len(best)), limit):
+            if len(best) < 2:
+                break
+            balanced = _fill(tokens, width)
+            if len(balanced) <= len(best):
+                best = balanced
+                break
+        lines.extend(best)
+    return lines
+
+
+def html_text(text: str) -> str:
+    """Text escaped for a graphviz HTML-like label (an XML fragment).
+
+    graphviz still expands `\\N` (node name), `\\G` … inside HTML labels, after decoding
+    entities, so a backslash is doubled: `\\\\` is its escape for one backslash.
+    """
+    return (text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace('"', "&quot;"))
+
+
+def dot_string(text: str) -> str:
+    """A double-quoted DOT string. Backslashes are doubled: graphviz reads `\\N`, `\\n` … in
+    escString attributes, and a user's backslash must stay a backslash."""
+    clean = _CONTROL.sub("", text).replace("\r", " ").replace("\n", " ")
+    return '"' + clean.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --- DOT -----------------------------------------------------------------------------------
+
+
+def _node_label(step: StepR) -> str:
+    limit = DIAMOND_COLUMNS if step.is_decision else BOX_COLUMNS
+    lines = wrap(f"{step.letter} {plain(step.name)}", limit)
+    if lines and lines[0].startswith(f"{step.letter} "):
+        # The step letter is bold: readers match it with the 工作流程 column of the table.
+        first = f"<b>{html_text(step.letter)}</b> {html_text(lines[0][len(step.letter) + 1:])}"
+    else:
+        first = html_text(lines[0]) if lines else html_text(step.letter)
+    parts = [first, *(html_text(line) for line in lines[1:])]
+    label = f'<font point-size="{NAME_POINTS}">{"<br/>".join(parts)}</font>'
+    owners = "、".join(role.name for role in step.owners)
+    if owners:
+        owner_lines = wrap(owners, DIAMOND_COLUMNS if step.is_decision else OWNER_COLUMNS)
+        label += (f'<br/><font point-size="{OWNER_POINTS}" color="#404040">'
+                  + "<br/>".join(html_text(line) for line in owner_lines) + "</font>")
+    return f"<{label}>"
+
+
+def _node_style(step: StepR) -> str:
+    if step.is_decision:
+        return 'shape=diamond, margin="0.06,0.06"'
+    if step.is_start or step.is_end:
+        return 'shape=box, style="rounded,filled", fillcolor="#eeeeee"'
+    return "shape=box"
+
+
+def _edges(process: ProcessR) -> Iterable[str]:
+    position = {step.id: i for i, step in enumerate(process.steps)}
+    letter = {step.id: step.letter for step in process.steps}
+    for i, step in enumerate(process.steps):
+        exits = [(b.to, b.label) for b in step.branches]
+        if step.next is not None:
+            exits.append((step.next, None))
+        for target, text in exits:
+            attributes: list[str] = []
+            if text is not None:
+                label = "<br/>".join(html_text(line) for line in wrap(text, DIAMOND_COLUMNS))
+                attributes.append(f"label=<{label}>")
+            if position[target] <= i:
+                # A loop back (不通过 → 修改): it must not pull the earlier step below this one,
+                # so the ranks keep following the table order.
+                attributes.append("constraint=false")
+            elif position[target] == i + 1:
+                attributes.append("weight=8")  # keep the main line straight
+            suffix = f" [{', '.join(attributes)}]" if attributes else ""
+            yield f"  {letter[step.id]} -> {letter[target]}{suffix};"
+
+
+def flowchart_dot(process: ProcessR, settings: Settings) -> str:
+    """The flowchart of a process table as DOT source (deterministic for the same input)."""
+    font = settings.fonts.heading_fallback or settings.fonts.body_fallback
+    # Rounded down: graphviz rounds pixels up, and 16 cm must stay within 16 cm.
+    width = math.floor(MAX_WIDTH_CM / 2.54 * 100) / 100
+    height = math.floor(MAX_HEIGHT_CM / 2.54 * 100) / 100
+    lines = [
+        f"digraph {dot_string(process.id)} {{",
+        f"  graph [id={dot_string('flow-' + process.id)}, rankdir=TB, "
+        f'size="{width:.2f},{height:.2f}", nodesep=0.3, ranksep=0.25, '
+        f'pad=0.08, bgcolor=white, fontname={dot_string(font)}];',
+        f"  node [fontname={dot_string(font)}, fontsize={NAME_POINTS}, shape=box, "
+        f'margin="0.12,0.05", height=0.4, penwidth=1];',
+        f"  edge [fontname={dot_string(font)}, fontsize={EDGE_POINTS}, arrowsize=0.7, "
+        f"penwidth=1];",
+    ]
+    for step in process.steps:
+        # Node names are the step letters (A, B … AA): always safe DOT identifiers.
+        lines.append(f"  {step.letter} [label={_node_label(step)}, {_node_style(step)}];")
+    lines.extend(_edges(process))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def _dot_binary() -> str:
+    found = shutil.which("dot")
+    if found is None:
+        raise WenkongError(
+            "graphviz is not installed: apt-get install graphviz "
+            "(the `dot` program draws the process flowcharts)"
+        )
+    return found
+
+
+_SVG_COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
+_SVG_DOCTYPE = re.compile(r"<!DOCTYPE[^>]*>\s*", re.S)
+
+
+def _clean_svg(svg: bytes, fonts: tuple[str, ...]) -> bytes:
+    text = svg.decode("utf-8")
+    text = _SVG_COMMENT.sub("", text)  # "Generated by graphviz version …", node names
+    text = _SVG_DOCTYPE.sub("", text)  # refers to a DTD on the network; browsers ignore it
+    if fonts:
+        # The browser may lack the Noto font the layout used: give it CJK fallbacks.
+        family = ",".join(html_text(f) for f in fonts)
+        text = text.replace(f'font-family="{html_text(fonts[0])}"', f'font-family="{family}"')
+    return text.encode("utf-8")
+
+
+def _png_with_dpi(png: bytes, dpi: int) -> bytes:
+    """Set the PNG's pHYs chunk so Word (and python-docx's add_picture) sizes the picture at
+    its print size, not at 72 or 96 dpi."""
+    signature, rest = png[:8], png[8:]
+    chunks: list[bytes] = []
+    position = 0
+    while position < len(rest):
+        (length,) = struct.unpack(">I", rest[position:position + 4])
+        kind = rest[position + 4:position + 8]
+        end = position + 12 + length
+        if kind != b"pHYs":
+            chunks.append(rest[position:end])
+        if kind == b"IHDR":
+            per_metre = round(dpi / 0.0254)
+            body = b"pHYs" + struct.pack(">IIB", per_metre, per_metre, 1)
+            chunks.append(struct.pack(">I", 9) + body
+                          + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF))
+        position = end
+    return signature + b"".join(chunks)
+
+
+@lru_cache(maxsize=256)
+def render_dot(dot: str, fmt: Format, dpi: int = DEFAULT_DPI,
+               fonts: tuple[str, ...] = ()) -> bytes:
+    """Run graphviz on DOT text. Cached: the site and the Word documents draw the same charts."""
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"unknown flowchart format {fmt!r}")
+    command = [_dot_binary(), f"-T{fmt}"]
+    if fmt == "png":
+        command.append(f"-Gdpi={dpi}")
+    try:
+        done = subprocess.run(command, input=dot.encode("utf-8"), capture_output=True,
+                              timeout=TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired as error:
+        raise WenkongError(f"graphviz took more than {TIMEOUT_SECONDS} s to draw a "
+                           "flowchart") from error
+    if done.returncode != 0 or not done.stdout:
+        message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
+        raise WenkongError(f"graphviz could not draw a flowchart: {message}")
+    if fmt == "svg":
+        return _clean_svg(done.stdout, fonts)
+    return _png_with_dpi(done.stdout, dpi)
+
+
+def render_flowchart(process: ProcessR, settings: Settings, fmt: Format,
+                     dpi: int = DEFAULT_DPI) -> bytes:
+    """The flowchart as PNG (print resolution, for Word) or SVG (for the site).
+
+    Same input, same bytes. Raises WenkongError when graphviz is missing or fails.
+    """
+    fonts = tuple(dict.fromkeys(f for f in (
+        settings.fonts.heading_fallback, settings.fonts.body_fallback, settings.fonts.heading,
+        "sans-serif") if f))
+    return render_dot(flowchart_dot(process, settings), fmt, dpi, fonts)

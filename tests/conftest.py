@@ -1,0 +1,36 @@
+"""Shared fixtures: a small valid document set made by `wenkong init`, and the sample set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from generator.errors import Problem, SourceErrors
+from generator.resolve import load_document_set
+from generator.scaffold import init_document_set
+
+REPO = Path(__file__).resolve().parent.parent
+
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+@pytest.fixture
+def docset_dir(tmp_path: Path) -> Path:
+    """A fresh valid document set (settings, roles, QP-01, QR-01-01) to break on purpose."""
+    root = tmp_path / "set"
+    init_document_set(root, "测试有限公司")
+    return root
+
+
+def problems(root: Path) -> list[Problem]:
+    """All problems (errors and warnings) the loader reports for `root`."""
+    try:
+        return load_document_set(root).warnings
+    except SourceErrors as exc:
+        return exc.problems
+
+
+def errors(root: Path) -> list[str]:
+    return [str(p) for p in problems(root) if p.severity == "error"]

@@ -1,0 +1,109 @@
+"""Load stage: YAML → plain data with positions; every rejection names file:line:col."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from generator.errors import SourceErrors
+from generator.load import format_loc, parse_yaml, read_yaml
+
+
+def problem_lines(text: str) -> list[str]:
+    with pytest.raises(SourceErrors) as caught:
+        parse_yaml(text, Path("x.yaml"), "procedures/x.yaml")
+    return [str(p) for p in caught.value.problems]
+
+
+def test_positions_point_at_keys_and_items() -> None:
+    source = parse_yaml("a: 1\nb:\n  - x\n  - c: 2\n", Path("x"), "x.yaml")
+    assert source.where(("a",)) == (1, 1)
+    assert source.where(("b", 1)) == (4, 5)
+    assert source.where(("b", 1, "c")) == (4, 5)
+    # a missing path falls back to its nearest ancestor
+    assert source.where(("b", 1, "missing")) == (4, 5)
+
+
+def test_syntax_error_names_line() -> None:
+    assert problem_lines("a: [1\nb: 2\n")[0].startswith("procedures/x.yaml:2:2: YAML syntax")
+
+
+def test_duplicate_key_is_rejected_at_second_occurrence() -> None:
+    lines = problem_lines("title: a\nscope: b\ntitle: c\n")
+    assert lines == [
+        "procedures/x.yaml:3:1: title: duplicate key 'title' (first given at line 1); "
+        "YAML would silently keep only the last one"
+    ]
+
+
+def test_nested_duplicate_key() -> None:
+    lines = problem_lines("approval:\n  author: {name: a}\n  author: {name: b}\n")
+    assert lines[0].startswith("procedures/x.yaml:3:3: approval.author: duplicate key")
+
+
+def test_impossible_date_is_rejected() -> None:
+    lines = problem_lines("issue_date: 2026-02-30\n")
+    assert lines == ["procedures/x.yaml:1:13: issue_date: '2026-02-30' is not a real date"]
+
+
+def test_python_object_tags_are_refused() -> None:
+    lines = problem_lines("a: !!python/object/apply:os.system [echo hi]\n")
+    assert "not allowed" in lines[0] and lines[0].startswith("procedures/x.yaml:1:4:")
+
+
+def test_billion_laughs_is_refused_quickly() -> None:
+    text = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    for name, prev in zip("bcdefghi", "abcdefgh", strict=True):
+        text += f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]\n"
+    started = time.perf_counter()
+    lines = problem_lines(text)
+    assert time.perf_counter() - started < 2
+    assert "after expanding aliases" in lines[0]
+
+
+def test_small_aliases_are_fine() -> None:
+    source = parse_yaml("a: &x [1, 2]\nb: *x\n", Path("x"), "x.yaml")
+    assert source.data == {"a": [1, 2], "b": [1, 2]}
+
+
+def test_empty_file() -> None:
+    assert problem_lines("# only a comment\n") == ["procedures/x.yaml:1:1: the file is empty"]
+
+
+def test_non_utf8_file(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes("title: 文件控制程序\n".encode("gbk"))
+    with pytest.raises(SourceErrors) as caught:
+        read_yaml(path, "procedures/gbk.yaml")
+    assert "not UTF-8" in str(caught.value.problems[0])
+
+
+def test_format_loc() -> None:
+    assert format_loc(("procedure", 1, "body", 0, "table")) == "procedure[1].body[0].table"
+
+
+scalars = st.one_of(
+    st.text(min_size=0, max_size=30),
+    st.integers(min_value=-(10**9), max_value=10**9),
+    st.booleans(),
+    st.none(),
+    st.dates(),
+)
+documents = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=8), documents, min_size=1, max_size=5))
+def test_loader_reads_what_pyyaml_writes(data: dict[str, object]) -> None:
+    """Any data safely dumped comes back equal: the loader loses nothing (keys as text)."""
+    text = yaml.safe_dump(data, allow_unicode=True)
+    assert parse_yaml(text, Path("x"), "x.yaml").data == yaml.safe_load(text)

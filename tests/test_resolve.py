@@ -161,7 +161,8 @@ def test_next_review_is_effective_date_plus_interval(rich_set: Path) -> None:
          "procedures/QP-02.yaml:17:1: purpose: unknown role 'qualty' in 【role:qualty】; "
          "did you mean quality?"),
         ("保存【form:QR-02-01】", "保存【form:QR-99-01】",
-         "procedures/QP-02.yaml:26:14: responsibilities[0].duties[0]: unknown form 'QR-99-01'; did you mean QR-02-01"),
+         "procedures/QP-02.yaml:26:14: responsibilities[0].duties[0]: unknown form 'QR-99-01'; "
+         "did you mean QR-02-01"),
         ("按【clause:keeping】", "按【clause:keep】",
          "procedures/QP-02.yaml:31:9: procedure[0].body[0]: procedure QP-02 has no clause "
          "with id 'keep'"),
@@ -306,7 +307,8 @@ def test_numbering_styles() -> None:
             [(5,), (5, 2), (5, 2, 1), (5, 2, 1, 3), (5, 2, 1, 3, 2)]] == [
         "五、", "（二）", "1.", "（3）", "②"]
     assert reference_label((5, 2, 1), NumberingStyle.chinese) == "五（二）1"
-    assert [chinese_numeral(n) for n in (1, 10, 12, 20, 25)] == ["一", "十", "十二", "二十", "二十五"]
+    numerals = [chinese_numeral(n) for n in (1, 10, 12, 20, 25)]
+    assert numerals == ["一", "十", "十二", "二十", "二十五"]
     assert [letters(n) for n in (1, 26, 27)] == ["A", "Z", "AA"]
 
 

@@ -100,7 +100,8 @@ def test_dot_has_every_step_with_letter_and_every_edge(complaint):
         line = next(x for x in dot.splitlines() if x.startswith(f"  {s.letter} [label="))
         first = line.split("<br/>")[0]
         assert f"<b>{s.letter}</b> " in first
-        text = re.sub(r"<[^>]+>", "", line.split("</font>")[0].replace("<br/>", ""))
+        name_part = line.split("label=<", 1)[1].split("</font>")[0].replace("<br/>", "")
+        text = re.sub(r"<[^>]+>", "", name_part)
         assert text.replace(" ", "").startswith(s.letter + "".join(s.name).replace(" ", ""))
         for owner in s.owners:
             assert owner.name in line
@@ -169,8 +170,10 @@ def test_svg_is_xml_with_chinese_text_and_no_script(complaint):
     assert b"<script" not in svg.lower()
     assert b"<!--" not in svg  # graphviz's version comment is gone: same bytes on any machine
     assert b'font-family="Noto Sans CJK SC,Noto Serif CJK SC,' in svg
-    root = ET.fromstring(svg)
-    assert root.get("id") == "flow-complaint-flow"  # ids unique per chart when inlined
+    # ids are unique per chart, so that several charts can be inlined in one page
+    ids = [e.get("id") for e in ET.fromstring(svg).iter() if e.get("id")]
+    assert "flow-complaint-flow" in ids
+    assert all(i.startswith("flow-complaint-flow") for i in ids)
 
 
 def test_svg_keeps_hostile_text_as_text():
@@ -270,8 +273,8 @@ def test_wrap_keeps_words_codes_and_punctuation_together():
     assert not any(line[0] in "，、。）》" or line[-1] in "（《" for line in lines)
     assert wrap("短", 24) == ["短"]
     # balanced: two even lines rather than a full line and a stub
-    lines = wrap("一二三四五六七八九十甲乙丙", 22)
-    assert len(lines) == 2 and abs(columns(lines[0]) - columns(lines[1])) <= 2
+    lines = wrap("检验员按照检验规范进行抽样检验", 22)
+    assert len(lines) == 2 and abs(columns(lines[0]) - columns(lines[1])) <= 4, lines
 
 
 @settings(max_examples=150, deadline=None)

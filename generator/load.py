@@ -155,6 +155,8 @@ def _convert(
         if node.tag not in _ALLOWED_SCALAR_TAGS:
             problems.append(_at(source, node, loc, f"YAML tag {node.tag} is not allowed here"))
             return None
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value  # the common case, without the constructor's overhead
         try:
             return _constructor.yaml_constructors[node.tag](_constructor, node)
         except (ValueError, TypeError, OverflowError):

@@ -11,7 +11,9 @@ import calendar
 import datetime as dt
 import difflib
 import itertools
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,8 +78,36 @@ _SECTION_KEYS = ("purpose", "scope", "terms", "responsibilities", "procedure", "
 @dataclass
 class _Loaded:
     source: SourceFile
+    kind: str
     procedure: Procedure | None = None
     form: Form | None = None
+
+
+PARALLEL_FROM = 300  # files; below this a process pool costs more than it saves
+
+
+def _read_document(job: tuple[Path, str, str]) -> tuple[_Loaded | None, list[Problem]]:
+    """Read and validate one procedure or form file (runs in a worker for large sets)."""
+    path, display, kind = job
+    problems: list[Problem] = []
+    try:
+        source = read_yaml(path, display)
+    except SourceErrors as exc:
+        return None, exc.problems
+    if kind == "procedure":
+        return _Loaded(source, kind, procedure=to_model(source, Procedure, problems)), problems
+    return _Loaded(source, kind, form=to_model(source, Form, problems)), problems
+
+
+def _read_documents(
+    jobs: list[tuple[Path, str, str]],
+) -> list[tuple[_Loaded | None, list[Problem]]]:
+    """Read every document file; YAML parsing dominates, so large sets use every core."""
+    workers = os.cpu_count() or 1
+    if len(jobs) < PARALLEL_FROM or workers < 2:
+        return [_read_document(job) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_read_document, jobs, chunksize=64))
 
 
 @dataclass(frozen=True)
@@ -85,11 +115,12 @@ class _ClauseTarget:
     numbers: tuple[int, ...]
 
 
-def load_document_set(root: Path) -> DocumentSet:
+def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
     """Load, validate and resolve the document set under `root`.
 
     Raises SourceErrors with every problem found (errors and warnings); returns the set with
-    its warnings when there are no errors.
+    its warnings when there are no errors. `check_lock=False` skips the document-control
+    checks (used by the control commands to read a set whose draft differs from its release).
     """
     root = root.resolve()
     problems: list[Problem] = []
@@ -120,16 +151,16 @@ def load_document_set(root: Path) -> DocumentSet:
                                 "the roles file is missing (settings: roles_file)"))
     role_file = to_model(roles_source, RoleFile, problems) if roles_source else None
 
+    jobs = [(path, display_path(path, root), "procedure")
+            for path in iter_yaml_files(root / settings.procedures_dir)]
+    jobs += [(path, display_path(path, root), "form")
+             for path in iter_yaml_files(root / settings.forms_dir)]
     procedures: list[_Loaded] = []
-    for path in iter_yaml_files(root / settings.procedures_dir):
-        source = read(path)
-        if source is not None:
-            procedures.append(_Loaded(source, procedure=to_model(source, Procedure, problems)))
     forms: list[_Loaded] = []
-    for path in iter_yaml_files(root / settings.forms_dir):
-        source = read(path)
-        if source is not None:
-            forms.append(_Loaded(source, form=to_model(source, Form, problems)))
+    for loaded, file_problems in _read_documents(jobs):
+        problems.extend(file_problems)
+        if loaded is not None:
+            (procedures if loaded.kind == "procedure" else forms).append(loaded)
     if not procedures and not any(p.file.startswith(settings.procedures_dir) for p in problems):
         problems.append(Problem(display_path(root / settings.procedures_dir, root), 1, 1, "",
                                 "no procedures found (procedures/*.yaml)"))
@@ -142,6 +173,10 @@ def load_document_set(root: Path) -> DocumentSet:
         and "code" in item.source.data
     }
     docset = resolver.run(procedures, forms)
+    if check_lock:  # immutability of released versions, history gaps (control stage)
+        from generator.control.lock import check_document_control
+
+        check_document_control(docset, problems)
     if any(p.severity is Severity.error for p in problems):
         raise SourceErrors(problems)
     docset.warnings = sorted(problems)
@@ -290,6 +325,8 @@ class _Resolver:
         """Split text into plain runs and bound references; report unknown targets."""
         if text is None:
             return ()
+        if "【" not in text:
+            return (text,)
         source = self.current
         assert source is not None
         parts: list[Inline] = []

@@ -30,6 +30,10 @@ def set_fonts(element: Any, east_asian: str, latin: str | None = None) -> None:
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
         r_pr.insert(0, fonts)
+    # Theme font attributes win over named fonts in Word: drop them, or the names are ignored.
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        if fonts.get(qn(theme)) is not None:
+            del fonts.attrib[qn(theme)]
     if latin is not None:
         fonts.set(qn("w:ascii"), latin)
         fonts.set(qn("w:hAnsi"), latin)
@@ -352,4 +356,34 @@ def watermark_xml(text: str, *, number: int = 1, color: str = "C0C0C0",
         f"string={quoteattr(text)}/>"
         '<w10:wrap anchorx="margin" anchory="margin"/>'
         "</v:shape></w:pict></w:r>"
+    )
+
+
+def stamp_xml(text: str, *, color: str = "FF0000", font: str = "SimHei", width_mm: float = 30,
+              height_mm: float = 13, top_mm: float = 28, size_pt: int = 18) -> str:
+    """A red bordered box with a word (受控) at the top right of the page, like a rubber stamp:
+    the XML of one run for a header paragraph, so every page carries it. No fill, so the text
+    under it stays readable. `text` may be a Jinja placeholder.
+    """
+    from xml.sax.saxutils import escape
+
+    return (
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+        'xmlns:w10="urn:schemas-microsoft-com:office:word">'
+        "<w:rPr><w:noProof/></w:rPr><w:pict>"
+        '<v:rect id="WenkongStatusStamp" o:spid="_x0000_s2060" '
+        'style="position:absolute;margin-left:0;'
+        f"margin-top:{top_mm}mm;width:{width_mm}mm;height:{height_mm}mm;z-index:251660288;"
+        "mso-position-horizontal:right;mso-position-horizontal-relative:margin;"
+        'mso-position-vertical-relative:page" '
+        f'o:allowincell="f" filled="f" strokecolor="#{color}" strokeweight="2pt">'
+        '<v:textbox inset="0,0,0,0"><w:txbxContent><w:p><w:pPr><w:spacing w:before="0" '
+        'w:after="0" w:line="240" w:lineRule="auto"/><w:ind w:left="0" w:firstLine="0"/>'
+        '<w:jc w:val="center"/></w:pPr><w:r><w:rPr>'
+        f'<w:rFonts w:ascii="{font}" w:hAnsi="{font}" w:eastAsia="{font}" w:hint="eastAsia"/>'
+        f'<w:b/><w:color w:val="{color}"/><w:spacing w:val="40"/><w:sz w:val="{size_pt * 2}"/>'
+        f'</w:rPr><w:t>{escape(text)}</w:t></w:r></w:p></w:txbxContent></v:textbox>'
+        '<w10:wrap anchorx="margin" anchory="page"/>'
+        "</v:rect></w:pict></w:r>"
     )

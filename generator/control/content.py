@@ -1,0 +1,242 @@
+"""Control stage: what counts as a document's content, and its fingerprint.
+
+The fingerprint is a hash of the validated model dumped canonically, without the fields a
+release itself changes (version, status, dates, approval, revision history, review fields) and
+with whitespace normalised, so re-wrapping a folded YAML line is not a change but editing one
+character of a clause is.
+
+Units are the pieces a change is reported by: the cover, each numbered section or clause
+(labelled with the number the resolve stage computed), a form's sections and sign-off row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from generator.control.labels import UNIT_NAMES
+from generator.docset import (
+    Block,
+    CheckboxesR,
+    ClauseR,
+    FormDoc,
+    FormulaR,
+    ListR,
+    NoteR,
+    Paragraph,
+    ProcedureDoc,
+    ProcessR,
+    TableR,
+    plain,
+)
+from generator.load import Loc
+from generator.model import Form, Procedure
+from generator.model.settings import NumberingStyle
+from generator.numbering import reference_label
+
+CONTROL_FIELDS = frozenset({
+    "version", "status", "issue_date", "effective_date", "approval", "revisions",
+    "review_interval_months", "last_review", "obsolete_reason",
+})
+"""Fields a release, a review or an obsoletion writes: not part of the approved content."""
+
+_SPACES = re.compile(r"\s+")
+# A space next to a CJK character is an artefact of YAML line folding (`>-` joins lines with
+# a space), never meaning: drop it so re-wrapping a paragraph changes nothing.
+_CJK_SPACE = re.compile(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])")
+
+
+def normalize_text(text: str) -> str:
+    """Whitespace-insensitive form of a text: runs collapsed, spaces beside CJK dropped."""
+    return _CJK_SPACE.sub("", _SPACES.sub(" ", text).strip())
+
+
+def _normalize(value: Any) -> Any:
+    if isinstance(value, str):
+        return normalize_text(value)
+    if isinstance(value, list):
+        return [_normalize(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _normalize(v) for k, v in value.items()}
+    return value
+
+
+def canonical_content(model: Procedure | Form) -> dict[str, Any]:
+    """The approved content of a document as plain JSON data, control fields left out."""
+    data = model.model_dump(mode="json", exclude=set(CONTROL_FIELDS & set(type(model).model_fields)))
+    data["kind"] = kind_of(model)
+    normalized: dict[str, Any] = _normalize(data)
+    return normalized
+
+
+def fingerprint(model: Procedure | Form) -> str:
+    """`sha256:<hex>` of the canonical content: equal exactly when the content is equal."""
+    text = json.dumps(canonical_content(model), ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def kind_of(model: Procedure | Form) -> str:
+    return "procedure" if isinstance(model, Procedure) else "form"
+
+
+# --- units -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One reportable piece of a document: `label` is what the user reads (5.2.1, 封面)."""
+
+    label: str
+    title: str
+    text: str  # printed text, one line per paragraph, list item or table row
+    loc: Loc  # where it starts in the source file (for file:line messages)
+
+    @property
+    def digest(self) -> str:
+        """Short hash of the normalised unit; stored in the lock for the latest version."""
+        body = normalize_text(self.title) + "\n" + normalize_text(self.text)
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
+
+    @property
+    def heading(self) -> str:
+        return f"{self.label} {self.title}".strip()
+
+
+def units_of(doc: ProcedureDoc | FormDoc, style: NumberingStyle) -> list[Unit]:
+    """The units of a resolved document, in document order."""
+    if isinstance(doc, ProcedureDoc):
+        return _procedure_units(doc, style)
+    return _form_units(doc)
+
+
+def _procedure_units(doc: ProcedureDoc, style: NumberingStyle) -> list[Unit]:
+    units = [Unit(UNIT_NAMES["cover"], "", "\n".join([
+        doc.title,
+        doc.owner.name,
+        " ".join(r.name for r in doc.countersign),
+        " ".join(r.name for r in doc.distribution),
+    ]), ("title",))]
+
+    def label(*numbers: int) -> str:
+        return reference_label(numbers, style)
+
+    for section in doc.sections:
+        number = section.number
+        if section.key == "purpose":
+            units.append(Unit(label(number), section.title, plain(doc.purpose), ("purpose",)))
+        elif section.key == "scope":
+            units.append(Unit(label(number), section.title, plain(doc.scope), ("scope",)))
+        elif section.key == "terms":
+            for i, term in enumerate(doc.terms):
+                lines = [f"{term.term} {term.en or ''}".strip(), plain(term.definition)]
+                for c in term.classes:
+                    lines.append(f"{c.code} {c.name} {plain(c.definition)}")
+                    lines.extend(plain(e) for e in c.examples)
+                units.append(Unit(label(number, i + 1), term.term, "\n".join(lines),
+                                  ("terms", i)))
+        elif section.key == "responsibilities":
+            for i, duty in enumerate(doc.responsibilities):
+                units.append(Unit(label(number, i + 1), duty.role.name,
+                                  "\n".join(plain(d) for d in duty.duties),
+                                  ("responsibilities", i)))
+        elif section.key == "procedure":
+            for i, clause in enumerate(doc.clauses):
+                _clause_units(clause, ("procedure", i), style, units)
+        elif section.key == "related":
+            lines = [f"{r.title} {r.code or ''}".strip() for r in doc.related]
+            units.append(Unit(label(number), section.title, "\n".join(lines), ("related",)))
+        elif section.key == "records":
+            lines = [f"{r.form.text} {r.custodian.name} {r.retention}" for r in doc.records]
+            units.append(Unit(label(number), section.title, "\n".join(lines), ("records",)))
+        elif section.key == "attachments":
+            lines = [" ".join(filter(None, [a.label, a.title, a.form.text if a.form else None,
+                                            a.process.title if a.process else None, a.note]))
+                     for a in doc.attachments]
+            units.append(Unit(label(number), section.title, "\n".join(lines),
+                              ("attachments",)))
+    return units
+
+
+def _clause_units(clause: ClauseR, loc: Loc, style: NumberingStyle, out: list[Unit]) -> None:
+    lines = [plain(clause.text)] if clause.text else []
+    for block in clause.blocks:
+        lines.extend(block_lines(block))
+    out.append(Unit(reference_label(clause.numbers, style), plain(clause.title),
+                    "\n".join(lines), loc))
+    for j, child in enumerate(clause.children):
+        _clause_units(child, (*loc, "clauses", j), style, out)
+
+
+def block_lines(block: Block) -> list[str]:
+    """A block as printed lines of text (what a reader compares between versions)."""
+    if isinstance(block, Paragraph):
+        return [plain(block.text)]
+    if isinstance(block, ListR):
+        lines = []
+        for entry in block.items:
+            lines.append(f"{entry.label} {plain(entry.text)}")
+            if entry.sublist is not None:
+                lines.extend("  " + line for line in block_lines(entry.sublist))
+        return lines
+    if isinstance(block, NoteR):
+        return [plain(block.text)]
+    if isinstance(block, TableR):
+        lines = [block.caption] if block.caption else []
+        lines.append(" | ".join(block.columns))
+        lines.extend(" | ".join(plain(cell) for cell in row) for row in block.rows)
+        return lines
+    if isinstance(block, FormulaR):
+        return [block.as_text, *(f"{s} {m}" for s, m in block.where)]
+    if isinstance(block, CheckboxesR):
+        boxes = " ".join(("☑" if checked else "□") + text for text, checked in block.options)
+        return [f"{block.label or ''} {boxes}".strip()]
+    if isinstance(block, ProcessR):
+        lines = [block.title]
+        for step in block.steps:
+            cells = [
+                step.letter, plain(step.name), plain(step.input),
+                " ".join(r.name for r in step.owners), plain(step.key_points),
+                " ".join(plain(d) for d in step.documents),
+                " ".join(r.text for r in step.outputs),
+                " ".join(f"{b.label}→{b.to_letter}" for b in step.branches),
+                f"→{step.next_letter}" if step.next_letter and not step.branches else "",
+            ]
+            lines.append(" | ".join(cells))
+        return lines
+    return []
+
+
+def _form_units(doc: FormDoc) -> list[Unit]:
+    form = doc.model
+    units = [Unit(UNIT_NAMES["cover"], "", "\n".join(filter(None, [
+        form.title, doc.procedure.text, doc.custodian.name, doc.retention, form.copies,
+        f"serial={form.serial} landscape={form.landscape}",
+    ])), ("title",))]
+    for s, section in enumerate(form.sections):
+        lines = []
+        for f in section.fields:
+            extra = " ".join(filter(None, [
+                f.type.value, "required" if f.required else "", "/".join(f.options),
+                f.unit, f.hint,
+                None if f.minimum is None else f"min={f.minimum}",
+                None if f.maximum is None else f"max={f.maximum}",
+            ]))
+            lines.append(f"{f.label} [{f.id}] {extra}".strip())
+        if section.table is not None:
+            table = section.table
+            lines.append(" | ".join(f"{c.label}[{c.id}]" + (f"({'/'.join(c.options)})"
+                                                          if c.options else "")
+                                    for c in table.columns))
+            lines.append(f"rows={table.rows} numbered={table.numbered}")
+        units.append(Unit(UNIT_NAMES["form_section"].format(n=s + 1), section.title or "",
+                          "\n".join(lines), ("sections", s)))
+    if form.instructions:
+        units.append(Unit(UNIT_NAMES["instructions"], "", form.instructions, ("instructions",)))
+    if form.signoff:
+        units.append(Unit(UNIT_NAMES["signoff"], "", " ".join(
+            f"{b.label}[{b.id}]" for b in form.signoff), ("signoff",)))
+    return units

@@ -1,0 +1,336 @@
+"""Control stage: the lock file (wenkong.lock) and the immutability checks of `validate`.
+
+The lock sits at the root of the document set and records, per document code, every released
+version: its date, summary, who approved it, the fingerprint of its content and, when known,
+the git commit that holds its source. `release` and `obsolete` write it; nobody edits it by
+hand. `check_document_control` is called at the end of resolving and reports, with file:line:
+
+- a released document whose content differs from the fingerprint of its version;
+- a revision history with gaps (A/0 → A/2) or out of step with the lock;
+- a released document the lock does not know, or a locked document whose source is gone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field
+
+from generator.control.content import Unit, fingerprint, kind_of, units_of
+from generator.docset import DocumentSet, FormDoc, ProcedureDoc
+from generator.errors import Problem, Severity, SourceErrors, display_path
+from generator.load import Loc, SourceFile, read_yaml, to_model
+from generator.model import Revision
+from generator.model.common import Strict
+from generator.model.procedure import Status
+from generator.model.settings import VersionScheme
+from generator.versions import VersionError, parse_version
+
+LOCK_FILE = "wenkong.lock"
+LOCK_FORMAT = 1
+_HEADER = (
+    "# wenkong.lock: the released versions of every controlled document (文件发布记录).\n"
+    "# Written by `wenkong release`, `wenkong obsolete` and `wenkong lock --adopt`; do not edit\n"
+    "# by hand. Commit it together with the document files it describes.\n"
+)
+
+
+class LockedVersion(Strict):
+    """One released version. `fingerprint` None: released before Wenkong, no source kept."""
+
+    version: str
+    date: dt.date
+    summary: str = ""
+    clauses: str | None = None
+    author: str | None = None
+    reviewed_by: str | None = None
+    approved_by: str | None = None
+    fingerprint: str | None = None
+    commit: str | None = None
+    units: list[str] | None = Field(
+        default=None, description="'label digest' per unit; kept for the latest version only.")
+
+    def unit_pairs(self) -> list[tuple[str, str]]:
+        return [tuple(u.rsplit(" ", 1)) for u in self.units or []]  # type: ignore[misc]
+
+
+class LockedObsolete(Strict):
+    date: dt.date | None = None
+    reason: str = ""
+    approved_by: str | None = None
+
+
+class LockedDocument(Strict):
+    kind: str
+    source: str
+    versions: list[LockedVersion] = Field(min_length=1)
+    obsolete: LockedObsolete | None = None
+
+    @property
+    def latest(self) -> LockedVersion:
+        return self.versions[-1]
+
+    def get(self, version: str) -> LockedVersion | None:
+        return next((v for v in self.versions if v.version == version), None)
+
+
+class LockFile(Strict):
+    lock_format: int = LOCK_FORMAT
+    documents: dict[str, LockedDocument] = Field(default_factory=dict)
+
+
+def lock_path(root: Path) -> Path:
+    return root / LOCK_FILE
+
+
+def read_lock(root: Path) -> tuple[LockFile | None, SourceFile | None]:
+    """The lock of the set under `root` (None, None when there is none).
+
+    Raises SourceErrors naming wenkong.lock and the line when it does not parse: a lock with
+    merge-conflict markers or a hand edit gone wrong must stop every control command.
+    """
+    path = lock_path(root)
+    if not path.is_file():
+        return None, None
+    source = read_yaml(path, display_path(path, root))
+    problems: list[Problem] = []
+    lock = to_model(source, LockFile, problems)
+    if lock is not None and lock.lock_format != LOCK_FORMAT:
+        problems.append(source.problem(("lock_format",), (
+            f"lock format {lock.lock_format} is not the one this Wenkong writes "
+            f"({LOCK_FORMAT})")))
+    if problems or lock is None:
+        raise SourceErrors(problems)
+    return lock, source
+
+
+def dump_lock(lock: LockFile) -> bytes:
+    """The lock as YAML: keys sorted, one stable text for the same content."""
+    data: dict[str, Any] = lock.model_dump(mode="python", exclude_none=True)
+    for document in data["documents"].values():
+        for version in document["versions"]:
+            # Only the fields that are set, so the file stays short and its diffs readable.
+            for key in [k for k, v in version.items() if v in ("", [])]:
+                del version[key]
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=True, default_flow_style=False,
+                          width=4096)
+    return (_HEADER + text).encode("utf-8")
+
+
+def units_record(units: Iterable[Unit]) -> list[str]:
+    return [f"{u.label} {u.digest}" for u in units]
+
+
+# --- the validate hook -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ControlIssue:
+    """One finding: `kind` lets `release` tell the change it is about to release from the rest."""
+
+    code: str
+    kind: str  # "changed", "history", "lock"
+    problem: Problem
+
+
+class _Sources:
+    """Source files re-read for positions, only when there is something to report."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cache: dict[Path, SourceFile | None] = {}
+
+    def problem(self, doc: ProcedureDoc | FormDoc, loc: Loc, message: str,
+                severity: Severity = Severity.error) -> Problem:
+        if doc.source not in self.cache:
+            try:
+                self.cache[doc.source] = read_yaml(doc.source, display_path(doc.source, self.root))
+            except SourceErrors:
+                self.cache[doc.source] = None
+        source = self.cache[doc.source]
+        if source is None:
+            return Problem(display_path(doc.source, self.root), 1, 1, "", message, severity)
+        return source.problem(loc, message, severity)
+
+
+def check_document_control(docset: DocumentSet, problems: list[Problem]) -> None:
+    """Hook called by resolve: add every document-control problem of the set to `problems`."""
+    try:
+        problems.extend(issue.problem for issue in control_issues(docset))
+    except SourceErrors as exc:  # the lock itself does not parse
+        problems.extend(exc.problems)
+
+
+def control_issues(docset: DocumentSet, lock: LockFile | None = None,
+                   lock_source: SourceFile | None = None) -> list[ControlIssue]:
+    """Revision-history gaps always; lock checks when the set has a lock."""
+    sources = _Sources(docset.root)
+    scheme = docset.settings.version_scheme
+    issues: list[ControlIssue] = []
+    documents: list[ProcedureDoc | FormDoc] = [*docset.procedures.values(),
+                                               *docset.forms.values()]
+    for doc in documents:
+        for index, message in version_gaps(doc.model.revisions, scheme):
+            issues.append(ControlIssue(doc.model.code, "history", sources.problem(
+                doc, ("revisions", index, "version"), message)))
+    if lock is None:
+        lock, lock_source = read_lock(docset.root)
+    if lock is None or lock_source is None:
+        return issues
+    for doc in documents:
+        issues.extend(_check_document(docset, doc, lock, sources))
+    known = {d.model.code for d in documents}
+    for code, entry in lock.documents.items():
+        if code in known or (docset.root / entry.source).is_file():
+            continue  # present, or present but invalid (its own errors explain it)
+        issues.append(ControlIssue(code, "lock", lock_source.problem(("documents", code), (
+            f"{code} has released versions but its source {entry.source} is gone: a released "
+            f"document is retired with `wenkong obsolete {code} --reason …`, never deleted "
+            "(restore the file from git)"))))
+    return issues
+
+
+def version_gaps(revisions: list[Revision], scheme: VersionScheme) -> list[tuple[int, str]]:
+    """(index, message) for each revision that skips a version (A/0 → A/2, A/3 → C/0)."""
+    found = []
+    previous: tuple[int, int] | None = None
+    previous_label = ""
+    for index, revision in enumerate(revisions):
+        try:
+            key = parse_version(revision.version, scheme)
+        except VersionError:
+            previous = None  # reported by resolve
+            continue
+        if previous is not None and key > previous:
+            same_edition = key[0] == previous[0] and key[1] == previous[1] + 1
+            next_edition = key[0] == previous[0] + 1 and key[1] == 0
+            if scheme is VersionScheme.integer:
+                next_edition = key[0] == previous[0] + 1
+            if not (same_edition or next_edition):
+                found.append((index, (
+                    f"version {revision.version} skips versions after {previous_label}: "
+                    "each release takes the next version (A/0 → A/1, or → B/0 for a new "
+                    "edition)")))
+        previous, previous_label = key, revision.version
+    return found
+
+
+def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: LockFile,
+                    sources: _Sources) -> list[ControlIssue]:
+    model = doc.model
+    code = model.code
+    issues: list[ControlIssue] = []
+
+    def add(kind: str, loc: Loc, message: str) -> None:
+        issues.append(ControlIssue(code, kind, sources.problem(doc, loc, message)))
+
+    status = model.status
+    released = status in (Status.effective, Status.obsolete)
+    entry = lock.documents.get(code)
+    if entry is None:
+        if released:
+            add("lock", ("status",), (
+                f"{code} is {status.value} but wenkong.lock has no release of it: release it "
+                f"with `wenkong release {code} --summary … --approved-by ROLE/NAME` (a set that "
+                "predates Wenkong: `wenkong lock --adopt`)"))
+        return issues
+    if entry.kind != kind_of(model):
+        add("lock", ("code",), f"wenkong.lock records {code} as a {entry.kind}, "
+            f"but {display_path(doc.source, docset.root)} is a {kind_of(model)}")
+        return issues
+    scheme = docset.settings.version_scheme
+    revision_index = {r.version: i for i, r in enumerate(model.revisions)}
+    for locked in entry.versions:
+        i = revision_index.get(locked.version)
+        if i is None:
+            add("lock", ("revisions",), (
+                f"{code} {locked.version} was released on {locked.date} (wenkong.lock) but is "
+                "missing from the revision history: a released version stays in the history"))
+        elif model.revisions[i].date != locked.date:
+            add("lock", ("revisions", i, "date"), (
+                f"the revision history dates {locked.version} {model.revisions[i].date}, but it "
+                f"was released on {locked.date} (wenkong.lock)"))
+    latest = entry.latest
+    for i, revision in enumerate(model.revisions):
+        if entry.get(revision.version) is None and released:
+            add("lock", ("revisions", i, "version"), (
+                f"{code} {revision.version} is in the revision history but was never released "
+                f"(the last release in wenkong.lock is {latest.version}): remove the entry and "
+                f"run `wenkong release {code}`, which writes it"))
+    try:
+        backwards = parse_version(model.version, scheme) < parse_version(latest.version, scheme)
+    except VersionError:
+        return issues  # resolve reports the label
+    if backwards:
+        add("lock", ("version",), (
+            f"{code} says version {model.version}, older than its last release "
+            f"{latest.version} (wenkong.lock): versions never go backwards"))
+        return issues
+    if not released:
+        return issues
+    if model.version != latest.version:
+        add("lock", ("version",), (
+            f"{code} {model.version} is marked {status.value} but was never released (its last "
+            f"release is {latest.version}): set it back to {latest.version}, or release the "
+            f"change with `wenkong release {code} --summary … --approved-by ROLE/NAME`"))
+        return issues
+    if status is Status.obsolete and entry.obsolete is None:
+        add("lock", ("status",), (
+            f"{code} is marked obsolete by hand: retire it with `wenkong obsolete {code} "
+            "--reason …` so the date and reason are recorded"))
+    if status is Status.effective and entry.obsolete is not None:
+        add("lock", ("status",), (
+            f"{code} was made obsolete on {entry.obsolete.date} (wenkong.lock) but the file says "
+            f"effective: an obsolete document comes back only as a new release"))
+    if latest.fingerprint is not None and fingerprint(model) != latest.fingerprint:
+        units = units_of(doc, docset.settings.numbering_style)
+        changes = changed_units(latest.unit_pairs(), units)
+        where: Loc = ("version",)
+        first = next((u for kind, u in changes if kind != "removed" and u is not None), None)
+        if first is not None and isinstance(first, Unit):
+            where = first.loc
+        described = describe_changes(changes) or "content changed"
+        add("changed", where, (
+            f"{code} {latest.version} is released ({status.value}) and a released version never "
+            f"changes, but its content differs from the release of {latest.date}: "
+            f"{described}. Release the change as a new version: `wenkong release {code} "
+            f"--summary \"…\" --approved-by ROLE/NAME` (see it with `wenkong diff {code}`), "
+            "or undo the edit"))
+    return issues
+
+
+UnitChange = tuple[str, Unit | str | None]  # ("changed" | "added", Unit) or ("removed", label)
+
+
+def changed_units(stored: list[tuple[str, str]], units: list[Unit]) -> list[UnitChange]:
+    """Which units differ from the stored (label, digest) list, aligned by content."""
+    if not stored:
+        return []
+    old = [digest for _, digest in stored]
+    new = [u.digest for u in units]
+    changes: list[UnitChange] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        paired = min(i2 - i1, j2 - j1) if op == "replace" else 0
+        changes.extend(("changed", units[j]) for j in range(j1, j1 + paired))
+        changes.extend(("added", units[j]) for j in range(j1 + paired, j2))
+        changes.extend(("removed", stored[i][0]) for i in range(i1 + paired, i2))
+    return changes
+
+
+def describe_changes(changes: list[UnitChange]) -> str:
+    words = {"changed": "changed", "added": "added", "removed": "removed (old numbering)"}
+    parts = []
+    for kind in ("changed", "added", "removed"):
+        labels = [u.label if isinstance(u, Unit) else str(u) for k, u in changes if k == kind]
+        if labels:
+            parts.append(f"{words[kind]} {', '.join(labels)}")
+    return "; ".join(parts)

@@ -1,0 +1,181 @@
+"""Render stage (PDF copies): Word files converted to PDF by LibreOffice, all in one process.
+
+LibreOffice's start-up is the slow part (seconds; each further file takes a fraction of a
+second), so every file goes through ONE `soffice --headless --convert-to pdf` call with its own
+temporary user profile: two soffice processes on one profile fail, and a user's running
+LibreOffice must not be disturbed. PDFs are written to a temporary folder first and moved into
+place only when every file converted, and the dates and ids LibreOffice stamps from the clock
+are replaced by values derived from the document, so converting twice gives the same bytes.
+
+`pdf_info` and `pdf_text` read PDFs back through poppler (pdfinfo, pdftotext) for checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from xml.etree import ElementTree
+
+from generator.errors import WenkongError
+
+INSTALL_LIBREOFFICE = "install LibreOffice: apt-get install libreoffice-writer-nogui fonts-noto-cjk"
+INSTALL_POPPLER = "install poppler: apt-get install poppler-utils"
+# Start-up plus a generous allowance per file; a wedged soffice must not hang a build forever.
+STARTUP_SECONDS = 120.0
+SECONDS_PER_FILE = 20.0
+FALLBACK_DATE = dt.datetime(2000, 1, 1)  # same epoch as the fixed zip entry times
+
+_DATE = re.compile(rb"/(CreationDate|ModDate)\((D:\d{14})")
+_HEX_ID = re.compile(rb"(/ID\s*\[\s*<)([0-9A-Fa-f]+)(>\s*<)([0-9A-Fa-f]+)(>)")
+_CHECKSUM = re.compile(rb"(/DocChecksum\s*/)([0-9A-Fa-f]+)")
+
+
+def soffice_binary() -> str:
+    """The LibreOffice program, or a WenkongError that says how to install it."""
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise WenkongError(f"LibreOffice is not installed (no soffice on PATH): {INSTALL_LIBREOFFICE}")
+
+
+def _document_date(source: Path) -> dt.datetime:
+    """The creation date a .docx declares in docProps/core.xml (the Word renderers derive it
+    from the document's own dates); FALLBACK_DATE for anything else."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            core = ElementTree.fromstring(archive.read("docProps/core.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return FALLBACK_DATE
+    created = core.find("{http://purl.org/dc/terms/}created")
+    try:
+        text = (created.text or "").strip().rstrip("Z") if created is not None else ""
+        return dt.datetime.fromisoformat(text).replace(tzinfo=None)
+    except ValueError:
+        return FALLBACK_DATE
+
+
+def stable_pdf(data: bytes, when: dt.datetime) -> bytes:
+    """Replace what LibreOffice takes from the clock (creation date, document id, checksum)
+    by values derived from `when` and the content. Every replacement keeps its length, so the
+    cross-reference offsets stay valid."""
+    stamp = when.strftime("D:%Y%m%d%H%M%S").encode("ascii")
+    data = _DATE.sub(lambda m: b"/" + m.group(1) + b"(" + stamp, data)
+    blank = _HEX_ID.sub(lambda m: m.group(1) + b"0" * len(m.group(2)) + m.group(3)
+                        + b"0" * len(m.group(4)) + m.group(5), data)
+    blank = _CHECKSUM.sub(lambda m: m.group(1) + b"0" * len(m.group(2)), blank)
+    digest = hashlib.sha256(blank).hexdigest().upper().encode("ascii")
+
+    def same_length(hex_text: bytes) -> bytes:
+        return (digest * (len(hex_text) // len(digest) + 1))[: len(hex_text)]
+
+    data = _HEX_ID.sub(lambda m: m.group(1) + same_length(m.group(2)) + m.group(3)
+                       + same_length(m.group(4)) + m.group(5), data)
+    return _CHECKSUM.sub(lambda m: m.group(1) + same_length(m.group(2)), data)
+
+
+def _tail(text: bytes, lines: int = 8) -> str:
+    kept = [line for line in text.decode("utf-8", "replace").splitlines()
+            if line.strip() and "javaldx" not in line]  # harmless noise on machines without Java
+    return "\n".join(kept[-lines:])
+
+
+def convert_to_pdf(docx_files: Sequence[Path], outdir: Path, *,
+                   timeout: float | None = None) -> list[Path]:
+    """Convert Word files to PDF in one LibreOffice process; return `outdir/<stem>.pdf` in the
+    order given. Raises WenkongError when LibreOffice is missing, times out, or leaves any
+    file without a PDF (naming the files)."""
+    sources = [Path(f).resolve() for f in docx_files]
+    if not sources:
+        return []
+    missing = [s for s in sources if not s.is_file()]
+    if missing:
+        raise WenkongError("cannot convert to PDF, no such file: "
+                           + ", ".join(str(s) for s in missing))
+    stems: dict[str, Path] = {}
+    for source in sources:
+        other = stems.setdefault(source.stem, source)
+        if other != source:
+            raise WenkongError(f"cannot convert {other} and {source} into one folder: both "
+                               f"would be written as {source.stem}.pdf")
+    program = soffice_binary()
+    outdir = outdir.resolve()  # soffice runs in a scratch folder: relative paths would move
+    outdir.mkdir(parents=True, exist_ok=True)
+    limit = timeout if timeout is not None else STARTUP_SECONDS + SECONDS_PER_FILE * len(sources)
+    env = dict(os.environ)
+    env.setdefault("LANG", "C.UTF-8")  # non-ASCII (Chinese) file names need a UTF-8 locale
+    with tempfile.TemporaryDirectory(prefix="wenkong-lo-") as scratch:
+        profile = Path(scratch) / "profile"
+        staging = Path(tempfile.mkdtemp(prefix=".pdf-", dir=outdir))
+        try:
+            command = [program, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                       "--norestore", "--nolockcheck", "--convert-to", "pdf",
+                       "--outdir", str(staging), *map(str, sources)]
+            try:
+                done = subprocess.run(command, capture_output=True, timeout=limit, env=env,
+                                      cwd=scratch, check=False)
+            except subprocess.TimeoutExpired as error:
+                raise WenkongError(f"LibreOffice did not finish converting {len(sources)} "
+                                   f"file(s) to PDF within {limit:.0f} s") from error
+            failed = [s for s in sources if not _is_pdf(staging / f"{s.stem}.pdf")]
+            if failed:
+                detail = _tail(done.stderr + done.stdout)
+                raise WenkongError(
+                    "LibreOffice produced no PDF for "
+                    + ", ".join(str(s) for s in failed)
+                    + (f" (soffice exit status {done.returncode})" if done.returncode else "")
+                    + (f":\n{detail}" if detail else ""))
+            results = []
+            for source in sources:
+                produced = staging / f"{source.stem}.pdf"
+                produced.write_bytes(stable_pdf(produced.read_bytes(), _document_date(source)))
+                target = outdir / produced.name
+                os.replace(produced, target)
+                results.append(target)
+            return results
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _is_pdf(path: Path) -> bool:
+    try:
+        with path.open("rb") as stream:
+            return stream.read(5) == b"%PDF-"
+    except OSError:
+        return False
+
+
+def poppler(tool: str, *args: str, subject: Path) -> str:
+    """Run a poppler tool (pdfinfo, pdftotext, pdffonts …) on `subject`; its standard output."""
+    program = shutil.which(tool)
+    if program is None:
+        raise WenkongError(f"{tool} is not installed: {INSTALL_POPPLER}")
+    done = subprocess.run([program, *args], capture_output=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise WenkongError(f"{tool} failed on {subject}: {_tail(done.stderr)}")
+    return done.stdout.decode("utf-8", "replace")
+
+
+def pdf_info(path: Path) -> tuple[int, float, float]:
+    """(pages, width, height) of a PDF, sizes in points of the first page (A4: 595 × 842)."""
+    info = poppler("pdfinfo", str(path), subject=path)
+    pages = re.search(r"^Pages:\s+(\d+)", info, re.M)
+    size = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
+    if pages is None or size is None:
+        raise WenkongError(f"pdfinfo gave no page count or size for {path}")
+    return int(pages.group(1)), float(size.group(1)), float(size.group(2))
+
+
+def pdf_text(path: Path, *, layout: bool = True) -> str:
+    """The text of a PDF (pdftotext; `layout` keeps columns and table rows on their lines).
+    Pages are separated by form feeds."""
+    return poppler("pdftotext", *(["-layout"] if layout else []), "-enc", "UTF-8",
+                   str(path), "-", subject=path)

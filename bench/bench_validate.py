@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.synthetic import REPO, make_synthetic_set  # noqa: E402
-from generator.resolve import load_document_set  # noqa: E402
+from bench.synthetic import REPO, make_synthetic_set
+from generator.resolve import load_document_set
 
 
 def measure(root: Path, label: str, repeat: int = 3) -> None:

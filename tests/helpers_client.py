@@ -1,5 +1,6 @@
 """Test helpers for checking outputs in real clients: LibreOffice (Word → PDF) and poppler
-(PDF → text, page size, fonts, PNG). Shared by the docx, forms and pdf tests.
+(PDF → text, page size, fonts, PNG). Shared by the docx, forms and pdf tests; import it as
+`from helpers_client import to_pdf, …` (pytest puts tests/ on sys.path; tests/ is no package).
 
     pdfs = to_pdf([docx_a, docx_b], tmp_path)      # ONE soffice call for all files
     page_count(pdfs[0]); page_size_pt(pdfs[0])      # 3, (595.3, 841.9) for A4

@@ -10,12 +10,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.enum.text import WD_BREAK
-
-from generator.errors import WenkongError
-from generator.render import pdf as pdf_module
-from generator.render.docx.ooxml import set_a4, set_fonts
-from generator.render.pdf import convert_to_pdf, pdf_info, stable_pdf
-from tests.helpers_client import (
+from helpers_client import (
     is_a4,
     page_count,
     page_size_pt,
@@ -25,6 +20,11 @@ from tests.helpers_client import (
     render_png,
     to_pdf,
 )
+
+from generator.errors import WenkongError
+from generator.render import pdf as pdf_module
+from generator.render.docx.ooxml import set_a4, set_fonts
+from generator.render.pdf import convert_to_pdf, pdf_info, stable_pdf
 
 pytestmark = pytest.mark.client
 needs_soffice = pytest.mark.skipif(

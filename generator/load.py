@@ -52,11 +52,23 @@ class SourceFile:
 
     def where(self, loc: Loc) -> Position:
         """Position of the value at `loc`, or of its nearest ancestor that exists."""
+        if not self.positions:
+            self.reload()
         for end in range(len(loc), -1, -1):
             found = self.positions.get(loc[:end])
             if found is not None:
                 return found
         return (1, 1)
+
+    def lighten(self) -> None:
+        """Drop data and positions once the file is validated (they are re-read on demand):
+        a worker process then sends back only the model."""
+        self.data = None
+        self.positions = {}
+
+    def reload(self) -> None:
+        fresh = read_yaml(self.path, self.display)
+        self.data, self.positions = fresh.data, fresh.positions
 
     def problem(
         self, loc: Loc, message: str, severity: Severity = Severity.error

@@ -94,9 +94,14 @@ def _read_document(job: tuple[Path, str, str]) -> tuple[_Loaded | None, list[Pro
         source = read_yaml(path, display)
     except SourceErrors as exc:
         return None, exc.problems
+    loaded = _Loaded(source, kind)
     if kind == "procedure":
-        return _Loaded(source, kind, procedure=to_model(source, Procedure, problems)), problems
-    return _Loaded(source, kind, form=to_model(source, Form, problems)), problems
+        loaded.procedure = to_model(source, Procedure, problems)
+    else:
+        loaded.form = to_model(source, Form, problems)
+    if loaded.procedure is not None or loaded.form is not None:
+        source.lighten()
+    return loaded, problems
 
 
 def _read_documents(

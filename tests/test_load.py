@@ -94,16 +94,22 @@ scalars = st.one_of(
     st.none(),
     st.dates(),
 )
+keys = st.text(min_size=1, max_size=8).filter(lambda k: k != "<<")  # merge keys are refused
 documents = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=4),
+    | st.dictionaries(keys, inner, max_size=4),
     max_leaves=20,
 )
 
 
-@given(st.dictionaries(st.text(min_size=1, max_size=8), documents, min_size=1, max_size=5))
+@given(st.dictionaries(keys, documents, min_size=1, max_size=5))
 def test_loader_reads_what_pyyaml_writes(data: dict[str, object]) -> None:
     """Any data safely dumped comes back equal: the loader loses nothing (keys as text)."""
     text = yaml.safe_dump(data, allow_unicode=True)
     assert parse_yaml(text, Path("x"), "x.yaml").data == yaml.safe_load(text)
+
+
+def test_merge_keys_are_refused() -> None:
+    lines = problem_lines("base: &b {a: 1}\nother:\n  <<: *b\n")
+    assert lines == ["procedures/x.yaml:3:3: other: merge keys (<<) are not supported"]

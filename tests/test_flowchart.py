@@ -99,9 +99,9 @@ def test_dot_has_every_step_with_letter_and_every_edge(complaint):
         # node line: letter in bold, then the name (wrapped lines joined by <br/>)
         line = next(x for x in dot.splitlines() if x.startswith(f"  {s.letter} [label="))
         first = line.split("<br/>")[0]
-        assert f"<b>{s.letter}</b> " in first
-        name_part = line.split("label=<", 1)[1].split("</font>")[0].replace("<br/>", "")
-        text = re.sub(r"<[^>]+>", "", name_part)
+        assert f"<b>{s.letter}</b>&#160;" in first
+        name_part = line.split("label=<", 1)[1].split("<font")[0].replace("<br/>", "")
+        text = re.sub(r"<[^>]+>", "", name_part).replace("&#160;", "")
         assert text.replace(" ", "").startswith(s.letter + "".join(s.name).replace(" ", ""))
         for owner in s.owners:
             assert owner.name in line
@@ -163,10 +163,13 @@ def test_svg_is_xml_with_chinese_text_and_no_script(complaint):
     process, settings_ = complaint
     svg = render_flowchart(process, settings_, "svg")
     texts = svg_text(svg)
-    joined = "".join(texts).replace(" ", "")
+    joined = "".join(texts).replace(" ", "").replace("\u00a0", "")
     for s in process.steps:
         assert "".join(s.name).replace(" ", "") in joined
     assert "否" in texts and "NG" in texts
+    # the name is set at 10.5 pt (五号), the owners smaller; the letter keeps its gap in browsers
+    assert '>\u00a0确认是否属实<'.encode() in svg
+    assert svg.count(b'font-size="10.50"') >= len(process.steps)
     assert b"<script" not in svg.lower()
     assert b"<!--" not in svg  # graphviz's version comment is gone: same bytes on any machine
     assert b'font-family="Noto Sans CJK SC,Noto Serif CJK SC,' in svg
@@ -184,7 +187,7 @@ def test_svg_keeps_hostile_text_as_text():
         for name, value in element.attrib.items():
             assert not name.lower().startswith("on")
             assert "javascript:" not in value.lower()
-    joined = "".join(svg_text(svg)).replace(" ", "")
+    joined = "".join(svg_text(svg)).replace(" ", "").replace("\u00a0", "")
     assert '<script>alert("x")</script>a\\N"q"&b' in joined
 
 

@@ -176,11 +176,14 @@ def _node_label(step: StepR) -> str:
     lines = wrap(f"{step.letter} {plain(step.name)}", limit)
     if lines and lines[0].startswith(f"{step.letter} "):
         # The step letter is bold: readers match it with the 工作流程 column of the table.
-        first = f"<b>{html_text(step.letter)}</b> {html_text(lines[0][len(step.letter) + 1:])}"
+        # A no-break space: SVG viewers drop an ordinary space that starts a text run.
+        rest = html_text(lines[0][len(step.letter) + 1:])
+        first = f"<b>{html_text(step.letter)}</b>&#160;{rest}"
     else:
         first = html_text(lines[0]) if lines else html_text(step.letter)
     parts = [first, *(html_text(line) for line in lines[1:])]
-    label = f'<font point-size="{NAME_POINTS}">{"<br/>".join(parts)}</font>'
+    # The name takes the node's fontsize: graphviz reads <font point-size> as a whole number.
+    label = "<br/>".join(parts)
     owners = "、".join(role.name for role in step.owners)
     if owners:
         owner_lines = wrap(owners, DIAMOND_COLUMNS if step.is_decision else OWNER_COLUMNS)

@@ -66,7 +66,8 @@ def _normalize(value: Any) -> Any:
 
 def canonical_content(model: Procedure | Form) -> dict[str, Any]:
     """The approved content of a document as plain JSON data, control fields left out."""
-    data = model.model_dump(mode="json", exclude=set(CONTROL_FIELDS & set(type(model).model_fields)))
+    excluded = set(CONTROL_FIELDS & set(type(model).model_fields))
+    data = model.model_dump(mode="json", exclude=excluded)
     data["kind"] = kind_of(model)
     normalized: dict[str, Any] = _normalize(data)
     return normalized

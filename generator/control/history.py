@@ -1,0 +1,179 @@
+"""Control stage: released versions in git history.
+
+A released version is found again through its fingerprint: the first commit (oldest first) in
+which the document's source file parses to that version with that content fingerprint is the
+state of the set at release. Its whole tree is materialised in a temporary folder and loaded
+with the normal load/resolve stages, so an old version is resolved exactly as it was then
+(the titles it cited, the roles of the day).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.control.content import fingerprint
+from generator.control.lock import LockedDocument, LockedVersion, LockFile, read_lock
+from generator.errors import SourceErrors, UsageError
+from generator.load import parse_yaml, to_model
+from generator.model import Form, Procedure
+from generator.model.procedure import Status
+
+
+class GitError(UsageError):
+    """git is missing, the set is not in a repository, or a command failed."""
+
+
+def git(root: Path, *args: str, binary: bool = False) -> str | bytes:
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
+    except FileNotFoundError:
+        raise GitError("git is not installed: released versions are kept in git history") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise GitError(f"git {' '.join(args[:2])} failed: {message}")
+    return done.stdout if binary else done.stdout.decode("utf-8")
+
+
+@dataclass(frozen=True)
+class Repo:
+    top: Path  # repository root
+    prefix: str  # the document set's folder inside it ("" or "sets/acme/")
+
+
+def repo_of(root: Path) -> Repo | None:
+    """The git repository holding the document set, or None when it is not in one."""
+    try:
+        top = Path(str(git(root, "rev-parse", "--show-toplevel")).strip())
+        prefix = str(git(root, "rev-parse", "--show-prefix")).strip()
+    except GitError:
+        return None
+    return Repo(top.resolve(), prefix)
+
+
+def _model_at(repo: Repo, commit: str, source: str, kind: str) -> Procedure | Form | None:
+    try:
+        data = git(repo.top, "show", f"{commit}:{repo.prefix}{source}", binary=True)
+    except GitError:
+        return None
+    assert isinstance(data, bytes)
+    try:
+        loaded = parse_yaml(data.decode("utf-8"), Path(source), source)
+    except (SourceErrors, UnicodeDecodeError):
+        return None
+    model = to_model(loaded, Procedure if kind == "procedure" else Form, [])
+    return model
+
+
+_FOUND: dict[tuple[Path, str, str, str], str] = {}  # hits only: new commits may add one
+
+
+def _find_commit(top: Path, prefix: str, source: str, kind: str, version: str,
+                 expected: str) -> str | None:
+    key = (top, f"{prefix}{source}", version, expected)
+    if key in _FOUND:
+        return _FOUND[key]
+    repo = Repo(top, prefix)
+    try:
+        log = str(git(top, "log", "--format=%H", "--reverse", "--", f"{prefix}{source}"))
+    except GitError:
+        return None
+    for commit in log.split():
+        model = _model_at(repo, commit, source, kind)
+        # Effective, not a draft that already carried the label: the release itself.
+        if model is not None and model.version == version and \
+                model.status is Status.effective and fingerprint(model) == expected:
+            _FOUND[key] = commit
+            return commit
+    return None
+
+
+def find_release_commit(root: Path, entry: LockedDocument, version: LockedVersion) -> str | None:
+    """The commit holding the source of a released version (the lock's, or found by content)."""
+    if version.fingerprint is None:
+        return None
+    repo = repo_of(root)
+    if repo is None:
+        return None
+    if version.commit:
+        model = _model_at(repo, version.commit, entry.source, entry.kind)
+        if model is not None and fingerprint(model) == version.fingerprint:
+            return version.commit
+    return _find_commit(repo.top, repo.prefix, entry.source, entry.kind, version.version,
+                        version.fingerprint)
+
+
+@contextlib.contextmanager
+def checkout(root: Path, commit: str) -> Iterator[Path]:
+    """The document set as it was at `commit`, in a temporary folder removed afterwards."""
+    repo = repo_of(root)
+    if repo is None:
+        raise GitError(f"{root} is not in a git repository")
+    archive = git(repo.top, "archive", "--format=tar", commit, "--", repo.prefix or ".",
+                  binary=True)
+    assert isinstance(archive, bytes)
+    folder = Path(tempfile.mkdtemp(prefix="wenkong-version-"))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+        yield folder / repo.prefix if repo.prefix else folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- what the site and the CLI list ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReleasedVersion:
+    """One released version of one document, as the master list and downloads show it."""
+
+    code: str
+    kind: str  # procedure | form
+    version: str
+    date: str  # ISO date of the release
+    summary: str
+    clauses: str | None
+    approved_by: str | None
+    fingerprint: str | None  # None: released before Wenkong
+    commit: str | None  # git commit holding its source; None: no source to rebuild from
+    current: bool  # the document's latest release
+    obsolete: bool  # the document is retired (all its versions are history)
+
+    @property
+    def rebuildable(self) -> bool:
+        return self.commit is not None
+
+
+def released_versions(root: Path, code: str | None = None,
+                      lock: LockFile | None = None) -> list[ReleasedVersion]:
+    """Every released version of every document (or of `code`), oldest first per document.
+
+    `commit` is where `rebuild_version` finds the source; a version released before Wenkong
+    (adopted) or never committed has none and can only be listed, not rebuilt.
+    """
+    if lock is None:
+        lock, _ = read_lock(root)
+    if lock is None:
+        return []
+    found = []
+    for doc_code, entry in lock.documents.items():
+        if code is not None and doc_code != code:
+            continue
+        for version in entry.versions:
+            found.append(ReleasedVersion(
+                code=doc_code, kind=entry.kind, version=version.version,
+                date=version.date.isoformat(), summary=version.summary,
+                clauses=version.clauses, approved_by=version.approved_by,
+                fingerprint=version.fingerprint,
+                commit=find_release_commit(root, entry, version),
+                current=version is entry.latest, obsolete=entry.obsolete is not None,
+            ))
+    return found

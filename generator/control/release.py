@@ -1,0 +1,604 @@
+"""Control stage: release, obsolete and review a document by editing its YAML in place.
+
+The YAML is edited with ruamel.yaml round-trip so the user's comments, key order, quoting and
+flow mappings survive; only the lines a release changes differ. A file the tool cannot
+round-trip exactly (anchors, an unusual indentation) is refused before anything is written.
+The source file and wenkong.lock are checked together in a scratch copy of the set, then
+replaced together; if the second replacement fails the first is rolled back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import ScalarString
+
+from generator.control import labels
+from generator.control.content import fingerprint, units_of
+from generator.control.lock import (
+    LOCK_FILE,
+    LockedDocument,
+    LockedObsolete,
+    LockedVersion,
+    LockFile,
+    changed_units,
+    control_issues,
+    dump_lock,
+    lock_path,
+    read_lock,
+    units_record,
+)
+from generator.docset import DocumentSet, FormDoc, ProcedureDoc
+from generator.errors import Severity, SourceErrors, UsageError, display_path
+from generator.load import parse_yaml, to_model
+from generator.model import Form, Procedure
+from generator.model.procedure import Status
+from generator.versions import VersionError, next_version, parse_version
+
+# --- people ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signer:
+    """ROLE/NAME from the command line: gm/陈立峰."""
+
+    role: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.role}/{self.name}"
+
+
+def parse_signer(text: str, docset: DocumentSet, option: str) -> Signer:
+    role, _, name = text.partition("/")
+    role, name = role.strip(), name.strip()
+    known = sorted(docset.roles)
+    if not role or not name:
+        raise UsageError(f"{option} takes ROLE/NAME, e.g. {option} gm/陈立峰 (roles: "
+                         + ", ".join(known[:10]) + (" …" if len(known) > 10 else "") + ")")
+    if role not in docset.roles:
+        close = difflib.get_close_matches(role, known, n=3, cutoff=0.5)
+        hint = "did you mean " + ", ".join(close) + "?" if close else "known: " + ", ".join(
+            known[:10])
+        raise UsageError(f"{option}: unknown role {role!r}; {hint}")
+    return Signer(role, name)
+
+
+# --- round-trip editing ----------------------------------------------------------------------
+
+
+class YamlEditor:
+    """One source file loaded for round-trip editing; refuses files it cannot keep as they are."""
+
+    _INDENTS = ((2, 4, 2), (2, 2, 0), (4, 6, 4), (4, 4, 0), (2, 2, 2))
+
+    def __init__(self, path: Path, display: str) -> None:
+        self.path = path
+        self.display = display
+        self.original = path.read_bytes()
+        try:
+            text = self.original.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{display} is not UTF-8 text") from None
+        self._refuse_anchors(text)
+        for mapping, sequence, offset in self._INDENTS:
+            engine = YAML()
+            engine.preserve_quotes = True
+            engine.width = 4096
+            engine.indent(mapping=mapping, sequence=sequence, offset=offset)
+            # The same date object set in several places must not become &id001 / *id001.
+            engine.representer.ignore_aliases = lambda *_: True
+            data = engine.load(text)
+            if self._dump(engine, data) == text:
+                self.engine, self.data = engine, data
+                return
+        raise UsageError(
+            f"{display}: cannot edit this file without changing its layout (its indentation is "
+            "not one the editor reproduces exactly). Indent mappings by 2 spaces and list "
+            "items as `  - ` under their key, as the files made by `wenkong new` do, then retry"
+        )
+
+    def _refuse_anchors(self, text: str) -> None:
+        try:
+            for event in yaml.parse(text, Loader=yaml.SafeLoader):
+                anchor = getattr(event, "anchor", None)
+                if anchor is not None:
+                    line = event.start_mark.line + 1
+                    raise UsageError(
+                        f"{self.display}:{line}: uses a YAML anchor or alias (&{anchor} / "
+                        f"*{anchor}); a release cannot edit such a file safely (one edit would "
+                        "change every place the anchor is used). Write the values out in full")
+        except yaml.YAMLError as exc:
+            raise UsageError(f"{self.display}: not valid YAML ({exc})") from None
+
+    @staticmethod
+    def _dump(engine: YAML, data: Any) -> str:
+        buffer = io.StringIO()
+        engine.dump(data, buffer)
+        return buffer.getvalue()
+
+    def text(self) -> str:
+        return self._dump(self.engine, self.data)
+
+    @staticmethod
+    def _like(old: Any, new: Any) -> Any:
+        # Keep the user's quoting: "A/0" stays quoted when it becomes "A/1".
+        if isinstance(old, ScalarString) and isinstance(new, str):
+            return type(old)(new)
+        return new
+
+    @staticmethod
+    def put(mapping: CommentedMap, key: str, value: Any, after: tuple[str, ...] = ()) -> None:
+        """Set `key`; a new key goes right after the last of `after` present, else at the end."""
+        if key in mapping:
+            mapping[key] = YamlEditor._like(mapping[key], value)
+            return
+        keys = list(mapping.keys())
+        anchors = [keys.index(k) for k in after if k in keys]
+        position = max(anchors) + 1 if anchors else len(keys)
+        mapping.insert(position, key, value)
+
+    @staticmethod
+    def before(mapping: CommentedMap, key: str, value: Any, following: tuple[str, ...]) -> None:
+        """Insert a new `key` before the first of `following` present, else at the end."""
+        keys = list(mapping.keys())
+        spots = [keys.index(k) for k in following if k in keys]
+        mapping.insert(min(spots) if spots else len(keys), key, value)
+
+
+def _person(signer_name: str, role: str | None, date: dt.date, flow: bool) -> CommentedMap:
+    person = CommentedMap()
+    person["name"] = signer_name
+    if role:
+        person["role"] = role
+    person["date"] = date
+    if flow:
+        person.fa.set_flow_style()
+    return person
+
+
+def _is_flow(node: Any) -> bool:
+    return isinstance(node, CommentedMap | CommentedSeq) and node.fa.flow_style()
+
+
+# --- writing two files together --------------------------------------------------------------
+
+
+def replace_together(files: Mapping[Path, bytes]) -> None:
+    """Replace every file, or none: all temporary files first, then renames with roll-back."""
+    originals = {path: path.read_bytes() if path.exists() else None for path in files}
+    temporary: dict[Path, Path] = {}
+    done: list[Path] = []
+    try:
+        for path, data in files.items():
+            handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            temporary[path] = Path(name)
+        for path, name in temporary.items():
+            os.replace(name, path)
+            done.append(path)
+    except BaseException:
+        for path in done:
+            before = originals[path]
+            if before is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(before)
+        for name in temporary.values():
+            name.unlink(missing_ok=True)
+        raise
+
+
+def verify_in_copy(docset: DocumentSet, files: Mapping[Path, bytes]) -> None:
+    """Load the set with `files` replaced, in a scratch copy; raise its errors if any.
+
+    Nothing in the real folder is touched until the result is known to validate.
+    """
+    from generator.resolve import SETTINGS_FILE, load_document_set
+
+    root = docset.root
+    settings = docset.settings
+    scratch = Path(tempfile.mkdtemp(prefix="wenkong-check-"))
+    try:
+        for name in (SETTINGS_FILE, settings.roles_file, LOCK_FILE):
+            if (root / name).is_file():
+                (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(root / name, scratch / name)
+        for folder in (settings.procedures_dir, settings.forms_dir):
+            if (root / folder).is_dir():
+                shutil.copytree(root / folder, scratch / folder)
+        for path, data in files.items():
+            target = scratch / path.resolve().relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        load_document_set(scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+# --- release ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    code: str
+    version: str
+    previous: str | None
+    date: dt.date
+    clauses: str
+    source: Path
+    lock: Path
+
+
+def find_document(docset: DocumentSet, code: str) -> ProcedureDoc | FormDoc:
+    found = docset.procedures.get(code) or docset.forms.get(code)
+    if found is None:
+        known = sorted([*docset.procedures, *docset.forms])
+        close = difflib.get_close_matches(code, known, n=3, cutoff=0.5)
+        hint = "did you mean " + ", ".join(close) + "?" if close else "known: " + ", ".join(
+            known[:12])
+        raise UsageError(f"unknown document {code!r}; {hint}")
+    return found
+
+
+def _load_for_control(root: Path) -> tuple[DocumentSet, LockFile | None, Any]:
+    from generator.resolve import load_document_set
+
+    lock, lock_source = read_lock(root)
+    docset = load_document_set(root, check_lock=False)
+    return docset, lock, lock_source
+
+
+def _block_on_issues(docset: DocumentSet, lock: LockFile | None, lock_source: Any,
+                     allow_change_of: str | None) -> None:
+    """Stop when the set's document control is inconsistent (except the change being released)."""
+    issues = control_issues(docset, lock, lock_source)
+    blocking = [i.problem for i in issues
+                if not (i.code == allow_change_of and i.kind == "changed")]
+    if blocking:
+        raise SourceErrors(blocking)
+
+
+def clauses_changed(docset: DocumentSet, doc: ProcedureDoc | FormDoc,
+                    previous: LockedVersion | None, major: bool) -> str:
+    """The revision history's 修改章节: changed units by number, or 全文."""
+    if previous is None or major or not previous.units:
+        return labels.WHOLE_DOCUMENT
+    changes = changed_units(previous.unit_pairs(), units_of(doc, docset.settings.numbering_style))
+    parts = []
+    for kind, unit in changes:
+        if kind == "changed" and not isinstance(unit, str) and unit is not None:
+            parts.append(unit.label)
+        elif kind == "added" and not isinstance(unit, str) and unit is not None:
+            parts.append(f"{unit.label}（{labels.ADDED}）")
+        elif kind == "removed":
+            parts.append(f"{unit}（{labels.REMOVED}）")
+    return labels.CLAUSE_SEPARATOR.join(parts) or labels.WHOLE_DOCUMENT
+
+
+def release(
+    root: Path,
+    code: str,
+    *,
+    summary: str,
+    approved_by: str,
+    major: bool = False,
+    reviewed_by: str | None = None,
+    author: str | None = None,
+    date: dt.date | None = None,
+    effective_date: dt.date | None = None,
+) -> ReleaseResult:
+    """Release `code` as its next version: edit its YAML and record the release in the lock."""
+    root = root.resolve()
+    summary = " ".join(summary.split())
+    if not summary:
+        raise UsageError('a release needs --summary "…": what changed, for the revision history')
+    docset, lock, lock_source = _load_for_control(root)
+    doc = find_document(docset, code)
+    model = doc.model
+    scheme = docset.settings.version_scheme
+    if model.status is Status.obsolete:
+        raise UsageError(f"{code} is obsolete; an obsolete document is not released again "
+                         "(give the replacement a new code)")
+    _block_on_issues(docset, lock, lock_source, allow_change_of=code)
+    entry = lock.documents.get(code) if lock else None
+    if entry is None and model.revisions:
+        raise UsageError(
+            f"{code} has a revision history ({model.revisions[-1].version}) but no release in "
+            f"{LOCK_FILE}: record the releases made before Wenkong first with "
+            "`wenkong lock --adopt`, then release")
+    content = fingerprint(model)
+    previous = entry.latest if entry else None
+    if previous is not None and previous.fingerprint == content and entry is not None \
+            and entry.obsolete is None:
+        raise UsageError(f"nothing to release: the content of {code} is the same as its "
+                         f"release {previous.version} of {previous.date}")
+    new_version = next_version(previous.version if previous else None, scheme, major=major)
+    try:
+        if parse_version(model.version, scheme) > parse_version(new_version, scheme):
+            raise UsageError(
+                f"{code} says version {model.version}, but the next version after "
+                f"{previous.version if previous else 'nothing'} is {new_version}: versions "
+                "never skip or go backwards (use --major for a new edition: "
+                f"{next_version(previous.version if previous else None, scheme, major=True)})")
+    except VersionError as exc:
+        raise UsageError(str(exc)) from None
+    day = date or dt.date.today()
+    if previous is not None and day < previous.date:
+        raise UsageError(f"release date {day} is before the previous release "
+                         f"{previous.version} ({previous.date})")
+    takes_effect = effective_date or day
+    if takes_effect < day:
+        raise UsageError(f"effective date {takes_effect} is before the issue date {day}")
+    approver = parse_signer(approved_by, docset, "--approved-by")
+    reviewer = parse_signer(reviewed_by, docset, "--reviewed-by") if reviewed_by else None
+    current_author = model.approval.author.name if model.approval else None
+    author_name = (author or current_author or "").strip()
+    if not author_name:
+        raise UsageError(f"{code} names no author (approval.author): give --author NAME")
+    clauses = clauses_changed(docset, doc, previous, major)
+
+    display = display_path(doc.source, root)
+    editor = YamlEditor(doc.source, display)
+    data = editor.data
+    editor.put(data, "version", new_version, after=("title",))
+    editor.put(data, "status", Status.effective.value, after=("version",))
+    editor.put(data, "issue_date", day, after=("status",))
+    editor.put(data, "effective_date", takes_effect, after=("issue_date",))
+    approval = data.get("approval")
+    if approval is None:
+        approval = CommentedMap()
+        approval["author"] = _person(author_name, None, day, False)
+        editor.put(data, "approval", approval, after=("effective_date", "retention", "copies"))
+    flow = _is_flow(approval.get("author"))
+    old_reviewer = approval.get("reviewer")
+    if author:
+        old = approval.get("author")
+        role = old.get("role") if isinstance(old, Mapping) else None
+        # A new author signs today, unless an earlier reviewer's signature stays (the order
+        # author → reviewer → approver must hold on the cover).
+        signs_today = reviewer is not None or not isinstance(old_reviewer, Mapping)
+        person = _person(author_name, role, day, flow)
+        if not signs_today:
+            del person["date"]
+        editor.put(approval, "author", person)
+    if reviewer is not None:
+        editor.put(approval, "reviewer", _person(reviewer.name, reviewer.role, day, flow),
+                   after=("author",))
+    editor.put(approval, "approver", _person(approver.name, approver.role, day, flow),
+               after=("author", "reviewer"))
+    if "last_review" in data:  # a release is a review: restart the review clock
+        data["last_review"] = day
+    reviewer_name = reviewer.name if reviewer else (
+        old_reviewer.get("name") if isinstance(old_reviewer, Mapping) else None)
+    row = CommentedMap()
+    row["version"] = new_version
+    row["date"] = day
+    row["clauses"] = clauses
+    row["summary"] = summary
+    row["author"] = author_name
+    if reviewer_name:
+        row["reviewer"] = reviewer_name
+    row["approver"] = approver.name
+    revisions = data.get("revisions")
+    if revisions is None:
+        revisions = CommentedSeq()
+        following = ("purpose", "scope") if isinstance(model, Procedure) else (
+            "instructions", "sections")
+        editor.before(data, "revisions", revisions, following)
+    if revisions and _is_flow(revisions[-1]):
+        row.fa.set_flow_style()
+    if revisions and str(revisions[-1].get("version")) == new_version and (
+            entry is None or entry.get(new_version) is None):
+        revisions[-1] = row  # a row the author wrote ahead of the release: the release's wins
+    else:
+        revisions.append(row)
+    new_text = editor.text()
+    _check_edit(new_text, doc.source, display, type(model), content, new_version)
+
+    released = LockedVersion(
+        version=new_version, date=day, summary=summary, clauses=clauses, author=author_name,
+        reviewed_by=str(reviewer) if reviewer else reviewer_name,
+        approved_by=str(approver), fingerprint=content,
+        units=units_record(units_of(doc, docset.settings.numbering_style)),
+    )
+    new_lock = lock.model_copy(deep=True) if lock else LockFile()
+    if entry is None:
+        new_entry = LockedDocument(kind="procedure" if isinstance(model, Procedure) else "form",
+                                   source=display, versions=[released])
+    else:
+        new_entry = new_lock.documents[code]
+        for old_version in new_entry.versions:
+            old_version.units = None  # unit digests are kept for the latest release only
+        new_entry.versions.append(released)
+        new_entry.obsolete = None
+        new_entry.source = display
+    new_lock.documents[code] = new_entry
+    new_lock.documents = dict(sorted(new_lock.documents.items()))
+    files = {doc.source: new_text.encode("utf-8"), lock_path(root): dump_lock(new_lock)}
+    verify_in_copy(docset, files)
+    replace_together(files)
+    return ReleaseResult(code=code, version=new_version,
+                         previous=previous.version if previous else None, date=day,
+                         clauses=clauses, source=doc.source, lock=lock_path(root))
+
+
+def _check_edit(text: str, path: Path, display: str, cls: type[Procedure] | type[Form],
+                content: str, version: str) -> None:
+    """The edited file must re-load to the same content: a release never changes content."""
+    problems: list[Any] = []
+    try:
+        model = to_model(parse_yaml(text, path, display), cls, problems)
+    except SourceErrors as exc:
+        problems.extend(exc.problems)
+        model = None
+    if model is None or fingerprint(model) != content or model.version != version:
+        detail = "; ".join(str(p) for p in problems if p.severity is Severity.error)
+        raise UsageError(f"{display}: the edited file would not read back as the same document"
+                         + (f" ({detail})" if detail else "") + ": nothing was written. Edit "
+                         "the control fields by hand or report this file")
+
+
+# --- obsolete --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObsoleteResult:
+    code: str
+    version: str
+    date: dt.date
+    source: Path
+
+
+def obsolete(root: Path, code: str, *, reason: str, approved_by: str | None = None,
+             date: dt.date | None = None) -> ObsoleteResult:
+    """Retire an effective document: status obsolete, reason recorded in the file and lock."""
+    root = root.resolve()
+    reason = " ".join(reason.split())
+    if not reason:
+        raise UsageError('say why the document is retired: --reason "…" (it is recorded)')
+    docset, lock, lock_source = _load_for_control(root)
+    doc = find_document(docset, code)
+    model = doc.model
+    entry = lock.documents.get(code) if lock else None
+    if model.status is Status.obsolete:
+        raise UsageError(f"{code} is already obsolete")
+    if entry is None or lock is None:
+        raise UsageError(f"{code} was never released: a draft is simply deleted, not retired")
+    if model.status is not Status.effective:
+        raise UsageError(f"{code} is {model.status.value}, with a release in {LOCK_FILE}: set it "
+                         f"back to effective ({entry.latest.version}) before retiring it")
+    _block_on_issues(docset, lock, lock_source, allow_change_of=None)
+    signer = parse_signer(approved_by, docset, "--approved-by") if approved_by else None
+    day = date or dt.date.today()
+    if day < entry.latest.date:
+        raise UsageError(f"date {day} is before the release of {entry.latest.version} "
+                         f"({entry.latest.date})")
+    display = display_path(doc.source, root)
+    editor = YamlEditor(doc.source, display)
+    editor.put(editor.data, "status", Status.obsolete.value, after=("version",))
+    if "obsolete_reason" in Procedure.model_fields and isinstance(model, Procedure):
+        editor.put(editor.data, "obsolete_reason", reason,
+                   after=("last_review", "review_interval_months", "distribution"))
+    new_text = editor.text()
+    _check_edit(new_text, doc.source, display, type(model), fingerprint(model), model.version)
+    new_lock = lock.model_copy(deep=True)
+    new_lock.documents[code].obsolete = LockedObsolete(
+        date=day, reason=reason, approved_by=str(signer) if signer else None)
+    files = {doc.source: new_text.encode("utf-8"), lock_path(root): dump_lock(new_lock)}
+    verify_in_copy(docset, files)
+    replace_together(files)
+    return ObsoleteResult(code=code, version=model.version, date=day, source=doc.source)
+
+
+# --- periodic review -------------------------------------------------------------------------
+
+
+def record_review(root: Path, code: str, *, date: dt.date | None = None) -> Path:
+    """Record a periodic review that found the procedure still suitable (继续有效).
+
+    Only `last_review` changes: a review without a change is not a new version.
+    """
+    root = root.resolve()
+    docset, lock, lock_source = _load_for_control(root)
+    doc = find_document(docset, code)
+    if not isinstance(doc, ProcedureDoc):
+        raise UsageError(f"{code} is a form; forms are reviewed with their procedure")
+    if doc.status is not Status.effective:
+        raise UsageError(f"{code} is {doc.status.value}: only effective documents are reviewed")
+    _block_on_issues(docset, lock, lock_source, allow_change_of=None)
+    day = date or dt.date.today()
+    started = doc.model.last_review or doc.model.effective_date
+    if started is not None and day < started:
+        raise UsageError(f"review date {day} is before {started} (the last review or the "
+                         "effective date)")
+    display = display_path(doc.source, root)
+    editor = YamlEditor(doc.source, display)
+    editor.put(editor.data, "last_review", day,
+               after=("review_interval_months", "distribution", "countersign"))
+    new_text = editor.text()
+    _check_edit(new_text, doc.source, display, Procedure, fingerprint(doc.model),
+                doc.model.version)
+    files = {doc.source: new_text.encode("utf-8")}
+    verify_in_copy(docset, files)
+    replace_together(files)
+    return doc.source
+
+
+# --- adopting a set that predates Wenkong ----------------------------------------------------
+
+
+def adopt(root: Path) -> list[str]:
+    """Record every released document that the lock does not know yet, as it is now.
+
+    The current content of each effective (or obsolete) document becomes the fingerprint of
+    its current version; earlier versions of its revision history are recorded as released
+    before Wenkong, without a source. Returns the adopted codes.
+    """
+    from generator.control.history import repo_of
+
+    root = root.resolve()
+    docset, lock, lock_source = _load_for_control(root)
+    issues = control_issues(docset, lock, lock_source)
+    # Documents the lock does not know are what adoption is for; anything else must be fixed.
+    new_lock = lock.model_copy(deep=True) if lock else LockFile()
+    unknown = {code for code in [*docset.procedures, *docset.forms]
+               if code not in new_lock.documents}
+    blocking = [i.problem for i in issues if i.kind == "history" or i.code not in unknown]
+    if blocking:
+        raise SourceErrors(blocking)
+    adopted = []
+    in_git = repo_of(root) is not None
+    documents: list[ProcedureDoc | FormDoc] = [*docset.procedures.values(),
+                                               *docset.forms.values()]
+    for doc in documents:
+        model = doc.model
+        if model.code not in unknown or model.status not in (Status.effective,
+                                                                Status.obsolete):
+            continue
+        versions = []
+        for revision in model.revisions:
+            current = revision.version == model.version
+            versions.append(LockedVersion(
+                version=revision.version, date=revision.date, summary=revision.summary,
+                clauses=revision.clauses, author=revision.author,
+                reviewed_by=revision.reviewer, approved_by=revision.approver,
+                fingerprint=fingerprint(model) if current else None,
+                units=units_record(units_of(doc, docset.settings.numbering_style))
+                if current else None,
+            ))
+        if not versions:
+            continue  # resolve already reports a released document without history
+        entry = LockedDocument(kind="procedure" if isinstance(model, Procedure) else "form",
+                               source=display_path(doc.source, root), versions=versions)
+        if model.status is Status.obsolete:
+            reason = model.obsolete_reason if isinstance(model, Procedure) else None
+            entry.obsolete = LockedObsolete(reason=reason or "")
+        if in_git:
+            from generator.control.history import find_release_commit
+
+            entry.versions[-1].commit = find_release_commit(root, entry, entry.versions[-1])
+        new_lock.documents[model.code] = entry
+        adopted.append(model.code)
+    if not adopted:
+        return []
+    new_lock.documents = dict(sorted(new_lock.documents.items()))
+    files = {lock_path(root): dump_lock(new_lock)}
+    verify_in_copy(docset, files)
+    replace_together(files)
+    return adopted

@@ -387,3 +387,32 @@ def stamp_xml(text: str, *, color: str = "FF0000", font: str = "SimHei", width_m
         '<w10:wrap anchorx="margin" anchory="page"/>'
         "</v:rect></w:pict></w:r>"
     )
+
+
+CUSTOM_PROPERTIES_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+CUSTOM_PROPERTIES_REL = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties")
+_CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+_VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+_CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the id Word gives user properties
+
+
+def set_custom_properties(document: Document, values: dict[str, str]) -> None:
+    """Write text custom document properties (docProps/custom.xml, File ▸ Properties ▸ Custom).
+
+    python-docx has no API for them. Word and LibreOffice both keep them when they re-save.
+    Call once per document.
+    """
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from lxml import etree
+
+    root = etree.Element(f"{{{_CUSTOM_NS}}}Properties", nsmap={None: _CUSTOM_NS, "vt": _VT_NS})
+    for pid, (name, value) in enumerate(sorted(values.items()), start=2):
+        prop = etree.SubElement(root, f"{{{_CUSTOM_NS}}}property", fmtid=_CUSTOM_FMTID,
+                                pid=str(pid), name=name)
+        etree.SubElement(prop, f"{{{_VT_NS}}}lpwstr").text = value
+    blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    package = document.part.package
+    part = Part(PackURI("/docProps/custom.xml"), CUSTOM_PROPERTIES_TYPE, blob, package)
+    package.relate_to(part, CUSTOM_PROPERTIES_REL)

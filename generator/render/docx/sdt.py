@@ -86,9 +86,7 @@ def _run(text: str, run_props: RunProps | None, *, grey: bool = False) -> Any:
     run = OxmlElement("w:r")
     r_pr = run_props() if run_props is not None else OxmlElement("w:rPr")
     if grey:
-        color = OxmlElement("w:color")
-        color.set(qn("w:val"), PLACEHOLDER_COLOR)
-        r_pr.append(color)
+        r_pr.get_or_add_color().set(qn("w:val"), PLACEHOLDER_COLOR)
     if len(r_pr):
         run.append(r_pr)
     # Newlines inside a multi-line text control are w:br, not "\n" in w:t.
@@ -237,7 +235,7 @@ def declare_namespaces(document: Document) -> None:
     nsmap.setdefault("w14", W14_NS)
     nsmap.setdefault("w15", W15_NS)
     nsmap.setdefault("mc", MC_NS)
-    new_root = etree.Element(root.tag, nsmap=nsmap)  # type: ignore[arg-type]
+    new_root = etree.Element(root.tag, nsmap=nsmap)
     for key, value in root.attrib.items():
         new_root.set(key, value)
     ignorable = set((root.get(f"{{{MC_NS}}}Ignorable") or "").split())

@@ -44,7 +44,8 @@ class DocxLabels(Strict):
     flowchart: str = "流程图"
     end: str = "结束"
     records_columns: list[str] = Field(
-        default=["序号", "表单编号", "表单名称", "保存部门", "保存期限"], min_length=5, max_length=5)
+        default=["序号", "表单编号", "表单名称", "保存部门", "保存期限"], min_length=5,
+        max_length=5)
     term_classes_columns: list[str] = Field(
         default=["代号", "类别", "定义", "示例"], min_length=4, max_length=4)
     where: str = "式中："

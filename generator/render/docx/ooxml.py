@@ -360,8 +360,9 @@ def watermark_xml(text: str, *, number: int = 1, color: str = "C0C0C0",
 
 
 def stamp_xml(text: str, *, color: str = "FF0000", font: str = "SimHei", width_mm: float = 30,
-              height_mm: float = 13, top_mm: float = 28, size_pt: int = 18) -> str:
-    """A red bordered box with a word (受控) at the top right of the page, like a rubber stamp:
+              height_mm: float = 11, top_mm: float = 279, size_pt: int = 16) -> str:
+    """A red bordered box with a word (受控) at the bottom right of the page, like a stamp (in
+    the bottom margin, where it hides no text):
     the XML of one run for a header paragraph, so every page carries it. No fill, so the text
     under it stays readable. `text` may be a Jinja placeholder.
     """

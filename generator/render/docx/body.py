@@ -1,0 +1,432 @@
+"""Render stage (Word): the body of a procedure — sections, clauses and their blocks.
+
+Writes into a python-docx document (a docxtpl sub-document whose styles are the template's) and
+names styles only: the template decides how `Heading 2`, `List` or `Procedure Table` look, so
+a restyled template restyles every document. Every number, label and reference text comes from
+the resolved `ProcedureDoc`; nothing here re-derives numbering.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from docx.enum.text import WD_BREAK
+from docx.shared import Mm
+
+from generator.docset import (
+    AttachmentR,
+    CheckboxesR,
+    ClauseR,
+    DocumentSet,
+    FormulaR,
+    ListR,
+    NoteR,
+    Paragraph,
+    ProcedureDoc,
+    ProcessR,
+    Rich,
+    Section,
+    StepR,
+    TableR,
+    plain,
+)
+from generator.model.procedure import ListStyle
+from generator.numbering import list_label
+from generator.render.docx import ooxml
+from generator.render.docx.labels import DocxLabels
+
+# Style names the body uses; the template must define them (procedure.py checks).
+HEADINGS = ("Heading 1", "Heading 2", "Heading 3", "Heading 4")
+BODY = "Body Text"
+CLAUSE = "Clause Text"
+LISTS = ("List", "List 2", "List 3")
+NOTE = "Note"
+TABLE = "Procedure Table"
+TABLE_TEXT = "Table Text"
+TABLE_HEADING = "Table Heading"
+CAPTION = "Caption"
+FIGURE = "Figure"
+FORMULA = "Formula"
+TOC_HEADING = "TOC Heading"
+TOC_LEVELS = ("TOC 1", "TOC 2")
+STRONG = "Strong"
+PARAGRAPH_STYLES = (*HEADINGS, BODY, CLAUSE, *LISTS, NOTE, TABLE_TEXT, TABLE_HEADING, CAPTION,
+                    FIGURE, FORMULA, TOC_HEADING, *TOC_LEVELS)
+
+# Relative widths of the process table (输入 | 工作流程 | 权责 | 重点说明 | 支持性文件 | 输出).
+PROCESS_WIDTHS = (2.2, 3.4, 1.8, 3.8, 2.4, 2.4)
+MAX_FIGURE_HEIGHT_MM = 215.0  # A4 text block minus header, caption and a line of text
+
+# A table of contents pays off from about three pages of body on (or many clauses).
+TOC_MIN_CLAUSES = 25
+TOC_MIN_PAGES = 3.0
+_CHARS_PER_PAGE = 1100  # 五号 text on an A4 page with tables and headings mixed in
+
+Flowchart = Callable[[ProcessR], bytes]
+
+
+def bookmark_name(anchor: str) -> str:
+    """Word bookmark for a clause anchor: letters, digits and _ only; a leading _ hides it from
+    Word's bookmark list (like Word's own _Toc bookmarks)."""
+    return "_Wk_" + anchor.replace("-", "_")
+
+
+def estimated_pages(doc: ProcedureDoc) -> float:
+    """A rough page count of the body, to decide whether a table of contents is worth it."""
+    chars = len(plain(doc.purpose)) + len(plain(doc.scope))
+    chars += sum(len(plain(t.definition)) + 40 for t in doc.terms)
+    chars += sum(len(plain(d)) + 20 for r in doc.responsibilities for d in r.duties)
+    pages = 0.0
+    for clause in doc.all_clauses():
+        chars += len(plain(clause.title)) + len(plain(clause.text)) + 20
+        for block in clause.blocks:
+            if isinstance(block, ProcessR):
+                pages += 0.25 * len(block.steps) / 4 + 0.8  # the table and its flowchart
+            elif isinstance(block, TableR):
+                chars += sum(len(plain(c)) + 10 for row in block.rows for c in row) + 200
+            elif isinstance(block, Paragraph | NoteR):
+                chars += len(plain(block.text))
+            elif isinstance(block, ListR):
+                chars += sum(len(plain(e.text)) + 10 for e in block.items)
+            else:
+                chars += 100
+    return pages + chars / _CHARS_PER_PAGE
+
+
+def wants_contents(doc: ProcedureDoc) -> bool:
+    return len(doc.all_clauses()) > TOC_MIN_CLAUSES or estimated_pages(doc) > TOC_MIN_PAGES
+
+
+def png_size(data: bytes) -> tuple[int, int, float]:
+    """(width px, height px, dpi) of a PNG; dpi from its pHYs chunk, 96 without one."""
+    width, height = struct.unpack(">II", data[16:24])
+    dpi = 96.0
+    position = 8
+    while position + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        if kind == b"pHYs":
+            per_metre, _, unit = struct.unpack(">IIB", data[position + 8:position + 17])
+            if unit == 1 and per_metre:
+                dpi = per_metre * 0.0254
+            break
+        if kind == b"IDAT":
+            break
+        position += 12 + length
+    return width, height, dpi
+
+
+class BodyBuilder:
+    """Fills one sub-document with a procedure's body, in document order."""
+
+    def __init__(self, document: Any, doc: ProcedureDoc, docset: DocumentSet,
+                 labels: DocxLabels, flowchart: Flowchart | None, width_mm: float) -> None:
+        self.document = document
+        self.doc = doc
+        self.docset = docset
+        self.labels = labels
+        self.flowchart = flowchart
+        self.width_mm = width_mm
+        self.bookmarks = 0
+        # python-docx's blank sub-document starts with no paragraphs; builders only append
+        self.own_anchors = {c.anchor for c in doc.all_clauses()}
+
+    # --- paragraphs and text -------------------------------------------------------------
+
+    def paragraph(self, style: str, text: Rich | str | None = None, *, label: str | None = None,
+                  tab: bool = False, container: Any = None) -> Any:
+        where = container if container is not None else self.document
+        paragraph = where.add_paragraph(style=style)
+        if label:
+            paragraph.add_run(label + ("\t" if tab else " "))
+        if isinstance(text, str):
+            paragraph.add_run(text)
+        elif text:
+            self.rich(paragraph, text)
+        return paragraph
+
+    def rich(self, paragraph: Any, text: Rich) -> None:
+        """Plain runs and references; a clause of this document becomes an internal link."""
+        for part in text:
+            if isinstance(part, str):
+                paragraph.add_run(part)
+            elif part.kind == "clause" and part.anchor and part.code == self.doc.model.code \
+                    and part.anchor in self.own_anchors:
+                ooxml.add_internal_link(paragraph, bookmark_name(part.anchor), part.text)
+            else:
+                paragraph.add_run(part.text)
+
+    def mark(self, paragraph: Any, anchor: str) -> None:
+        self.bookmarks += 1
+        ooxml.add_bookmark(paragraph, bookmark_name(anchor), self.bookmarks)
+
+    def page_break(self) -> None:
+        self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    # --- the whole body ------------------------------------------------------------------
+
+    def build(self) -> None:
+        if wants_contents(self.doc):
+            self.contents()
+        for section in self.doc.sections:
+            heading = self.paragraph(HEADINGS[0], section.title, label=section.label)
+            self.mark(heading, _section_anchor(section))
+            getattr(self, f"section_{section.key}")()
+
+    def contents(self) -> None:
+        """Contents with PAGEREF page numbers (see README: why not a TOC field)."""
+        self.paragraph(TOC_HEADING, self.labels.contents)
+        entries: list[tuple[int, str, str]] = [
+            (0, f"{s.label} {s.title}", _section_anchor(s)) for s in self.doc.sections]
+        procedure = self.doc.section("procedure")
+        at = next(i for i, e in enumerate(entries) if procedure and
+                  e[2] == _section_anchor(procedure)) if procedure else len(entries) - 1
+        subs = [(1, f"{c.label} {plain(c.title)}", c.anchor) for c in self.doc.clauses if c.title]
+        entries[at + 1:at + 1] = subs
+        for level, text, anchor in entries:
+            paragraph = self.document.add_paragraph(style=TOC_LEVELS[level])
+            ooxml.add_internal_link(paragraph, bookmark_name(anchor), text)
+            paragraph.add_run("\t")
+            ooxml.add_field(paragraph, f"PAGEREF {bookmark_name(anchor)} \\h", "")
+        self.page_break()
+
+    def nothing(self) -> None:
+        self.paragraph(BODY, self.labels.none)
+
+    def section_purpose(self) -> None:
+        self.paragraph(BODY, self.doc.purpose)
+
+    def section_scope(self) -> None:
+        self.paragraph(BODY, self.doc.scope)
+
+    def section_terms(self) -> None:
+        if not self.doc.terms:
+            return self.nothing()
+        for term in self.doc.terms:
+            paragraph = self.paragraph(CLAUSE, None, label=term.label)
+            paragraph.add_run(term.term, style=STRONG)
+            if term.en:
+                paragraph.add_run(f" {term.en}")
+            paragraph.add_run("：")
+            self.rich(paragraph, term.definition)
+            if term.classes:
+                rows = [(c.code, c.name, plain(c.definition),
+                         "；".join(plain(e) for e in c.examples)) for c in term.classes]
+                self.table(self.labels.term_classes_columns, rows, (1, 1.6, 4, 4))
+        return None
+
+    def section_responsibilities(self) -> None:
+        for duty in self.doc.responsibilities:
+            paragraph = self.paragraph(CLAUSE, None, label=duty.label)
+            paragraph.add_run(duty.role.name, style=STRONG)
+            paragraph.add_run("：")
+            if len(duty.duties) == 1:
+                self.rich(paragraph, duty.duties[0])
+                continue
+            for text in duty.duties:
+                self.paragraph(LISTS[0], text, label=list_label(1, ListStyle.bullet), tab=True)
+
+    def section_procedure(self) -> None:
+        for clause in self.doc.clauses:
+            self.clause(clause)
+
+    def section_related(self) -> None:
+        if not self.doc.related:
+            return self.nothing()
+        bullet = list_label(1, ListStyle.bullet)
+        for item in self.doc.related:
+            if item.ref is not None:
+                self.paragraph(LISTS[0], item.ref.text, label=bullet, tab=True)
+            else:
+                text = f"《{item.title}》{item.code}" if item.code else f"《{item.title}》"
+                self.paragraph(LISTS[0], text, label=bullet, tab=True)
+        return None
+
+    def section_records(self) -> None:
+        if not self.doc.records:
+            return self.nothing()
+        rows = []
+        for n, record in enumerate(self.doc.records, start=1):
+            form = self.docset.forms.get(record.form.code or record.form.target)
+            code = form.code if form else (record.form.code or record.form.target)
+            rows.append((str(n), code, record.form.title or "", record.custodian.name,
+                         record.retention))
+        self.table(self.labels.records_columns, rows, (0.8, 2.2, 4, 2, 2.4))
+        return None
+
+    def section_attachments(self) -> None:
+        for attachment in self.doc.attachments:
+            self.attachment(attachment)
+
+    def attachment(self, attachment: AttachmentR) -> None:
+        paragraph = self.paragraph(CLAUSE, attachment.title, label=attachment.label)
+        if attachment.form is not None:
+            paragraph.add_run(f"（{self.labels.see_form} {attachment.form.text}）")
+        if attachment.note:
+            self.paragraph(NOTE, attachment.note, label=self.labels.note)
+        if attachment.process is not None:
+            self.figure(attachment.process)
+
+    # --- clauses and blocks --------------------------------------------------------------
+
+    def clause(self, clause: ClauseR) -> None:
+        blocks = list(clause.blocks)
+        if clause.title:
+            level = min(clause.depth, len(HEADINGS)) - 1
+            first = self.paragraph(HEADINGS[level], clause.title, label=clause.label)
+            if clause.text:
+                self.paragraph(BODY, clause.text)
+        else:
+            text = clause.text
+            if text is None and blocks and isinstance(blocks[0], Paragraph):
+                text = blocks.pop(0).text  # "5.4.7 文件更改的流程如下：" on one line
+            first = self.paragraph(CLAUSE, text, label=clause.label)
+        self.mark(first, clause.anchor)
+        for block in blocks:
+            self.block(block)
+        for child in clause.children:
+            self.clause(child)
+
+    def block(self, block: object) -> None:
+        if isinstance(block, Paragraph):
+            self.paragraph(BODY, block.text)
+        elif isinstance(block, ListR):
+            self.list(block, 0)
+        elif isinstance(block, NoteR):
+            self.paragraph(NOTE, block.text, label=self.labels.note)
+        elif isinstance(block, TableR):
+            if block.caption:
+                self.paragraph(CAPTION, block.caption)
+            self.table(block.columns, block.rows, block.widths)
+        elif isinstance(block, FormulaR):
+            self.formula(block)
+        elif isinstance(block, CheckboxesR):
+            self.checkboxes(block)
+        elif isinstance(block, ProcessR):
+            self.process(block)
+        else:  # the resolver produces no other kind
+            raise TypeError(f"unexpected block {type(block).__name__}")
+
+    def list(self, block: ListR, depth: int) -> None:
+        style = LISTS[min(depth, len(LISTS) - 1)]
+        for entry in block.items:
+            self.paragraph(style, entry.text, label=entry.label, tab=True)
+            if entry.sublist is not None:
+                self.list(entry.sublist, depth + 1)
+
+    def formula(self, formula: FormulaR) -> None:
+        paragraph = self.document.add_paragraph(style=FORMULA)
+        if formula.numerator is not None and formula.denominator is not None:
+            ooxml.add_fraction_formula(paragraph, formula.name, formula.numerator,
+                                       formula.denominator, formula.multiplier)
+        else:
+            paragraph.add_run(formula.as_text)
+        if formula.where:
+            self.paragraph(BODY, self.labels.where)
+            for symbol, meaning in formula.where:
+                self.paragraph(LISTS[0], f"{symbol} —— {meaning}")
+
+    def checkboxes(self, block: CheckboxesR) -> None:
+        paragraph = self.paragraph(BODY, None)
+        if block.label:
+            paragraph.add_run(f"{block.label}：")
+        paragraph.add_run("　".join(f"{ooxml.checkbox(checked)}{text}"
+                                    for text, checked in block.options))
+
+    # --- tables --------------------------------------------------------------------------
+
+    def table(self, columns: tuple[str, ...] | list[str], rows: Any,
+              widths: tuple[float, ...] | None = None) -> Any:
+        table = self.document.add_table(rows=1 + len(rows), cols=len(columns))
+        table.style = TABLE
+        relative = widths or tuple(1.0 for _ in columns)
+        total = sum(relative)
+        ooxml.set_column_widths(table, [self.width_mm * w / total for w in relative])
+        ooxml.set_repeat_header(table.rows[0])
+        for cell, title in zip(table.rows[0].cells, columns, strict=True):
+            self.cell(cell, title, TABLE_HEADING)
+        for row, values in zip(table.rows[1:], rows, strict=True):
+            for cell, value in zip(row.cells, values, strict=True):
+                self.cell(cell, value, TABLE_TEXT)
+        self.document.add_paragraph(style=BODY)  # keeps the next table or heading apart
+        return table
+
+    def cell(self, cell: Any, value: Rich | str | None, style: str) -> Any:
+        paragraph = cell.paragraphs[0]
+        paragraph.style = style
+        if isinstance(value, str):
+            paragraph.add_run(value)
+        elif value:
+            self.rich(paragraph, value)
+        return paragraph
+
+    def process(self, process: ProcessR) -> None:
+        """The familiar process table, then the flowchart drawn from the same steps."""
+        self.paragraph(CAPTION, process.title)
+        table = self.document.add_table(rows=1 + len(process.steps), cols=6)
+        table.style = TABLE
+        total = sum(PROCESS_WIDTHS)
+        ooxml.set_column_widths(table, [self.width_mm * w / total for w in PROCESS_WIDTHS])
+        ooxml.set_repeat_header(table.rows[0])
+        for cell, title in zip(table.rows[0].cells, self.labels.process_columns, strict=True):
+            self.cell(cell, title, TABLE_HEADING)
+        last = len(process.steps) - 1
+        for index, (row, step) in enumerate(zip(table.rows[1:], process.steps, strict=True)):
+            ooxml.set_cant_split(row)
+            cells = row.cells
+            self.cell(cells[0], step.input, TABLE_TEXT)
+            self.step_cell(cells[1], step, index == last, process)
+            self.cell(cells[2], "、".join(r.name for r in step.owners), TABLE_TEXT)
+            self.cell(cells[3], step.key_points, TABLE_TEXT)
+            self.lines(cells[4], step.documents)
+            self.lines(cells[5], tuple((ref,) for ref in step.outputs))
+        self.document.add_paragraph(style=BODY)
+        self.figure(process)
+
+    def step_cell(self, cell: Any, step: StepR, last: bool, process: ProcessR) -> None:
+        paragraph = cell.paragraphs[0]
+        paragraph.style = TABLE_TEXT
+        paragraph.add_run(step.letter, style=STRONG)
+        paragraph.add_run(" ")
+        self.rich(paragraph, step.name)
+        if step.branches:
+            text = "；".join(f"{b.label} → {b.to_letter}" for b in step.branches)
+            cell.add_paragraph(text, style=TABLE_TEXT)
+        elif step.next_letter is not None:
+            following = _following_letter(process, step)
+            if step.next_letter != following:
+                cell.add_paragraph(f"→ {step.next_letter}", style=TABLE_TEXT)
+        elif step.is_end and not last:
+            cell.add_paragraph(f"→ {self.labels.end}", style=TABLE_TEXT)
+
+    def lines(self, cell: Any, values: tuple[Rich, ...]) -> None:
+        paragraph = cell.paragraphs[0]
+        paragraph.style = TABLE_TEXT
+        for n, value in enumerate(values):
+            target = paragraph if n == 0 else cell.add_paragraph(style=TABLE_TEXT)
+            self.rich(target, value)
+
+    def figure(self, process: ProcessR) -> None:
+        if self.flowchart is None:
+            return
+        data = self.flowchart(process)
+        width, height, dpi = png_size(data)
+        width_mm, height_mm = width / dpi * 25.4, height / dpi * 25.4
+        scale = min(1.0, self.width_mm / width_mm, MAX_FIGURE_HEIGHT_MM / height_mm)
+        from io import BytesIO
+
+        paragraph = self.document.add_paragraph(style=FIGURE)
+        paragraph.add_run().add_picture(BytesIO(data), width=Mm(width_mm * scale),
+                                        height=Mm(height_mm * scale))
+        self.paragraph(CAPTION, f"{process.title}（{self.labels.flowchart}）")
+
+
+def _section_anchor(section: Section) -> str:
+    return f"s{section.number}"
+
+
+def _following_letter(process: ProcessR, step: StepR) -> str | None:
+    letters = [s.letter for s in process.steps]
+    at = letters.index(step.letter)
+    return letters[at + 1] if at + 1 < len(letters) else None

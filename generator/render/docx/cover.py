@@ -1,0 +1,115 @@
+"""Render stage (Word): the values the template's cover block, header and revision history show.
+
+The template (templates/procedure.docx) decides where and how they appear; this module only
+says what they are, from the resolved `ProcedureDoc`. templates/README.md lists every key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from generator.docset import DocumentSet, ProcedureDoc
+from generator.model.common import Person
+from generator.model.procedure import Status
+from generator.model.role import Role, RoleKind
+from generator.render.docx import ooxml
+from generator.render.docx.labels import DocxLabels, status_word
+
+# Colours of the diagonal mark: grey for not-yet-effective, red for obsolete copies.
+WATERMARK_COLORS = {Status.draft: "A6A6A6", Status.in_review: "A6A6A6",
+                    Status.obsolete: "FF0000", Status.effective: "A6A6A6"}
+
+# Keys a template must use: without them a document would not say what it is.
+REQUIRED_PLACEHOLDERS = ("body", "code", "version", "title")
+
+# Every placeholder a template may use (the keys of `cover_context`, plus `body`); a test keeps
+# this list and the function in step, and templates/README.md documents each.
+KNOWN_PLACEHOLDERS = (
+    "body", "company", "company_en", "company_address", "document_class", "code", "version",
+    "title", "status", "status_label", "watermark", "watermark_color", "stamp", "issue_date",
+    "effective_date", "next_review", "review_interval_months", "owner", "author", "reviewer",
+    "approver", "countersign", "countersign_row", "distribution", "distribution_row",
+    "controlled_notice", "copy_number", "obsolete_reason", "revisions",
+)
+
+
+def date_text(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _person(person: Person | None) -> dict[str, str]:
+    if person is None:
+        return {"name": "", "date": "", "role": ""}
+    return {"name": person.name, "date": date_text(person.date), "role": person.role or ""}
+
+
+def checkbox_row(roles: dict[str, Role], ticked: tuple[Role, ...]) -> list[dict[str, Any]]:
+    """☑/☐ over the company's departments (and top-level positions such as 总经理), in the
+    order of roles.yaml, with the document's roles ticked. A ticked sub-position (销售部经理)
+    appears too, so nothing the document names goes missing."""
+    chosen = {r.id for r in ticked}
+    row = []
+    for role in roles.values():
+        shown = role.kind is RoleKind.department or role.parent is None or role.id in chosen
+        if shown:
+            checked = role.id in chosen
+            row.append({"name": role.name, "checked": checked, "box": ooxml.checkbox(checked),
+                        "id": role.id})
+    return row
+
+
+def cover_context(doc: ProcedureDoc, docset: DocumentSet, labels: DocxLabels) -> dict[str, Any]:
+    """Everything the template may print, by placeholder name (except `body`)."""
+    settings = docset.settings
+    model = doc.model
+    countersign = checkbox_row(docset.roles, doc.countersign)
+    distribution = checkbox_row(docset.roles, doc.distribution)
+    revisions = [
+        {"version": r.version, "clauses": r.clauses, "date": date_text(r.date),
+         "summary": r.summary, "author": r.author, "reviewer": r.reviewer or "",
+         "approver": r.approver or "", "remark": r.remark or ""}
+        for r in model.revisions
+    ] or [{"version": doc.version, "clauses": "", "date": "", "summary": labels.no_revisions,
+           "author": "", "reviewer": "", "approver": "", "remark": ""}]
+    return {
+        "company": settings.company.name,
+        "company_en": settings.company.name_en or "",
+        "company_address": settings.company.address or "",
+        "document_class": settings.document_class,
+        "code": doc.code,
+        "version": doc.version,
+        "title": doc.title,
+        "status": doc.status.value,
+        "status_label": status_word(labels.status, doc.status),
+        "watermark": status_word(labels.watermark, doc.status),
+        "watermark_color": WATERMARK_COLORS[doc.status],
+        "stamp": status_word(labels.stamp, doc.status),
+        "issue_date": date_text(model.issue_date),
+        "effective_date": date_text(model.effective_date),
+        "next_review": date_text(doc.next_review),
+        "review_interval_months": doc.review_interval_months,
+        "owner": doc.owner.name,
+        "author": _person(model.approval.author),
+        "reviewer": _person(model.approval.reviewer),
+        "approver": _person(model.approval.approver),
+        "countersign": countersign,
+        "countersign_row": "　".join(f"{r['box']}{r['name']}" for r in countersign),
+        "distribution": distribution,
+        "distribution_row": "　".join(f"{r['box']}{r['name']}" for r in distribution),
+        "controlled_notice": settings.controlled_notice,
+        "copy_number": "",  # written by hand on each stamped paper copy
+        "obsolete_reason": model.obsolete_reason or "",
+        "revisions": revisions,
+    }
+
+
+def document_date(doc: ProcedureDoc) -> dt.date | None:
+    """The date a document's properties carry: its own dates, never the clock."""
+    model = doc.model
+    candidates = [model.issue_date, model.effective_date,
+                  *(r.date for r in model.revisions),
+                  *(p.date for p in (model.approval.author, model.approval.reviewer,
+                                     model.approval.approver) if p is not None)]
+    dated = [d for d in candidates if d is not None]
+    return model.issue_date or (max(dated) if dated else None)

@@ -1,0 +1,203 @@
+"""Render stage (Word): one .docx per procedure, from the company's docxtpl template.
+
+The template (templates/procedure.docx, or `<templates_dir>/procedure.docx` of the document
+set) carries the letterhead, header, cover block, revision history and styles; the body is a
+python-docx sub-document built by body.py that names the template's styles. The template file
+is read and checked once per build; each document renders from the bytes in memory.
+
+Output: `procedures/<code>_<version>_<title>.docx`, byte-identical from build to build.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.shared import Length
+from docxtpl import DocxTemplate
+from jinja2 import Environment, StrictUndefined, TemplateError
+from lxml.etree import XMLSyntaxError
+
+from generator.build import BuildOptions, Files
+from generator.docset import DocumentSet, ProcedureDoc, ProcessR
+from generator.errors import WenkongError, display_path
+from generator.render.docx import ooxml
+from generator.render.docx.body import PARAGRAPH_STYLES, STRONG, TABLE, BodyBuilder
+from generator.render.docx.cover import REQUIRED_PLACEHOLDERS, cover_context, document_date
+from generator.render.docx.labels import DocxLabels, load_labels
+from generator.versions import file_safe
+
+TEMPLATE_FILE = "procedure.docx"
+BUNDLED_TEMPLATE = Path(__file__).resolve().parents[3] / "templates" / TEMPLATE_FILE
+OUTPUT_DIR = "procedures"
+FLOWCHART_DPI = 200
+
+# Below this many documents a process pool costs more than it saves (worker start-up).
+PARALLEL_FROM = 6
+
+_UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+_BODY_PARAGRAPH = re.compile(r"\s*\{\{\s*p\s+body\s*\}\}\s*")
+
+
+@dataclass(frozen=True)
+class ProcedureTemplate:
+    """A checked template, held in memory for the whole build."""
+
+    path: Path
+    data: bytes
+    labels: DocxLabels
+    width_mm: float  # text width of the page: tables and figures fill it
+
+
+def output_name(doc: ProcedureDoc) -> str:
+    """`procedures/QP-15_A-1_顾客反馈及售后服务控制程序.docx` (no path separators from a title)."""
+    title = _UNSAFE_IN_NAME.sub("_", doc.title).strip(" .") or "untitled"
+    return f"{OUTPUT_DIR}/{doc.code}_{file_safe(doc.version)}_{title}.docx"
+
+
+def find_template(docset: DocumentSet, explicit: Path | None = None) -> Path:
+    """The template a build uses: an explicit one, the set's own, or the shipped default."""
+    if explicit is not None:
+        return explicit
+    own = docset.root / docset.settings.templates_dir / TEMPLATE_FILE
+    if own.is_file():
+        return own
+    return BUNDLED_TEMPLATE
+
+
+def load_template(path: Path, root: Path | None = None) -> ProcedureTemplate:
+    """Read and check a template once. Raises WenkongError saying what is wrong with it."""
+    shown = display_path(path, root)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise WenkongError(f"cannot read the Word template {shown}: {exc.strerror}") from None
+    try:
+        document = Document(io.BytesIO(data))
+        used = DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables()
+    except TemplateError as exc:
+        raise WenkongError(f"the Word template {shown} has a broken placeholder: {exc}") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
+        raise WenkongError(f"{shown} is not a readable Word .docx template ({exc}); "
+                           "save it from Word as .docx or restore templates/procedure.docx"
+                           ) from None
+    missing = [key for key in REQUIRED_PLACEHOLDERS if key not in used]
+    if missing:
+        raise WenkongError(
+            f"the Word template {shown} lacks the placeholder(s) "
+            + ", ".join("{{p body }}" if k == "body" else f"{{{{ {k} }}}}" for k in missing)
+            + "; see templates/README.md")
+    if not any(_BODY_PARAGRAPH.fullmatch(p.text) for p in document.paragraphs):
+        raise WenkongError(f"the Word template {shown} must hold {{{{p body }}}} alone in a "
+                           "paragraph of its own (the generated body replaces that paragraph)")
+    known = set(_sample_context_keys())
+    unknown = sorted(used - known)
+    if unknown:
+        raise WenkongError(f"the Word template {shown} uses unknown placeholder(s) "
+                           + ", ".join(unknown) + "; known: " + ", ".join(sorted(known)))
+    defined = {(s.name, s.type) for s in document.styles}
+    lacking = [name for name in PARAGRAPH_STYLES if (name, WD_STYLE_TYPE.PARAGRAPH) not in defined]
+    lacking += [name for name, kind in ((STRONG, WD_STYLE_TYPE.CHARACTER),
+                                        (TABLE, WD_STYLE_TYPE.TABLE))
+                if (name, kind) not in defined]
+    if lacking:
+        raise WenkongError(f"the Word template {shown} lacks the style(s) " + ", ".join(lacking)
+                           + ": the generated body uses them (copy them from the default "
+                           "template with Word's Organizer; see templates/README.md)")
+    section = document.sections[0]
+    width = Length(section.page_width - section.left_margin - section.right_margin)
+    labels = load_labels(path)
+    return ProcedureTemplate(path=path, data=data, labels=labels, width_mm=width.mm)
+
+
+def _sample_context_keys() -> list[str]:
+    """Every placeholder name a template may use (the cover context plus `body`)."""
+    from generator.render.docx.cover import KNOWN_PLACEHOLDERS
+
+    return list(KNOWN_PLACEHOLDERS)
+
+
+def _flowchart(docset: DocumentSet) -> Callable[[ProcessR], bytes] | None:
+    try:
+        from generator.render.flowchart import render_flowchart
+    except ImportError:  # the flowchart renderer is optional while it is being built
+        return None
+
+    def draw(process: ProcessR) -> bytes:
+        return render_flowchart(process, docset.settings, "png", FLOWCHART_DPI)
+
+    return draw
+
+
+def render_procedure(doc: ProcedureDoc, docset: DocumentSet, template: ProcedureTemplate) -> bytes:
+    """One procedure as .docx bytes."""
+    tpl = DocxTemplate(io.BytesIO(template.data))
+    body = tpl.new_subdoc()
+    BodyBuilder(body, doc, docset, template.labels, _flowchart(docset),
+                template.width_mm).build()
+    context = cover_context(doc, docset, template.labels)
+    context["body"] = body
+    environment = Environment(autoescape=True, undefined=StrictUndefined)
+    try:
+        tpl.render(context, jinja_env=environment)
+    except TemplateError as exc:
+        raise WenkongError(f"the Word template {template.path} failed on {doc.code}: {exc}"
+                           ) from None
+    document = tpl.docx
+    ooxml.set_update_fields_on_open(document)
+    ooxml.fix_core_properties(
+        document, document_date(doc), title=f"{doc.code} {doc.title}",
+        author=docset.settings.company.name, subject=docset.settings.document_class,
+        keywords=f"{doc.code} {doc.version} {doc.status.value}")
+    return ooxml.save_deterministic(document)
+
+
+# --- the whole set, on every core ----------------------------------------------------------
+
+_WORKER: tuple[DocumentSet, ProcedureTemplate] | None = None
+
+
+def _init_worker(docset: DocumentSet, template: ProcedureTemplate) -> None:
+    global _WORKER
+    _WORKER = (docset, template)
+
+
+def _render_in_worker(code: str) -> tuple[str, bytes]:
+    assert _WORKER is not None
+    docset, template = _WORKER
+    doc = docset.procedures[code]
+    return output_name(doc), render_procedure(doc, docset, template)
+
+
+def render_procedures(docset: DocumentSet, options: BuildOptions,
+                      jobs: int | None = None) -> Files:
+    """Every procedure of the set as .docx, keyed by output path. Uses every core for big sets."""
+    template = load_template(find_template(docset, options.template), docset.root)
+    codes = list(docset.procedures)
+    total = len(codes)
+    report = options.progress
+    files: Files = {}
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers <= 1 or total < PARALLEL_FROM:
+        for done, code in enumerate(codes, start=1):
+            doc = docset.procedures[code]
+            files[output_name(doc)] = render_procedure(doc, docset, template)
+            if report:
+                report("procedures", done, total)
+        return files
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(docset, template)) as pool:
+        for done, (name, data) in enumerate(pool.map(_render_in_worker, codes, chunksize=4),
+                                            start=1):
+            files[name] = data
+            if report:
+                report("procedures", done, total)
+    return files

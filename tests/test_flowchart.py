@@ -97,7 +97,7 @@ def test_dot_has_every_step_with_letter_and_every_edge(complaint):
     assert len(process.steps) == 12
     for s in process.steps:
         # node line: letter in bold, then the name (wrapped lines joined by <br/>)
-        line = next(x for x in dot.splitlines() if x.startswith(f"  {s.letter} [label="))
+        line = next(x for x in dot.splitlines() if x.startswith(f'  "{s.letter}" [label='))
         first = line.split("<br/>")[0]
         assert f"<b>{s.letter}</b>&#160;" in first
         name_part = line.split("label=<", 1)[1].split("<font")[0].replace("<br/>", "")
@@ -105,7 +105,7 @@ def test_dot_has_every_step_with_letter_and_every_edge(complaint):
         assert text.replace(" ", "").startswith(s.letter + "".join(s.name).replace(" ", ""))
         for owner in s.owners:
             assert owner.name in line
-    edges = re.findall(r"^  ([A-Z]+) -> ([A-Z]+)(?: \[(.*)\])?;$", dot, re.M)
+    edges = re.findall(r'^  "([A-Z]+)" -> "([A-Z]+)"(?: \[(.*)\])?;$', dot, re.M)
     expected = set()
     for s in process.steps:
         expected |= {(s.letter, b.to_letter, b.label) for b in s.branches}
@@ -121,7 +121,7 @@ def test_dot_has_every_step_with_letter_and_every_edge(complaint):
 def test_dot_shapes_start_end_decision(complaint):
     process, settings_ = complaint
     dot = flowchart_dot(process, settings_)
-    shape = {m[0]: m[1] for m in re.findall(r"^  ([A-Z]+) \[label=.*?, (shape=.*)\];$", dot,
+    shape = {m[0]: m[1] for m in re.findall(r'^  "([A-Z]+)" \[label=.*?, (shape=.*)\];$', dot,
                                              re.M)}
     assert shape["A"].startswith("shape=box") and "rounded" in shape["A"]
     assert shape["L"].startswith("shape=box") and "rounded" in shape["L"]
@@ -129,7 +129,7 @@ def test_dot_shapes_start_end_decision(complaint):
     assert shape["G"].startswith("shape=diamond")
     assert shape["B"] == "shape=box"  # plain step: square corners
     # The loop back (NG → E) must not pull E below G: it takes no part in ranking.
-    assert re.search(r"^  G -> E \[label=<NG>, constraint=false\];$", dot, re.M)
+    assert re.search(r'^  "G" -> "E" \[label=<NG>, constraint=false\];$', dot, re.M)
 
 
 def test_dot_is_deterministic_and_escapes_hostile_text():

@@ -138,14 +138,19 @@ def wrap(text: str, limit: int) -> list[str]:
         if not paragraph:
             continue
         tokens = _tokens(paragraph)
-        best = _fill(tokens, limit)
-        # The narrowest width that needs no more lines than a greedy fill at the limit.
-        for width in range(-(-columns(paragraph) // len(best)), limit):
-            if len(best) < 2:
+        greedy = _fill(tokens, limit)
+        best = greedy
+        # The narrowest width that needs no more lines than a greedy fill at the limit; kept
+        # only when it narrows the box by more than a character, since the greedy breaks tend
+        # to fall after punctuation (计划、| PFMEA), which reads better than 控制 | 计划、.
+        widest = max((columns(line) for line in greedy), default=0)
+        for width in range(-(-columns(paragraph) // max(len(greedy), 1)), limit):
+            if len(greedy) < 2:
                 break
             balanced = _fill(tokens, width)
-            if len(balanced) <= len(best):
-                best = balanced
+            if len(balanced) <= len(greedy):
+                if widest - max(columns(line) for line in balanced) > 2:
+                    best = balanced
                 break
         lines.extend(best)
     return lines
@@ -219,7 +224,7 @@ def _edges(process: ProcessR) -> Iterable[str]:
             elif position[target] == i + 1:
                 attributes.append("weight=8")  # keep the main line straight
             suffix = f" [{', '.join(attributes)}]" if attributes else ""
-            yield f"  {letter[step.id]} -> {letter[target]}{suffix};"
+            yield f"  {dot_string(letter[step.id])} -> {dot_string(letter[target])}{suffix};"
 
 
 def flowchart_dot(process: ProcessR, settings: Settings) -> str:
@@ -239,8 +244,10 @@ def flowchart_dot(process: ProcessR, settings: Settings) -> str:
         f"penwidth=1];",
     ]
     for step in process.steps:
-        # Node names are the step letters (A, B … AA): always safe DOT identifiers.
-        lines.append(f"  {step.letter} [label={_node_label(step)}, {_node_style(step)}];")
+        # Node names are the step letters (A, B … AA), quoted: unquoted, a letter run could
+        # spell a DOT keyword (NODE, EDGE) in a very long table.
+        lines.append(f"  {dot_string(step.letter)} [label={_node_label(step)}, "
+                     f"{_node_style(step)}];")
     lines.extend(_edges(process))
     lines.append("}")
     return "\n".join(lines) + "\n"

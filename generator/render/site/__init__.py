@@ -1,0 +1,63 @@
+"""Render stage (site): the auditors' documentation site (Material for MkDocs).
+
+`render_site(docset, options)` renders one Markdown page per procedure, form and role plus the
+lists (受控文件清单, 质量记录清单, responsibility matrix, change log, archive) from the resolved
+DocumentSet, builds them with mkdocs in a temporary folder and returns the built site as
+files under `site/` (or mkdocs.yml's site_dir inside the build folder). The .docx files built
+by the earlier renderers are copied into the site's `downloads/`, so the site is one folder that
+any web server can serve.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Mapping
+
+from generator.build import BuildOptions
+from generator.docset import DocumentSet
+from generator.render.site.engine import build_site, site_folder
+from generator.render.site.history import load_history
+from generator.render.site.pages import SiteContent, build_content
+
+__all__ = ["render_site", "site_content"]
+
+
+def _flowcharts(docset: DocumentSet) -> dict[tuple[str, str], bytes]:
+    """The SVG of every process table, drawn by the same code as the .docx's."""
+    try:
+        from generator.render.flowchart import render_flowchart
+    except ImportError:  # the flowchart renderer is optional: tables are shown either way
+        return {}
+    drawings: dict[tuple[str, str], bytes] = {}
+    for code, doc in docset.procedures.items():
+        for process in doc.processes:
+            svg = render_flowchart(process, docset.settings, "svg")
+            drawings[(code, process.id)] = svg if isinstance(svg, bytes) else svg.encode()
+    return drawings
+
+
+def _epoch(docset: DocumentSet) -> int:
+    """A build date that depends on the sources only: the newest date in the set."""
+    dates = [dt.date(2000, 1, 1)]
+    for item in [*docset.procedures.values(), *docset.forms.values()]:
+        model = item.model
+        dates += [r.date for r in model.revisions]
+        dates += [d for d in (model.issue_date, model.effective_date) if d is not None]
+    return calendar.timegm(max(dates).timetuple())
+
+
+def site_content(docset: DocumentSet, rendered: Mapping[str, bytes]) -> SiteContent:
+    """The docs folder (Markdown pages and files) and navigation, before mkdocs runs."""
+    return build_content(docset, rendered, load_history(rendered), _flowcharts(docset))
+
+
+def render_site(docset: DocumentSet, options: BuildOptions) -> dict[str, bytes]:
+    """The built site, as files relative to the build folder."""
+    rendered: Mapping[str, bytes] = getattr(options, "rendered", {})
+    content = site_content(docset, rendered)
+    prefix = site_folder(docset.root, docset.settings.output_dir)
+    built = build_site(docset.root, docset.settings.company.name,
+                       {**content.pages, **content.files}, content.nav, content.omitted,
+                       _epoch(docset))
+    return {f"{prefix}/{path}": data for path, data in built.items()}

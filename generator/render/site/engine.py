@@ -1,0 +1,203 @@
+"""Render stage (site): run mkdocs (Material) on the generated Markdown, in memory.
+
+The document set's own `mkdocs.yml` says how the site looks (name, theme, palette, extra CSS);
+this module supplies what is generated (docs folder, navigation) and what the site must always
+be: strict (no broken link or anchor), self-contained (no web font, no "made with" link to the
+internet), navigation pruned so that pages stay small. The build runs in a temporary folder and
+returns the built files as bytes, so the write stage can swap them in with everything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from generator.errors import WenkongError
+
+CONFIG_FILE = "mkdocs.yml"
+SITE_MATERIAL = "site"
+"""Hand-written site material next to mkdocs.yml (CSS, images); `site/overrides` is the theme's
+custom_dir when mkdocs.yml names it, everything else is copied into the docs folder."""
+PACKAGED_ASSETS = Path(__file__).with_name("assets")
+REQUIRED_EXTENSIONS = ("tables", "attr_list", "md_in_html", "admonition", "toc")
+DROPPED = frozenset({"sitemap.xml", "sitemap.xml.gz"})  # no site_url on an intranet: useless
+
+# Strict checks of the generated Markdown: every link and anchor must land.
+VALIDATION: dict[str, Any] = {
+    "nav": {"omitted_files": "info", "not_found": "warn", "absolute_links": "info"},
+    "links": {"not_found": "warn", "anchors": "warn", "absolute_links": "warn",
+              "unrecognized_links": "warn"},
+}
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _quiet_mkdocs() -> Iterator[_Collect]:
+    """Collect mkdocs' warnings instead of printing them; they become one clear error."""
+    logger = logging.getLogger("mkdocs")
+    handler = _Collect()
+    saved = logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate, logger.level = saved
+
+
+@contextlib.contextmanager
+def _environment(epoch: int) -> Iterator[None]:
+    # SOURCE_DATE_EPOCH makes mkdocs' build dates (and so every page) reproducible.
+    names = {"SOURCE_DATE_EPOCH": str(epoch), "NO_MKDOCS_2_WARNING": "1"}
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(names)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def default_config(company: str) -> str:
+    """The mkdocs.yml `wenkong init` writes, for a set that has none."""
+    env = jinja2.Environment(loader=jinja2.PackageLoader("generator", "skeleton"),
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    import json
+
+    env.filters["q"] = lambda value: json.dumps(str(value), ensure_ascii=False)
+    return env.get_template("mkdocs.yml.j2").render(company=company)
+
+
+def site_folder(root: Path, output_dir: str) -> str:
+    """Where the built site goes inside the build folder: mkdocs.yml's site_dir, or `site`."""
+    from mkdocs.utils import yaml_load
+
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return "site"
+    try:
+        with path.open("rb") as stream:
+            data = yaml_load(stream) or {}
+    except Exception as exc:  # mkdocs' loader raises several YAML error types
+        raise WenkongError(f"{path}: not a readable mkdocs configuration: {exc}") from None
+    value = data.get("site_dir") if isinstance(data, dict) else None
+    if value is None:
+        return "site"
+    build = (root / output_dir).resolve()
+    wanted = (root / str(value)).resolve()
+    if wanted == build or not wanted.is_relative_to(build):
+        raise WenkongError(
+            f"{path}: site_dir {value!r} must be a folder inside the build folder "
+            f"{output_dir}/ (e.g. {output_dir}/site), so that the site is built with the "
+            "documents it links to")
+    return wanted.relative_to(build).as_posix()
+
+
+def copy_material(root: Path, docs: Path) -> None:
+    """Hand-written site material (root/site/, except overrides/) into the docs folder."""
+    material = root / SITE_MATERIAL
+    if not material.is_dir():
+        return
+    for path in sorted(material.rglob("*")):
+        relative = path.relative_to(material)
+        if not path.is_file() or relative.parts[0] == "overrides":
+            continue
+        target = docs / relative
+        if target.exists():
+            raise WenkongError(f"{path} has the same name as a generated page or file; "
+                               "rename it")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+
+
+def write_docs(docs: Path, files: Mapping[str, bytes]) -> None:
+    for relative, data in sorted(files.items()):
+        target = docs / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def load_site_config(root: Path, company: str, docs: Path, site: Path, nav: list[Any],
+                     not_in_nav: list[str], scratch: Path) -> Any:
+    """mkdocs.yml of the set (or the default one) with the generated parts put in."""
+    from mkdocs import exceptions
+    from mkdocs.config import load_config
+
+    config_file = root / CONFIG_FILE
+    if not config_file.is_file():
+        config_file = scratch / CONFIG_FILE
+        config_file.write_text(default_config(company), "utf-8")
+    with _quiet_mkdocs() as log:
+        try:
+            config = load_config(
+                config_file=str(config_file), docs_dir=str(docs), site_dir=str(site),
+                nav=nav, strict=True, validation=VALIDATION,
+                not_in_nav="\n".join("/" + path for path in not_in_nav),
+            )
+        except (exceptions.MkDocsException, OSError) as exc:
+            details = "; ".join(log.messages) or str(exc)
+            raise WenkongError(f"{config_file}: {details}") from None
+    for name in REQUIRED_EXTENSIONS:
+        if name not in config.markdown_extensions:
+            config.markdown_extensions.append(name)
+    theme = config.theme
+    # Self-contained for an intranet: Material would load Roboto from Google Fonts.
+    theme["font"] = False
+    features = list(theme.get("features") or [])
+    if theme.name == "material" and "navigation.prune" not in features:
+        features.append("navigation.prune")  # keeps every page's navigation small
+    theme["features"] = features
+    config.extra["generator"] = False  # the footer's link to an outside site
+    config.extra_css = ["assets/wenkong.css", *config.extra_css]
+    return config
+
+
+def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[Any],
+               not_in_nav: list[str], epoch: int) -> dict[str, bytes]:
+    """Run `mkdocs build --strict` on `files` (docs-relative) and return the built site."""
+    from mkdocs import exceptions
+    from mkdocs.commands.build import build
+
+    with tempfile.TemporaryDirectory(prefix="wenkong-site-") as temporary:
+        scratch = Path(temporary)
+        docs, site = scratch / "docs", scratch / "site"
+        write_docs(docs, files)
+        shutil.copytree(PACKAGED_ASSETS, docs / "assets", dirs_exist_ok=True)
+        copy_material(root, docs)
+        with _environment(epoch):
+            config = load_site_config(root, company, docs, site, nav, not_in_nav, scratch)
+            with _quiet_mkdocs() as log:
+                try:
+                    build(config)
+                except exceptions.MkDocsException as exc:
+                    shown = "\n  ".join(log.messages[:20]) or str(exc)
+                    raise WenkongError(
+                        f"the site did not build (mkdocs --strict): {exc}\n  {shown}") from None
+        built: dict[str, bytes] = {}
+        for path in sorted(site.rglob("*")):
+            relative = path.relative_to(site).as_posix()
+            if path.is_file() and relative not in DROPPED:
+                built[relative] = path.read_bytes()
+        return built

@@ -1,0 +1,383 @@
+"""Render stage (site): the resolved DocumentSet → Markdown pages, static files and the nav.
+
+Pages come from Jinja Markdown templates in `templates/`; this module decides which pages
+exist, where each document lands (current documents under procedures/ and forms/, obsolete
+ones under archive/), and hands each template a `Linker` bound to its page so that every link
+is relative and every text is escaped. Nothing here numbers clauses or re-reads sources: labels,
+anchors and reference texts come from the DocumentSet as the .docx prints them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from markupsafe import Markup
+
+from generator.docset import (
+    DocumentSet,
+    FormDoc,
+    ProcedureDoc,
+    ProcessR,
+    Ref,
+    Rich,
+)
+from generator.model import Role
+from generator.model.procedure import Status
+from generator.numbering import anchor
+from generator.render.site import markdown
+from generator.render.site.history import History
+from generator.versions import file_safe
+
+TEMPLATES = Path(__file__).with_name("templates")
+NAV_GROUP = 50
+"""Documents per navigation sub-section. With navigation pruning a page carries only its own
+group, so a page's size stays bounded and the site grows linearly with the number of documents."""
+
+_RESERVED = frozenset({"index"})
+_ROLE_RESERVED = frozenset({"index", "matrix"})
+
+
+@functools.cache
+def labels() -> dict[str, Any]:
+    """Site words that are not document data (templates/labels.yaml)."""
+    loaded: dict[str, Any] = yaml.safe_load((TEMPLATES / "labels.yaml").read_text("utf-8"))
+    return loaded
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        # `finalize` escapes every value for Markdown and returns Markup, so autoescape leaves
+        # it alone; autoescape is on so that macro output stays Markup and is not escaped twice.
+        autoescape=True,
+        finalize=markdown.finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date"] = lambda value: "" if value is None else value.isoformat()
+    # For values inside HTML attributes and attribute lists: HTML-escaped, no Markdown escapes.
+    env.filters["heading"] = lambda level: Markup("#" * min(max(int(level), 1), 6))
+    env.filters["attr"] = lambda value: Markup(html.escape(str(value), quote=True))
+    return env
+
+
+def _page_name(name: str, reserved: frozenset[str]) -> str:
+    # A code or role id may be spelled like a section's own page (index.md): move it aside.
+    return f"doc-{name}" if name.lower() in reserved else name
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where every document, role and download lives in the docs folder."""
+
+    docset: DocumentSet
+    downloads: dict[str, str] = field(default_factory=dict)  # code → docs path of its .docx
+
+    def procedure_page(self, code: str) -> str:
+        doc = self.docset.procedures[code]
+        folder = "archive" if doc.status is Status.obsolete else "procedures"
+        return f"{folder}/{_page_name(code, _RESERVED)}.md"
+
+    def form_page(self, code: str) -> str:
+        doc = self.docset.forms[code]
+        folder = "archive" if doc.status is Status.obsolete else "forms"
+        return f"{folder}/{_page_name(code, _RESERVED)}.md"
+
+    def role_page(self, role_id: str) -> str:
+        return f"roles/{_page_name(role_id, _ROLE_RESERVED)}.md"
+
+    @staticmethod
+    def flowchart(code: str, process: ProcessR) -> str:
+        return f"flowcharts/{code}/{process.id}.svg"
+
+    def page_of(self, ref: Ref) -> tuple[str, str | None] | None:
+        if ref.kind == "role":
+            return (self.role_page(ref.target), None) if ref.target in self.docset.roles else None
+        code = ref.code or ref.target
+        if ref.kind == "form":
+            return (self.form_page(code), None) if code in self.docset.forms else None
+        if code in self.docset.procedures:
+            return self.procedure_page(code), ref.anchor
+        return None
+
+
+class Linker:
+    """What a template needs to write links and text from the page it renders."""
+
+    def __init__(self, layout: Layout, page: str) -> None:
+        self.layout = layout
+        self.page = page
+
+    def rich(self, text: Rich | None) -> Markup:
+        return markdown.rich(text, self.page, self.layout.page_of)
+
+    def to(self, path: str, text: str | Markup, anchor_id: str | None = None) -> Markup:
+        return markdown.link(text, self.page, path, anchor_id)
+
+    def url(self, path: str, anchor_id: str | None = None) -> Markup:
+        return Markup(markdown.relative_url(self.page, path, anchor_id))
+
+    def proc(self, code: str, *, title: bool = True) -> Markup:
+        doc = self.layout.docset.procedures[code]
+        text = f"{doc.code} {doc.title}" if title else doc.code
+        return self.to(self.layout.procedure_page(code), text)
+
+    def form(self, code: str, *, title: bool = True) -> Markup:
+        doc = self.layout.docset.forms[code]
+        text = f"{doc.code} {doc.title}" if title else doc.code
+        return self.to(self.layout.form_page(code), text)
+
+    def role(self, role: Role | str) -> Markup:
+        role_id = role if isinstance(role, str) else role.id
+        found = self.layout.docset.roles.get(role_id)
+        if found is None:
+            return markdown.escape(role_id)
+        return self.to(self.layout.role_page(role_id), found.name)
+
+    def roles(self, roles: tuple[Role, ...] | list[Role], separator: str = "、") -> Markup:
+        return Markup(separator).join(self.role(r) for r in roles)
+
+    def download(self, code: str) -> Markup | None:
+        path = self.layout.downloads.get(code)
+        return None if path is None else self.url(path)
+
+    def proc_path(self, code: str) -> str:
+        return self.layout.procedure_page(code)
+
+    def section_anchor(self, number: int) -> str:
+        return anchor((number,))
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # in the docs folder, e.g. procedures/QP-01.md
+    title: str  # navigation and <title>
+    template: str
+    values: dict[str, Any]
+
+
+@dataclass
+class SiteContent:
+    """Everything that goes into the docs folder, plus the navigation for mkdocs.yml."""
+
+    pages: dict[str, bytes]
+    files: dict[str, bytes]
+    nav: list[Any]
+    omitted: list[str]  # pages reachable by links only (archive), not in the nav
+
+
+def _find_download(rendered: Mapping[str, bytes], folder: str, codes: tuple[str, ...],
+                   version: str) -> str | None:
+    """The .docx another renderer built for this document and version, if any."""
+    for code in codes:
+        for label in dict.fromkeys((file_safe(version), version)):
+            prefix = f"{folder}/{code}_{label}_"
+            found = sorted(k for k in rendered if k.startswith(prefix) and k.endswith(".docx"))
+            if found:
+                return found[0]
+    return None
+
+
+def _doc_title(code: str, title: str) -> str:
+    return f"{code} {title}"
+
+
+def _group_nav(entries: list[tuple[str, str, str]]) -> list[Any]:
+    """(code, title, path) entries → nav items, grouped when there are many."""
+    items = [{title: path} for _, title, path in entries]
+    if len(entries) <= NAV_GROUP:
+        return items
+    groups: list[Any] = []
+    for start in range(0, len(entries), NAV_GROUP):
+        chunk = entries[start:start + NAV_GROUP]
+        name = f"{chunk[0][0]} – {chunk[-1][0]}"
+        groups.append({name: [{title: path} for _, title, path in chunk]})
+    return groups
+
+
+def _steps_of_role(docset: DocumentSet) -> dict[str, list[tuple[ProcedureDoc, ProcessR, Any]]]:
+    """Process steps each role owns (权责 column), by role id, in document order."""
+    found: dict[str, list[tuple[ProcedureDoc, ProcessR, Any]]] = {}
+    for doc in docset.current_procedures():
+        for process in doc.processes:
+            for step in process.steps:
+                for owner in step.owners:
+                    found.setdefault(owner.id, []).append((doc, process, step))
+    return found
+
+
+def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: History,
+                  flowcharts: Mapping[tuple[str, str], bytes]) -> SiteContent:
+    """All pages and files of the docs folder for `docset`.
+
+    `rendered` holds the files earlier renderers produced (the .docx to offer for download);
+    `flowcharts` the SVG drawing of each (procedure code, process id).
+    """
+    words = labels()
+    files: dict[str, bytes] = {}
+    downloads: dict[str, str] = {}
+    prefix = docset.settings.code_prefix
+    for code, proc in docset.procedures.items():
+        found = _find_download(rendered, "procedures", (proc.code, code), proc.version)
+        if found:
+            downloads[code] = f"downloads/{found}"
+            files[downloads[code]] = rendered[found]
+    for code, form in docset.forms.items():
+        found = _find_download(rendered, "forms", (form.code, code), form.version)
+        if found:
+            downloads[code] = f"downloads/{found}"
+            files[downloads[code]] = rendered[found]
+    earlier: dict[str, list[tuple[Any, str | None]]] = {}
+    for code in [*docset.procedures, *docset.forms]:
+        for version in history.of(code).versions:
+            path = None
+            if version.file and version.file in rendered:
+                path = f"downloads/{version.file}"
+                files[path] = rendered[version.file]
+            earlier.setdefault(code, []).append((version, path))
+
+    layout = Layout(docset, downloads)
+    for (code, process_id), svg in flowcharts.items():
+        process = next(p for p in docset.procedures[code].processes if p.id == process_id)
+        files[layout.flowchart(code, process)] = svg
+
+    current = docset.current_procedures()
+    obsolete = [p for p in docset.procedures.values() if p.status is Status.obsolete]
+    current_forms = [f for f in docset.forms.values() if f.status is not Status.obsolete]
+    obsolete_forms = [f for f in docset.forms.values() if f.status is Status.obsolete]
+    steps_of_role = _steps_of_role(docset)
+    common = {"labels": words, "docset": docset, "settings": docset.settings,
+              "company": docset.settings.company, "prefix": prefix}
+
+    def source_code(doc: ProcedureDoc | FormDoc) -> str:
+        return doc.model.code
+
+    pages: list[Page] = [
+        Page("index.md", words["nav"]["home"], "home.md.j2",
+             {"procedures": current, "forms": current_forms, "obsolete": obsolete,
+              "obsolete_forms": obsolete_forms}),
+        Page("procedures/index.md", words["nav"]["procedures"], "procedures.md.j2",
+             {"procedures": current}),
+        Page("forms/index.md", words["nav"]["forms"], "forms.md.j2", {"forms": current_forms}),
+        Page("roles/index.md", words["nav"]["roles_index"], "roles.md.j2", {}),
+        Page("roles/matrix.md", words["nav"]["matrix"], "matrix.md.j2",
+             {"procedures": current, "matrix_roles": _matrix_roles(docset, current),
+              "matrix_cell": _matrix_cell}),
+        Page("records.md", words["nav"]["records"], "records.md.j2", {"forms": current_forms}),
+        Page("changelog.md", words["nav"]["changelog"], "changelog.md.j2",
+             {"entries": _changelog(docset)}),
+        Page("archive/index.md", words["nav"]["archive"], "archive.md.j2",
+             {"procedures": obsolete, "forms": obsolete_forms}),
+    ]
+    for doc in docset.procedures.values():
+        code = source_code(doc)
+        pages.append(Page(layout.procedure_page(code), _doc_title(doc.code, doc.title),
+                          "procedure.md.j2",
+                          {"doc": doc, "source_code": code, "history": history.of(code),
+                           "earlier": earlier.get(code, []),
+                           "forms": docset.forms_by_procedure.get(code, []),
+                           "cited_by": docset.referenced_by.get(code, []),
+                           "flowcharts": {pid for (c, pid) in flowcharts if c == code},
+                           "flowchart_path": layout.flowchart}))
+    for form in docset.forms.values():
+        code = source_code(form)
+        pages.append(Page(layout.form_page(code), _doc_title(form.code, form.title),
+                          "form.md.j2",
+                          {"form": form, "source_code": code, "history": history.of(code),
+                           "earlier": earlier.get(code, []),
+                           "cited_by": docset.referenced_by.get(code, [])}))
+    for role_id, role in docset.roles.items():
+        duties = [d for d in docset.duties_by_role.get(role_id, [])
+                  if docset.procedures[d.procedure].status is not Status.obsolete]
+        pages.append(Page(layout.role_page(role_id), role.name, "role.md.j2", {
+            "role": role,
+            "duties": duties,
+            "owned": [c for c in docset.procedures_by_owner.get(role_id, [])
+                      if docset.procedures[c].status is not Status.obsolete],
+            "kept": [c for c in docset.forms_by_custodian.get(role_id, [])
+                     if docset.forms[c].status is not Status.obsolete],
+            "steps": steps_of_role.get(role_id, []),
+            "children": [r for r in docset.roles.values() if r.parent == role_id],
+        }))
+
+    rendered_pages: dict[str, bytes] = {}
+    env = environment()
+    for page in pages:
+        template = env.get_template(page.template)
+        text = template.render(**common, **page.values, page=page,
+                               L=Linker(layout, page.path))
+        rendered_pages[page.path] = text.encode("utf-8")
+
+    nav_words = words["nav"]
+    procedure_entries = [(d.code, _doc_title(d.code, d.title),
+                          layout.procedure_page(source_code(d))) for d in current]
+    form_entries = [(f.code, _doc_title(f.code, f.title), layout.form_page(source_code(f)))
+                    for f in current_forms]
+    role_entries = [(r.id, r.name, layout.role_page(r.id)) for r in docset.roles.values()]
+    nav: list[Any] = [
+        {nav_words["home"]: "index.md"},
+        {nav_words["procedures"]: ["procedures/index.md", *_group_nav(procedure_entries)]},
+        {nav_words["forms"]: ["forms/index.md", *_group_nav(form_entries)]},
+        {nav_words["roles"]: ["roles/index.md", {nav_words["matrix"]: "roles/matrix.md"},
+                              *_group_nav(role_entries)]},
+        {nav_words["records"]: "records.md"},
+        {nav_words["changelog"]: "changelog.md"},
+        {nav_words["archive"]: "archive/index.md"},
+    ]
+    omitted = sorted(p.path for p in pages if p.path.startswith("archive/")
+                     and p.path != "archive/index.md")
+    return SiteContent(pages=rendered_pages, files=files, nav=nav, omitted=omitted)
+
+
+def _matrix_roles(docset: DocumentSet, procedures: list[ProcedureDoc]) -> list[Role]:
+    """Roles named by any current procedure (owner, duties, countersign), in roles.yaml order."""
+    named: set[str] = set()
+    for doc in procedures:
+        named.add(doc.owner.id)
+        named.update(r.role.id for r in doc.responsibilities)
+        named.update(r.id for r in doc.countersign)
+    return [role for role_id, role in docset.roles.items() if role_id in named]
+
+
+def _matrix_cell(doc: ProcedureDoc, role: Role) -> str:
+    """▲ owner, ● has duties, ○ countersigns (symbols explained in the page legend)."""
+    if doc.owner.id == role.id:
+        return "▲"
+    if any(r.role.id == role.id for r in doc.responsibilities):
+        return "●"
+    if any(r.id == role.id for r in doc.countersign):
+        return "○"
+    return ""
+
+
+@dataclass(frozen=True)
+class ChangeEntry:
+    date: dt.date
+    code: str  # source code
+    kind: str  # procedure | form
+    revision: Any
+    status: Status
+
+
+def _changelog(docset: DocumentSet) -> list[ChangeEntry]:
+    """Every revision of every document, newest first (ties: by code, later version first)."""
+    entries = [ChangeEntry(r.date, code, "procedure", r, doc.status)
+               for code, doc in docset.procedures.items() for r in doc.model.revisions]
+    entries += [ChangeEntry(r.date, code, "form", r, doc.status)
+                for code, doc in docset.forms.items() for r in doc.model.revisions]
+    order = {id(e): i for i, e in enumerate(entries)}
+    # Stable sorts: code ascending, later history entry first, then date descending over all.
+    entries.sort(key=lambda e: (e.code, -order[id(e)]))
+    entries.sort(key=lambda e: e.date, reverse=True)
+    return entries

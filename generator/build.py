@@ -7,9 +7,10 @@ write stage.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 
 from generator.docset import DocumentSet
 from generator.write import replace_tree
@@ -26,6 +27,8 @@ class BuildOptions:
     only: frozenset[str] = field(default_factory=frozenset)  # renderer names; empty: all
     template: Path | None = None
     progress: Progress | None = None
+    # Files the renderers before this one produced (read-only): the site offers the .docx.
+    rendered: Mapping[str, bytes] = field(default_factory=dict)
 
 
 Renderer = Callable[[DocumentSet, BuildOptions], Files]
@@ -61,6 +64,6 @@ def build(docset: DocumentSet, options: BuildOptions) -> Files:
     for name, render in renderers().items():
         if options.only and name not in options.only:
             continue
-        files.update(render(docset, options))
+        files.update(render(docset, replace(options, rendered=MappingProxyType(files))))
     replace_tree(options.output, files)
     return files

@@ -57,14 +57,14 @@ def converted(tmp_path_factory) -> tuple[list[Path], list[Path], list[list]]:
         word_file(folder / "letter.docx", ["Letter size page 纸张"], a4=False),
     ]
     calls: list[list] = []
-    real = subprocess.run
+    real = subprocess.Popen
 
     def counting(command, *args, **kwargs):
         calls.append(list(command))
         return real(command, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pdf_module.subprocess, "run", counting)
+        patch.setattr(pdf_module.subprocess, "Popen", counting)
         pdfs = to_pdf(sources, folder / "out")
     return sources, pdfs, calls
 
@@ -131,6 +131,16 @@ def test_a_file_libreoffice_cannot_read_is_named_and_old_output_kept(converted, 
         convert_to_pdf([sources[1], broken], out)
     assert old.read_bytes() == b"%PDF-1.4 previous build"  # nothing half-replaced
     assert [p.name for p in out.iterdir()] == ["letter.pdf"]
+
+
+@needs_soffice
+def test_a_wedged_soffice_is_stopped_with_a_clear_error(converted, tmp_path):
+    sources, _, _ = converted
+    with pytest.raises(WenkongError, match=r"did not finish converting 1 file\(s\) to PDF"):
+        convert_to_pdf([sources[1]], tmp_path / "out", timeout=0.2)
+    assert not list((tmp_path / "out").iterdir())  # staging folder removed
+    # the profile is free again: the next conversion works
+    assert convert_to_pdf([sources[1]], tmp_path / "out")
 
 
 def test_missing_libreoffice_says_how_to_install_it(monkeypatch, tmp_path):

@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import zipfile
@@ -88,6 +89,24 @@ def _tail(text: bytes, lines: int = 8) -> str:
     return "\n".join(kept[-lines:])
 
 
+def run_soffice(command: list[str], timeout: float, env: dict[str, str],
+                cwd: Path) -> tuple[int | None, bytes]:
+    """Run soffice in its own process group; (exit status, output), status None on timeout.
+
+    `soffice` is a launcher that starts soffice.bin as a child: on timeout the whole group is
+    killed, or a stray soffice.bin would live on holding the profile.
+    """
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env=env, cwd=cwd, start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return None, b""
+    return process.returncode, output
+
+
 def convert_to_pdf(docx_files: Sequence[Path], outdir: Path, *,
                    timeout: float | None = None) -> list[Path]:
     """Convert Word files to PDF in one LibreOffice process; return `outdir/<stem>.pdf` in the
@@ -119,19 +138,17 @@ def convert_to_pdf(docx_files: Sequence[Path], outdir: Path, *,
             command = [program, f"-env:UserInstallation={profile.as_uri()}", "--headless",
                        "--norestore", "--nolockcheck", "--convert-to", "pdf",
                        "--outdir", str(staging), *map(str, sources)]
-            try:
-                done = subprocess.run(command, capture_output=True, timeout=limit, env=env,
-                                      cwd=scratch, check=False)
-            except subprocess.TimeoutExpired as error:
+            status, output = run_soffice(command, limit, env, Path(scratch))
+            if status is None:
                 raise WenkongError(f"LibreOffice did not finish converting {len(sources)} "
-                                   f"file(s) to PDF within {limit:.0f} s") from error
+                                   f"file(s) to PDF within {limit:.0f} s")
             failed = [s for s in sources if not _is_pdf(staging / f"{s.stem}.pdf")]
             if failed:
-                detail = _tail(done.stderr + done.stdout)
+                detail = _tail(output)
                 raise WenkongError(
                     "LibreOffice produced no PDF for "
                     + ", ".join(str(s) for s in failed)
-                    + (f" (soffice exit status {done.returncode})" if done.returncode else "")
+                    + (f" (soffice exit status {status})" if status else "")
                     + (f":\n{detail}" if detail else ""))
             results = []
             for source in sources:

@@ -184,6 +184,8 @@ def replace_together(files: Mapping[Path, bytes]) -> None:
     try:
         for path, data in files.items():
             handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            # mkstemp makes the file private (0600): keep the mode the user's file had.
+            os.chmod(name, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
                 stream.flush()

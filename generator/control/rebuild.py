@@ -1,0 +1,109 @@
+"""Control stage: rebuild a released version exactly (`wenkong build --version QP-01@A/1`).
+
+The source of the release comes from git history (the tree of the commit that released it),
+is loaded and resolved by the normal stages, and rendered by the normal Word renderer through
+its public functions. Same renderer, same tree: the same bytes as at release.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from generator.build import BuildOptions, renderers
+from generator.control.content import fingerprint
+from generator.control.diff import locked_version
+from generator.control.history import checkout, find_release_commit
+from generator.docset import DocumentSet, FormDoc, ProcedureDoc
+from generator.errors import UsageError
+from generator.model.procedure import Status
+
+_SPEC = re.compile(r"^(?P<code>[^@\s]+)@(?P<version>\S+)$")
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """`QP-01@A/1` → ("QP-01", "A/1")."""
+    match = _SPEC.fullmatch(spec.strip())
+    if match is None:
+        raise UsageError(f"--version takes CODE@VERSION, e.g. QP-01@A/1 (got {spec!r})")
+    return match.group("code"), match.group("version")
+
+
+def render_document(docset: DocumentSet, code: str) -> tuple[str, bytes]:
+    """One document of a resolved set as the build renders it: (relative path, bytes)."""
+    doc: ProcedureDoc | FormDoc | None = docset.procedures.get(code) or docset.forms.get(code)
+    if doc is None:
+        raise UsageError(f"{code} is not in the document set at this version")
+    if isinstance(doc, ProcedureDoc):
+        try:
+            from generator.render.docx import procedure as word
+
+            template = word.load_template(word.find_template(docset), docset.root)
+            return word.output_name(doc), word.render_procedure(doc, docset, template)
+        except (ImportError, AttributeError):
+            pass  # no single-document entry point: render the set and pick the document
+        kind = "procedures"
+    else:
+        try:
+            from generator.render.docx import form as blank
+
+            labels = blank.load_form_labels(docset.root, docset.settings)
+            return blank.form_file_name(doc), blank.render_form(docset, doc, labels)
+        except (ImportError, AttributeError):
+            pass
+        kind = "forms"
+    render = renderers().get(kind)
+    if render is None:
+        raise UsageError(f"this installation of Wenkong has no Word renderer for {kind}")
+    files = render(docset, BuildOptions(root=docset.root, output=docset.root / "build",
+                                        only=frozenset({kind})))
+    prefix = f"{doc.code}_"
+    picked = sorted(name for name in files
+                    if name.endswith(".docx") and Path(name).name.startswith(prefix))
+    if not picked:
+        raise UsageError(f"the {kind} renderer produced no document for {code}")
+    return picked[0], files[picked[0]]
+
+
+def rebuild_version(root: Path, code: str, version: str) -> tuple[str, bytes]:
+    """The .docx of a released version, rebuilt from its source in git history."""
+    from generator.resolve import load_document_set
+
+    root = root.resolve()
+    entry, locked = locked_version(root, code, version)
+    if locked.fingerprint is None:
+        raise UsageError(f"{code} {version} was released before Wenkong ({locked.date}): no "
+                         "source of it is kept, so it cannot be rebuilt; use the archived copy")
+    commit = find_release_commit(root, entry, locked)
+    if commit is not None:
+        with checkout(root, commit) as folder:
+            return render_document(load_document_set(folder, check_lock=False), code)
+    # Not committed yet: the working tree may still be that release.
+    working = load_document_set(root, check_lock=False)
+    doc = working.procedures.get(code) or working.forms.get(code)
+    if doc is not None and doc.version == version and doc.status is Status.effective and \
+            fingerprint(doc.model) == locked.fingerprint:
+        return render_document(working, code)
+    raise UsageError(f"the source of {code} {version} is not in the git history: commit each "
+                     "release (the YAML file and wenkong.lock) so it can be rebuilt")
+
+
+def write_versions(root: Path, specs: list[str], output: Path | None = None) -> list[Path]:
+    """`wenkong build --version CODE@VERSION …`: rebuild each and write it under versions/."""
+    from generator.resolve import SETTINGS_FILE
+    from generator.write import write_file
+
+    if not (root / SETTINGS_FILE).is_file():
+        raise UsageError(f"no {SETTINGS_FILE} in {root}: not a document set")
+    rebuilt = [rebuild_version(root, *parse_spec(spec)) for spec in specs]
+    if output is None:
+        from generator.load import read_yaml
+
+        settings = read_yaml(root / SETTINGS_FILE, SETTINGS_FILE).data
+        output = root / str(settings.get("output_dir", "build"))
+    written = []
+    for name, data in rebuilt:
+        path = output / "versions" / Path(name).name
+        write_file(path, data)
+        written.append(path)
+    return written

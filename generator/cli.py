@@ -177,11 +177,22 @@ def build(
     only: Annotated[list[str] | None, typer.Option(
         help="Build only these outputs: procedures, forms, site (repeat the option).",
         show_default=False)] = None,
+    version: Annotated[list[str] | None, typer.Option(
+        "--version", help="Rebuild a released version exactly as it was released, e.g. "
+        "QP-01@A/1 (from git history; repeat the option). Written to versions/ in the "
+        "output folder.", show_default=False)] = None,
 ) -> None:
     """Build the Word procedures, the blank forms and the site from the YAML sources.
 
     Nothing is written when a source has an error; the previous build stays as it was.
     """
+    if version:
+        from generator.control.rebuild import write_versions
+
+        for path in run(lambda: write_versions((root or default_root()).resolve(), version,
+                                               output)):
+            out.print(f"wrote {path}", markup=False)
+        return
     from generator.build import BuildOptions
     from generator.build import build as run_build
     from generator.progress import progress_bar
@@ -201,6 +212,9 @@ def build(
 
     count = run(action)
     out.print(f"built {count} files", markup=False)
+
+
+from generator.control import commands as _control_commands  # noqa: E402,F401 (registers)
 
 
 def main() -> None:

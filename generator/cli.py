@@ -29,6 +29,10 @@ app = typer.Typer(
 new_app = typer.Typer(help="Add a new procedure or form file from a skeleton.",
                       no_args_is_help=True)
 app.add_typer(new_app, name="new")
+records_app = typer.Typer(
+    help="Quality records (质量记录): file filled-in forms as validated records.",
+    no_args_is_help=True)
+app.add_typer(records_app, name="records")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -215,6 +219,52 @@ def build(
 
 
 from generator.control import commands as _control_commands  # noqa: E402,F401 (registers)
+
+
+@records_app.command("import")
+def records_import(
+    files: Annotated[list[Path], typer.Argument(
+        help="Filled-in forms (.docx) to file, or folders holding them.",
+        metavar="FILE_OR_FOLDER", show_default=False)],
+    records_dir: Annotated[Path | None, typer.Option(
+        "--records-dir", help="Where records are kept. Default: records/ inside the "
+        "document set.", show_default=False)] = None,
+    root: Annotated[Path | None, typer.Option(
+        help="Document set folder (the one holding wenkong.yaml).", show_default=False)] = None,
+    replace: Annotated[bool, typer.Option(
+        help="Replace a record already filed under the same 编号 with this form's values.")]
+    = False,
+) -> None:
+    """Read filled-in forms and file them as records.
+
+    Give one .docx or a folder of them (filled in Word or LibreOffice). Each form is checked
+    against its blank form: it must be the current version, required boxes filled in, dates
+    written as dates (2026-11-23), numbers as numbers, one box ticked where only one may be.
+
+    Each form becomes records/<form code>/<编号>.json, and records/<form code>/register.csv
+    (opens in Excel) lists all records of that form. Importing the same form again changes
+    nothing. If any file has a problem, every problem is listed with the file and the box,
+    and nothing is written: fix the forms and run the command again.
+    """
+    from generator.progress import progress_bar
+    from generator.records import ImportResult, import_records
+    from generator.resolve import load_document_set
+
+    folder = (root or default_root()).resolve()
+
+    def action() -> ImportResult:
+        docset = load_document_set(folder)
+        target = records_dir or folder / "records"
+        with progress_bar() as report:
+            return import_records(
+                files, docset, target, replace=replace,
+                progress=lambda done, total: report("reading forms", done, total))
+
+    result = run(action)
+    out.print(f"filed {len(result.added)} new record(s), replaced {len(result.replaced)}, "
+              f"{len(result.unchanged)} already filed (unchanged)", markup=False)
+    for register in result.registers:
+        out.print(f"register: {register}", markup=False)
 
 
 def main() -> None:

@@ -175,9 +175,14 @@ def _column_slot(table: FormTable, column: Column) -> Slot:
     return Slot(table.id, column.id, kind, tag, column.label, NBSP * 4)
 
 
+def code_alias(labels: FormLabels) -> str:
+    """Alias of the locked control holding `QR-15-01 A/0` (kept by LibreOffice, unlike tags)."""
+    return labels.code_version.rstrip("：: ")
+
+
 def control_plan(form: Form, labels: FormLabels) -> tuple[PlanItem, ...]:
     """Every content control of the blank form of `form`, in document order."""
-    plan: list[PlanItem] = [Slot(TAG_FORM, None, "text", TAG_FORM, labels.code_version, "")]
+    plan: list[PlanItem] = [Slot(TAG_FORM, None, "text", TAG_FORM, code_alias(labels), "")]
     if form.serial:
         plan.append(Slot(TAG_SERIAL, None, "text", TAG_SERIAL, labels.serial.rstrip("：: "),
                          NBSP * 10))

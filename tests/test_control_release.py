@@ -1,0 +1,277 @@
+"""Control: `wenkong release` / `obsolete` / `lock --adopt` in real git repositories."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator.control import release as release_module
+from generator.control.content import fingerprint
+from generator.control.lock import read_lock
+from generator.resolve import load_document_set
+from tests.control_support import commit, edit, new_repo, release, snapshot, wenkong
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return new_repo(tmp_path / "set")
+
+
+def qp01(root: Path) -> Path:
+    return root / "procedures" / "QP-01.yaml"
+
+
+def test_first_release_is_a0_and_keeps_comments_and_layout(repo: Path) -> None:
+    before = qp01(repo).read_text(encoding="utf-8")
+    result = release(repo)
+    assert result.code == 0, result.text
+    assert "released QP-01 A/0 (first issue)" in result.stdout
+    after = qp01(repo).read_text(encoding="utf-8")
+    # Only lines were added or changed where a release writes: every original line but the
+    # status line is still there, in the same order, comments and quoting included.
+    removed = [line[2:] for line in difflib.ndiff(before.splitlines(), after.splitlines())
+               if line.startswith("- ")]
+    assert removed == ["status: draft"]
+    assert after.splitlines()[:2] == before.splitlines()[:2]  # the two comment lines
+    assert 'code: "QP-01"' in after and 'version: "A/0"' in after
+    data = yaml.safe_load(after)
+    assert list(data)[:6] == ["code", "title", "version", "status", "issue_date",
+                              "effective_date"]
+    assert data["approval"]["approver"] == {"name": "王强", "role": "gm",
+                                            "date": data["issue_date"]}
+    assert data["revisions"] == [{
+        "version": "A/0", "date": data["issue_date"], "clauses": "全文", "summary": "首次发行",
+        "author": "待定", "approver": "王强"}]
+    lock, _ = read_lock(repo)
+    assert lock is not None
+    locked = lock.documents["QP-01"].versions
+    assert [v.version for v in locked] == ["A/0"]
+    docset = load_document_set(repo)  # validates with the lock check
+    assert locked[0].fingerprint == fingerprint(docset.procedures["QP-01"].model)
+    assert locked[0].approved_by == "gm/王强"
+
+
+def test_next_release_lists_changed_clauses_and_major_starts_a_new_edition(repo: Path) -> None:
+    assert release(repo).code == 0
+    commit(repo, "A/0")
+    edit(qp01(repo), "text: 在此描述工作程序。", "text: 在此描述工作程序，并保存记录。")
+    result = release(repo, "QP-01", "增加记录要求", date="2026-03-01")
+    assert result.code == 0, result.text
+    data = yaml.safe_load(qp01(repo).read_text(encoding="utf-8"))
+    assert data["version"] == "A/1"
+    assert data["revisions"][-1]["clauses"] == "5.1"
+    assert data["revisions"][-1]["summary"] == "增加记录要求"
+    commit(repo, "A/1")
+    edit(qp01(repo), "scope: 适用于本公司。", "scope: 适用于本公司全部部门。")
+    result = release(repo, "QP-01", "换版", "--major", date="2026-04-01")
+    assert result.code == 0, result.text
+    data = yaml.safe_load(qp01(repo).read_text(encoding="utf-8"))
+    assert [r["version"] for r in data["revisions"]] == ["A/0", "A/1", "B/0"]
+    assert data["revisions"][-1]["clauses"] == "全文"
+    lock, _ = read_lock(repo)
+    assert lock is not None
+    versions = lock.documents["QP-01"].versions
+    assert [v.version for v in versions] == ["A/0", "A/1", "B/0"]
+    assert [v.units is not None for v in versions] == [False, False, True]
+    assert wenkong("validate", str(repo)).code == 0
+
+
+def test_lock_file_is_sorted_and_stable(repo: Path) -> None:
+    assert release(repo).code == 0
+    assert release(repo, "QR-01-01", "首次发行", "--author", "李娜").code == 0
+    text = (repo / "wenkong.lock").read_text(encoding="utf-8")
+    assert text.index("QP-01:") < text.index("QR-01-01:")
+    lock, _ = read_lock(repo)
+    assert lock is not None
+    from generator.control.lock import dump_lock
+
+    assert dump_lock(lock).decode("utf-8") == text  # re-dumping changes nothing
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["release", "QP-01", "--approved-by", "gm/王强"], "needs --summary"),
+    (["release", "QP-10", "--summary", "x", "--approved-by", "gm/王强"], "unknown document"),
+    (["release", "QP-01", "--summary", "x", "--approved-by", "boss/王强"], "unknown role 'boss'"),
+    (["release", "QP-01", "--summary", "x", "--approved-by", "王强"], "takes ROLE/NAME"),
+    (["release", "QP-01", "--summary", "x"], "--approved-by ROLE/NAME"),
+])
+def test_bad_release_input_is_refused_and_nothing_is_written(
+        repo: Path, args: list[str], message: str) -> None:
+    before = snapshot(repo)
+    result = wenkong(*args, "--root", str(repo))
+    assert result.code == 1
+    assert message in result.text
+    assert "Traceback" not in result.text
+    assert snapshot(repo) == before
+    assert not (repo / "wenkong.lock").exists()
+
+
+def test_nothing_to_release_and_dates_backwards_are_refused(repo: Path) -> None:
+    assert release(repo).code == 0
+    before = snapshot(repo)
+    result = release(repo, "QP-01", "再次发布", date="2026-02-01")
+    assert result.code == 1 and "nothing to release" in result.text
+    edit(qp01(repo), "text: 在此描述工作程序。", "text: 已修改。")
+    before = snapshot(repo)
+    result = release(repo, "QP-01", "更早", date="2025-12-31")
+    assert result.code == 1 and "before the previous release" in result.text
+    assert snapshot(repo) == before
+
+
+def test_version_going_backwards_is_refused(repo: Path) -> None:
+    assert release(repo).code == 0
+    edit(qp01(repo), 'version: "A/0"', 'version: "B/0"')
+    edit(qp01(repo), "status: effective", "status: draft")
+    edit(qp01(repo), "text: 在此描述工作程序。", "text: 已修改。")
+    before = snapshot(repo)
+    result = release(repo, "QP-01", "修改", date="2026-02-01")
+    assert result.code == 1
+    assert "says version B/0, but the next version after A/0 is A/1" in result.text
+    assert "--major" in result.text
+    assert snapshot(repo) == before
+    # with --major the same release goes through as B/0
+    assert release(repo, "QP-01", "修改", "--major", date="2026-02-01").code == 0
+
+
+def test_yaml_with_anchors_is_refused(repo: Path) -> None:
+    edit(qp01(repo), "scope: 适用于本公司。", "scope: &s 适用于本公司。")
+    edit(qp01(repo), "      - 负责本程序的编制和实施。", "      - *s")
+    assert wenkong("validate", str(repo)).code == 0  # the loader accepts a plain alias
+    before = snapshot(repo)
+    result = release(repo)
+    assert result.code == 1
+    assert "anchor or alias" in result.text and "QP-01.yaml:" in result.text
+    assert snapshot(repo) == before
+
+
+def test_yaml_the_editor_cannot_reproduce_is_refused(repo: Path) -> None:
+    text = qp01(repo).read_text(encoding="utf-8")
+    # Three-space mapping indentation: ruamel would re-indent every nested line.
+    qp01(repo).write_text(text.replace("  author:\n    name: 待定",
+                                       "   author:\n      name: 待定"), encoding="utf-8")
+    assert wenkong("validate", str(repo)).code == 0
+    before = snapshot(repo)
+    result = release(repo)
+    assert result.code == 1 and "without changing its layout" in result.text
+    assert snapshot(repo) == before
+
+
+def test_broken_or_inconsistent_lock_stops_a_release(repo: Path) -> None:
+    assert release(repo).code == 0
+    commit(repo, "A/0")
+    edit(qp01(repo), "text: 在此描述工作程序。", "text: 已修改。")
+    lock = repo / "wenkong.lock"
+    good = lock.read_text(encoding="utf-8")
+    lock.write_text(good.replace("documents:", "<<<<<<< HEAD\ndocuments:"), encoding="utf-8")
+    before = snapshot(repo)
+    result = release(repo, "QP-01", "修改", date="2026-02-01")
+    assert result.code == 1 and "wenkong.lock:" in result.text
+    assert snapshot(repo) == before
+    # A lock whose date disagrees with the revision history is just as blocking.
+    lock.write_text(good.replace("date: 2026-01-05", "date: 2026-01-04"), encoding="utf-8")
+    before = snapshot(repo)
+    result = release(repo, "QP-01", "修改", date="2026-02-01")
+    assert result.code == 1 and "was released on 2026-01-04" in result.text
+    assert snapshot(repo) == before
+
+
+def test_yaml_and_lock_are_replaced_together_or_not_at_all(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert release(repo).code == 0
+    edit(qp01(repo), "text: 在此描述工作程序。", "text: 已修改。")
+    before = snapshot(repo)
+    real_replace = os.replace
+
+    def failing_replace(src: str | Path, dst: str | Path) -> None:
+        if str(dst).endswith("wenkong.lock"):
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(release_module.os, "replace", failing_replace)
+    with pytest.raises(OSError):
+        release_module.release(repo, "QP-01", summary="修改", approved_by="gm/王强")
+    assert snapshot(repo) == before
+    leftovers = [p.name for p in repo.rglob(".*") if p.is_file() and p.name != ".gitignore"
+                 and ".git" not in p.parts]
+    assert leftovers == []
+
+
+def test_flow_style_approval_stays_flow_style(repo: Path) -> None:
+    edit(qp01(repo), "approval:\n  author:\n    name: 待定",
+         "approval:\n  author: {name: 张伟, role: quality, date: 2025-12-20}")
+    assert release(repo).code == 0
+    text = qp01(repo).read_text(encoding="utf-8")
+    assert "  author: {name: 张伟, role: quality, date: 2025-12-20}" in text
+    assert "  approver: {name: 王强, role: gm, date: 2026-01-05}" in text
+
+
+def test_obsolete_refused_while_cited_then_cites_become_errors(repo: Path) -> None:
+    # QP-02 cites QP-01; both effective.
+    init_qp02 = qp01(repo).read_text(encoding="utf-8").replace('"QP-01"', '"QP-02"').replace(
+        "在此描述工作程序。", "按【proc:QP-01】执行。").replace("  - form: QR-01-01\n", "").replace(
+        "records:\n", "records: []\n")
+    (repo / "procedures" / "QP-02.yaml").write_text(init_qp02, encoding="utf-8")
+    assert wenkong("validate", str(repo)).code == 0, wenkong("validate", str(repo)).text
+    assert release(repo).code == 0
+    assert release(repo, "QP-02").code == 0
+    commit(repo, "both released")
+    before = snapshot(repo)
+    result = wenkong("obsolete", "QP-01", "--reason", "合并入QP-02", "--date", "2026-02-01",
+                     "--root", str(repo))
+    assert result.code == 1
+    assert "procedures/QP-02.yaml" in result.text and "QP-01 is obsolete" in result.text
+    assert snapshot(repo) == before
+    # Retire QP-02 instead: nothing cites it.
+    result = wenkong("obsolete", "QP-02", "--reason", "业务取消", "--date", "2026-02-01",
+                     "--root", str(repo))
+    assert result.code == 0, result.text
+    data = yaml.safe_load((repo / "procedures" / "QP-02.yaml").read_text(encoding="utf-8"))
+    assert data["status"] == "obsolete" and data["obsolete_reason"] == "业务取消"
+    lock, _ = read_lock(repo)
+    assert lock is not None
+    entry = lock.documents["QP-02"].obsolete
+    assert entry is not None and entry.reason == "业务取消"
+    assert wenkong("validate", str(repo)).code == 0
+    # An effective document that starts citing the obsolete one is an error (resolve rule).
+    edit(qp01(repo), "text: 在此描述工作程序。", "text: 参见【proc:QP-02】。")
+    result = wenkong("validate", str(repo))
+    assert result.code == 1 and "QP-02 is obsolete (作废)" in result.text
+
+
+def test_obsolete_without_reason_or_never_released(repo: Path) -> None:
+    result = wenkong("obsolete", "QP-01", "--root", str(repo))
+    assert result.code == 1 and "--reason" in result.text
+    result = wenkong("obsolete", "QP-01", "--reason", "x", "--root", str(repo))
+    assert result.code == 1 and "never released" in result.text
+
+
+def test_adopt_records_a_set_released_before_wenkong(repo: Path) -> None:
+    text = qp01(repo).read_text(encoding="utf-8")
+    text = text.replace('version: "A/0"\nstatus: draft', 'version: "A/1"\nstatus: effective\n'
+                        "issue_date: 2024-05-01\neffective_date: 2024-05-10")
+    text = text.replace("    name: 待定", "    name: 张伟\n  approver: {name: 王强, role: gm, "
+                        "date: 2024-04-28}")
+    text = text.replace("purpose:", "revisions:\n  - {version: A/0, date: 2019-03-01, summary: "
+                        "首次发行, author: 张伟}\n  - {version: A/1, date: 2024-05-01, summary: "
+                        "增加记录, author: 张伟}\npurpose:")
+    qp01(repo).write_text(text, encoding="utf-8")
+    assert wenkong("validate", str(repo)).code == 0
+    head = commit(repo, "pre-Wenkong set")
+    result = wenkong("lock", "--adopt", "--root", str(repo))
+    assert result.code == 0 and "adopted 1 documents" in result.stdout
+    lock, _ = read_lock(repo)
+    assert lock is not None
+    versions = lock.documents["QP-01"].versions
+    assert [(v.version, v.fingerprint is None) for v in versions] == [("A/0", True),
+                                                                        ("A/1", False)]
+    assert versions[-1].commit == head
+    assert wenkong("validate", str(repo)).code == 0
+    # once adopted, a content change is caught, and the next release is A/2
+    edit(qp01(repo), "scope: 适用于本公司。", "scope: 适用于全公司。")
+    assert wenkong("validate", str(repo)).code == 1
+    assert release(repo, "QP-01", "扩大范围", date="2026-02-01").code == 0
+    assert yaml.safe_load(qp01(repo).read_text(encoding="utf-8"))["version"] == "A/2"

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from generator.docset import BranchR, ProcessR, StepR
@@ -287,3 +287,17 @@ def test_wrap_loses_nothing_and_respects_the_limit(text, limit):
     lines = wrap(text, limit)
     assert all(columns(line) <= limit for line in lines)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(min_size=1, max_size=30).filter(lambda t: t.strip()))
+@example("a\uffffb\x00c\x85d")  # not XML characters: graphviz's label parser rejected them
+@example("😀 <b>粗体</b> &amp; \\G")
+def test_any_step_name_reaches_the_svg_as_text(name):
+    """Whatever a YAML string holds, the SVG is well-formed and shows it as text."""
+    svg = render_flowchart(small_process(name), make_settings(), "svg")
+    root = ET.fromstring(svg)  # well-formed XML whatever the name held
+    assert not [e for e in root.iter() if e.tag.lower().endswith("script")]
+    shown = "".join(svg_text(svg))
+    expected = "".join(flowchart._CONTROL.sub("", name).split())
+    assert expected in "".join(shown.split())

@@ -52,7 +52,8 @@ _CLOSING = set("，。、；：！？）」』》〉】〕”’…,.;:!?)]}%")
 _OPENING = set("（「『《〈【〔“‘([{")
 # Runs of Latin letters, digits and code punctuation (QR-15-01, 8D, 24h) are never broken.
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_./:#+]*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Characters XML 1.0 forbids (graphviz parses HTML labels as XML) and other invisible controls.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 # --- text ----------------------------------------------------------------------------------

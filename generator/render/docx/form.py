@@ -230,6 +230,63 @@ COMPANY_PT = 14  # 四号
 ROW_MM = 8.0  # a field row: room to write by hand
 LINE_MM = 6.0  # one line of a long-text box
 TABLE_ROW_MM = 7.5
+# How far rows may shrink so that a full form still fits its one page.
+MIN_ROW_MM, MIN_LINE_MM, MIN_TABLE_ROW_MM = 6.5, 4.5, 5.6
+TITLE_ROW_MM = 6.5
+HEADER_MM = 27.0  # company, title, code/version row
+FOOTER_MM = 8.0
+
+
+# A numbered item of 填表说明: "2." or "2、" (not the "0.35" of a formula).
+_ITEM_START = re.compile(r"\s+(?=\d{1,2}[.、](?!\d))")
+
+
+def instruction_items(text: str) -> list[str]:
+    """填表说明 split into its numbered items: `>-` folded YAML joins them into one line."""
+    return [item for item in _ITEM_START.split(text.strip()) if item]
+
+
+@dataclass(frozen=True)
+class _Heights:
+    """Row heights of one form (mm): the defaults, shrunk when the form would not fit."""
+
+    row: float = ROW_MM
+    line: float = LINE_MM
+    table_row: float = TABLE_ROW_MM
+
+
+def _estimate(form: Form, heights: _Heights, per_row: int) -> float:
+    """Height of the form's body (mm), roughly as LibreOffice and Word lay it out."""
+    total = HEADER_MM
+    for section in form.sections:
+        if section.fields:
+            total += TITLE_ROW_MM if section.title else 0
+            for row in _FormBuilder.field_rows(section.fields):
+                long = [f.lines * heights.line for f in row if f.type is FieldType.long_text]
+                total += max([heights.row, *long]) + 0.3
+        if section.table is not None:
+            total += TITLE_ROW_MM if section.title and not section.fields else 0
+            total += 7 + (3 if any(c.options for c in section.table.columns) else 0)
+            total += section.table.rows * (heights.table_row + 0.2)
+    rows = (len(form.signoff) + per_row - 1) // per_row
+    total += rows * (heights.row + 1.3)
+    if form.instructions:
+        items = len(instruction_items(form.instructions))
+        total += 2 + (1 + items) * 4.6
+    return total
+
+
+def fitting_heights(form: Form, available_mm: float, per_row: int) -> _Heights:
+    """The largest row heights (down to the floors) with which the form fits one page."""
+    best = _Heights()
+    for step in range(0, 21):
+        k = 1 - step * 0.025
+        heights = _Heights(max(MIN_ROW_MM, ROW_MM * k), max(MIN_LINE_MM, LINE_MM * k),
+                           max(MIN_TABLE_ROW_MM, TABLE_ROW_MM * k))
+        best = heights
+        if _estimate(form, heights, per_row) <= available_mm:
+            break
+    return best
 SHADE = "E7E6E6"
 
 
@@ -310,6 +367,14 @@ class _FormBuilder:
         self.document: Document = new_document()
         self._page_setup()
         self.width_mm = self._content_width()
+        section = self.document.sections[0]
+        page_mm = float(section.page_height or 0) / 36000
+        available = page_mm - 28 - FOOTER_MM  # top and bottom margins, footer
+        self.heights = fitting_heights(self.form, available, self.signoff_per_row)
+
+    @property
+    def signoff_per_row(self) -> int:
+        return 3 if self.form.landscape else 2
 
     # -- page and text ---------------------------------------------------------------------
 
@@ -447,9 +512,10 @@ class _FormBuilder:
             self.doc.status)
         if note:
             self.run(title, note, SMALL_PT)
-        serial_mm = 30.0 if self.form.serial else 0.0
-        rest = self.width_mm - serial_mm - 16
-        widths = [rest * 0.45, rest * 0.55] + ([16.0, serial_mm] if self.form.serial else [])
+        serial_mm = 28.0 if self.form.serial else 0.0
+        code_mm = 52.0
+        rest = self.width_mm - code_mm - (serial_mm + 16 if self.form.serial else 0)
+        widths = [code_mm, rest] + ([16.0, serial_mm] if self.form.serial else [])
         table = self.table(1, widths, borders=False)
         cells = table.rows[0].cells
         self.run(cells[0].paragraphs[0], self.labels.code_version, SMALL_PT)
@@ -499,7 +565,8 @@ class _FormBuilder:
         value = (self.width_mm - 2 * label) / 2
         return [label, value, label, value]
 
-    def field_rows(self, fields: list[FormField]) -> list[list[FormField]]:
+    @staticmethod
+    def field_rows(fields: list[FormField]) -> list[list[FormField]]:
         """Pack fields two to a row; a wide field, or one before a wide field, gets its own."""
         rows: list[list[FormField]] = []
         pending: FormField | None = None
@@ -519,7 +586,7 @@ class _FormBuilder:
         return rows
 
     def fields_table(self, title: str | None, fields: list[FormField]) -> None:
-        rows = self.field_rows(fields)
+        rows = _FormBuilder.field_rows(fields)
         table = self.table(len(rows) + (1 if title else 0), self.grid_widths())
         index = 0
         if title:
@@ -527,7 +594,7 @@ class _FormBuilder:
             index = 1
         for row_fields in rows:
             cells = table.rows[index].cells
-            height = ROW_MM
+            height = self.heights.row
             if len(row_fields) == 1:
                 value = cells[1].merge(cells[3])
                 self.label_cell(cells[0], row_fields[0].label)
@@ -559,7 +626,7 @@ class _FormBuilder:
                                       self.runs(SMALL_PT if item.hint else BODY_PT)))
             if item.unit:
                 self.run(paragraph, f" {item.unit}")
-            return ROW_MM
+            return self.heights.row
         if item.type is FieldType.long_text:
             slot = self.cursor.slot(item.id)
             tc = cell._tc
@@ -568,15 +635,15 @@ class _FormBuilder:
             inner.append(sdt._run(slot.placeholder, self.runs(SMALL_PT), grey=bool(item.hint)))
             tc.append(sdt.rich_text_control(self.ids, slot.tag, slot.alias, [inner]))
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP  # text starts at the top
-            return item.lines * LINE_MM
+            return item.lines * self.heights.line
         if item.type is FieldType.date:
             slot = self.cursor.slot(item.id)
             p.append(sdt.date_control(self.ids, slot.tag, slot.alias, slot.placeholder,
                                       self.runs()))
-            return ROW_MM
+            return self.heights.row
         if item.type is FieldType.signature:
             self.signature(paragraph, item.id)
-            return ROW_MM
+            return self.heights.row
         if item.type is FieldType.choice and item.widget is Widget.dropdown:
             slot = self.cursor.slot(item.id)
             p.append(sdt.dropdown_control(self.ids, slot.tag, slot.alias, item.options,
@@ -584,14 +651,14 @@ class _FormBuilder:
             # On paper a dropdown is an empty box: print the options to choose from.
             self.run(paragraph, f"（{self.labels.option_separator.join(item.options)}）",
                      SMALL_PT)
-            return ROW_MM
+            return self.heights.row
         words = (item.options if item.type is not FieldType.yes_no
                  else [self.labels.yes, self.labels.no])
         for k, word in enumerate(words):
             slot = self.cursor.slot(item.id)
             p.append(sdt.checkbox_control(self.ids, slot.tag, slot.alias, self.runs()))
             self.run(paragraph, word + ("\u2003" if k < len(words) - 1 else ""))
-        return ROW_MM
+        return self.heights.row
 
     def signature(self, paragraph: Paragraph, key: str) -> None:
         name = self.cursor.slot(key)
@@ -638,7 +705,7 @@ class _FormBuilder:
         tr_pr = OxmlElement("w:trPr")
         tr_pr.append(OxmlElement("w:cantSplit"))
         height = OxmlElement("w:trHeight")
-        height.set(qn("w:val"), str(round(TABLE_ROW_MM * 56.7)))
+        height.set(qn("w:val"), str(round(self.heights.table_row * 56.7)))
         height.set(qn("w:hRule"), "atLeast")
         tr_pr.append(height)
         tr.append(tr_pr)
@@ -691,7 +758,7 @@ class _FormBuilder:
         boxes = self.form.signoff
         if not boxes:
             return
-        per_row = 3 if self.form.landscape else 2
+        per_row = self.signoff_per_row
         label = 30.0
         value = (self.width_mm - per_row * label) / per_row
         rows = (len(boxes) + per_row - 1) // per_row
@@ -703,7 +770,7 @@ class _FormBuilder:
             self.middle(cells[2 * place + 1])
             self.signature(cells[2 * place + 1].paragraphs[0], box.id)
         for row in range(rows):
-            self.row_height(table, row, ROW_MM + 1)
+            self.row_height(table, row, self.heights.row + 1)
             self.cantsplit(table, row)
         last = len(boxes) % per_row
         if last:
@@ -717,8 +784,7 @@ class _FormBuilder:
         self.spacer()
         paragraph = self.paragraph(self.labels.instructions, SMALL_PT, bold=True)
         paragraph.paragraph_format.space_before = Pt(3)
-        # `>-` folded YAML joins numbered items into one line: start each "2." on its own.
-        for item in re.split(r"\s+(?=\d{1,2}[.、]\s*)", text.strip()):
+        for item in instruction_items(text):
             self.paragraph(item, SMALL_PT)
 
     # -- whole form ------------------------------------------------------------------------

@@ -193,8 +193,12 @@ def _node_label(step: StepR) -> str:
     owners = "、".join(role.name for role in step.owners)
     if owners:
         owner_lines = wrap(owners, DIAMOND_COLUMNS if step.is_decision else OWNER_COLUMNS)
-        label += (f'<br/><font point-size="{OWNER_POINTS}" color="#404040">'
-                  + "<br/>".join(html_text(line) for line in owner_lines) + "</font>")
+        small = (f'<font point-size="{OWNER_POINTS}" color="#404040">'
+                 + "<br/>".join(html_text(line) for line in owner_lines) + "</font>")
+        # Two table rows rather than a <br/>: after a line break graphviz spaces the smaller
+        # owner line so tightly that browsers draw it into the name above (seen in Chromium).
+        label = ('<table border="0" cellborder="0" cellspacing="0" cellpadding="0">'
+                 f'<tr><td>{label}</td></tr><tr><td cellpadding="1">{small}</td></tr></table>')
     return f"<{label}>"
 
 
@@ -237,10 +241,10 @@ def flowchart_dot(process: ProcessR, settings: Settings) -> str:
     lines = [
         f"digraph {dot_string(process.id)} {{",
         f"  graph [id={dot_string('flow-' + process.id)}, rankdir=TB, "
-        f'size="{width:.2f},{height:.2f}", nodesep=0.3, ranksep=0.25, '
+        f'size="{width:.2f},{height:.2f}", nodesep=0.3, ranksep=0.22, '
         f'pad=0.08, bgcolor=white, fontname={dot_string(font)}];',
         f"  node [fontname={dot_string(font)}, fontsize={NAME_POINTS}, shape=box, "
-        f'margin="0.12,0.05", height=0.4, penwidth=1];',
+        f'margin="0.12,0.04", height=0.36, penwidth=1];',
         f"  edge [fontname={dot_string(font)}, fontsize={EDGE_POINTS}, arrowsize=0.7, "
         f"penwidth=1];",
     ]

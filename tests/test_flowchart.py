@@ -301,3 +301,21 @@ def test_any_step_name_reaches_the_svg_as_text(name):
     shown = "".join(svg_text(svg))
     expected = "".join(flowchart._CONTROL.sub("", name).split())
     assert expected in "".join(shown.split())
+
+
+def test_owner_line_keeps_clear_of_the_name_in_the_svg(complaint):
+    """Browsers place each SVG <text> where graphviz says: an 8 pt owner line needs ≥ 10 pt
+    between its baseline and the name's, or its glyphs run into the name (seen in Chromium)."""
+    process, settings_ = complaint
+    root = ET.fromstring(render_flowchart(process, settings_, "svg"))
+    checked = 0
+    for node in root.iter(f"{SVG}g"):
+        if node.get("class") != "node":
+            continue
+        texts = list(node.iter(f"{SVG}text"))
+        names = [float(t.get("y")) for t in texts if t.get("font-size") == "10.50"]
+        owners = [float(t.get("y")) for t in texts if t.get("font-size") == "8.00"]
+        assert names and owners
+        assert min(owners) - max(names) >= 10, ("".join(texts[0].itertext()), names, owners)
+        checked += 1
+    assert checked == len(process.steps)

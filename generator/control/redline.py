@@ -108,7 +108,8 @@ def render_redline(comparison: Comparison, *, author: str, date: dt.date, headin
         change = by_new.get(unit.label)
         if change is None:
             builder.paragraph([("equal", unit.heading)], bold=True, heading=True)
-            builder.lines([("equal", unit.text)])
+            if unit.text:  # a clause with a title and sub-clauses only has no text of its own
+                builder.lines([("equal", unit.text)])
         else:
             _print_change(builder, change)
         previous_label = unit.label

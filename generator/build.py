@@ -60,10 +60,18 @@ def renderers() -> dict[str, Renderer]:
 
 def build(docset: DocumentSet, options: BuildOptions) -> Files:
     """Render every output into memory, then replace the output folder in one step."""
+    if options.pdf:
+        from generator.render.pdf import soffice_binary
+
+        soffice_binary()  # say "install LibreOffice" before rendering anything
     files: Files = {}
     for name, render in renderers().items():
         if options.only and name not in options.only:
             continue
         files.update(render(docset, replace(options, rendered=MappingProxyType(files))))
+    if options.pdf:
+        from generator.render.docx.procedure import pdf_copies
+
+        files.update(pdf_copies(files))  # every procedure .docx in one LibreOffice call
     replace_tree(options.output, files)
     return files

@@ -54,6 +54,7 @@ TOC_LEVELS = ("TOC 1", "TOC 2")
 STRONG = "Strong"
 PARAGRAPH_STYLES = (*HEADINGS, BODY, CLAUSE, *LISTS, NOTE, TABLE_TEXT, TABLE_HEADING, CAPTION,
                     FIGURE, FORMULA, TOC_HEADING, *TOC_LEVELS)
+USED_STYLES = (*PARAGRAPH_STYLES, STRONG, TABLE)
 
 # Relative widths of the process table (输入 | 工作流程 | 权责 | 重点说明 | 支持性文件 | 输出).
 PROCESS_WIDTHS = (2.2, 3.4, 1.8, 3.8, 2.4, 2.4)
@@ -121,8 +122,12 @@ class BodyBuilder:
     """Fills one sub-document with a procedure's body, in document order."""
 
     def __init__(self, document: Any, doc: ProcedureDoc, docset: DocumentSet,
-                 labels: DocxLabels, flowchart: Flowchart | None, width_mm: float) -> None:
+                 labels: DocxLabels, flowchart: Flowchart | None, width_mm: float,
+                 style_ids: dict[str, str]) -> None:
         self.document = document
+        # Style name → id, looked up once per template: python-docx scans every style of the
+        # template on each `style=` assignment, which was most of the rendering time.
+        self.style_ids = style_ids
         self.doc = doc
         self.docset = docset
         self.labels = labels
@@ -134,12 +139,25 @@ class BodyBuilder:
 
     # --- paragraphs and text -------------------------------------------------------------
 
+    def styled(self, paragraph: Any, style: str) -> Any:
+        paragraph._p.get_or_add_pPr().style = self.style_ids[style]
+        return paragraph
+
+    def add(self, container: Any, style: str, text: str | None = None) -> Any:
+        """A new paragraph of `style` at the end of `container` (document or table cell)."""
+        paragraph = container.add_paragraph(text)
+        return self.styled(paragraph, style)
+
+    def strong(self, paragraph: Any, text: str) -> None:
+        run = paragraph.add_run(text)
+        run._r.get_or_add_rPr().style = self.style_ids[STRONG]
+
     def paragraph(self, style: str, text: Rich | str | None = None, *, label: str | None = None,
                   tab: bool = False, container: Any = None) -> Any:
         where = container if container is not None else self.document
-        paragraph = where.add_paragraph(style=style)
+        paragraph = self.add(where, style)
         if label:
-            paragraph.add_run(label + ("\t" if tab else " "))
+            paragraph.add_run(label + ("\t" if tab else _gap(label)))
         if isinstance(text, str):
             paragraph.add_run(text)
         elif text:
@@ -185,7 +203,7 @@ class BodyBuilder:
         subs = [(1, f"{c.label} {plain(c.title)}", c.anchor) for c in self.doc.clauses if c.title]
         entries[at + 1:at + 1] = subs
         for level, text, anchor in entries:
-            paragraph = self.document.add_paragraph(style=TOC_LEVELS[level])
+            paragraph = self.add(self.document, TOC_LEVELS[level])
             ooxml.add_internal_link(paragraph, bookmark_name(anchor), text)
             paragraph.add_run("\t")
             ooxml.add_field(paragraph, f"PAGEREF {bookmark_name(anchor)} \\h", "")
@@ -205,7 +223,7 @@ class BodyBuilder:
             return self.nothing()
         for term in self.doc.terms:
             paragraph = self.paragraph(CLAUSE, None, label=term.label)
-            paragraph.add_run(term.term, style=STRONG)
+            self.strong(paragraph, term.term)
             if term.en:
                 paragraph.add_run(f" {term.en}")
             paragraph.add_run("：")
@@ -219,7 +237,7 @@ class BodyBuilder:
     def section_responsibilities(self) -> None:
         for duty in self.doc.responsibilities:
             paragraph = self.paragraph(CLAUSE, None, label=duty.label)
-            paragraph.add_run(duty.role.name, style=STRONG)
+            self.strong(paragraph, duty.role.name)
             paragraph.add_run("：")
             if len(duty.duties) == 1:
                 self.rich(paragraph, duty.duties[0])
@@ -316,7 +334,7 @@ class BodyBuilder:
                 self.list(entry.sublist, depth + 1)
 
     def formula(self, formula: FormulaR) -> None:
-        paragraph = self.document.add_paragraph(style=FORMULA)
+        paragraph = self.add(self.document, FORMULA)
         if formula.numerator is not None and formula.denominator is not None:
             ooxml.add_fraction_formula(paragraph, formula.name, formula.numerator,
                                        formula.denominator, formula.multiplier)
@@ -339,7 +357,7 @@ class BodyBuilder:
     def table(self, columns: tuple[str, ...] | list[str], rows: Any,
               widths: tuple[float, ...] | None = None) -> Any:
         table = self.document.add_table(rows=1 + len(rows), cols=len(columns))
-        table.style = TABLE
+        table._tbl.tblPr.style = self.style_ids[TABLE]
         relative = widths or tuple(1.0 for _ in columns)
         total = sum(relative)
         ooxml.set_column_widths(table, [self.width_mm * w / total for w in relative])
@@ -349,12 +367,12 @@ class BodyBuilder:
         for row, values in zip(table.rows[1:], rows, strict=True):
             for cell, value in zip(row.cells, values, strict=True):
                 self.cell(cell, value, TABLE_TEXT)
-        self.document.add_paragraph(style=BODY)  # keeps the next table or heading apart
+        self.add(self.document, BODY)  # keeps the next table or heading apart
         return table
 
     def cell(self, cell: Any, value: Rich | str | None, style: str) -> Any:
         paragraph = cell.paragraphs[0]
-        paragraph.style = style
+        self.styled(paragraph, style)
         if isinstance(value, str):
             paragraph.add_run(value)
         elif value:
@@ -365,7 +383,7 @@ class BodyBuilder:
         """The familiar process table, then the flowchart drawn from the same steps."""
         self.paragraph(CAPTION, process.title)
         table = self.document.add_table(rows=1 + len(process.steps), cols=6)
-        table.style = TABLE
+        table._tbl.tblPr.style = self.style_ids[TABLE]
         total = sum(PROCESS_WIDTHS)
         ooxml.set_column_widths(table, [self.width_mm * w / total for w in PROCESS_WIDTHS])
         ooxml.set_repeat_header(table.rows[0])
@@ -381,30 +399,30 @@ class BodyBuilder:
             self.cell(cells[3], step.key_points, TABLE_TEXT)
             self.lines(cells[4], step.documents)
             self.lines(cells[5], tuple((ref,) for ref in step.outputs))
-        self.document.add_paragraph(style=BODY)
+        self.add(self.document, BODY)
         self.figure(process)
 
     def step_cell(self, cell: Any, step: StepR, last: bool, process: ProcessR) -> None:
         paragraph = cell.paragraphs[0]
-        paragraph.style = TABLE_TEXT
-        paragraph.add_run(step.letter, style=STRONG)
+        self.styled(paragraph, TABLE_TEXT)
+        self.strong(paragraph, step.letter)
         paragraph.add_run(" ")
         self.rich(paragraph, step.name)
         if step.branches:
             text = "；".join(f"{b.label} → {b.to_letter}" for b in step.branches)
-            cell.add_paragraph(text, style=TABLE_TEXT)
+            self.add(cell, TABLE_TEXT, text)
         elif step.next_letter is not None:
             following = _following_letter(process, step)
             if step.next_letter != following:
-                cell.add_paragraph(f"→ {step.next_letter}", style=TABLE_TEXT)
+                self.add(cell, TABLE_TEXT, f"→ {step.next_letter}")
         elif step.is_end and not last:
-            cell.add_paragraph(f"→ {self.labels.end}", style=TABLE_TEXT)
+            self.add(cell, TABLE_TEXT, f"→ {self.labels.end}")
 
     def lines(self, cell: Any, values: tuple[Rich, ...]) -> None:
         paragraph = cell.paragraphs[0]
-        paragraph.style = TABLE_TEXT
+        self.styled(paragraph, TABLE_TEXT)
         for n, value in enumerate(values):
-            target = paragraph if n == 0 else cell.add_paragraph(style=TABLE_TEXT)
+            target = paragraph if n == 0 else self.add(cell, TABLE_TEXT)
             self.rich(target, value)
 
     def figure(self, process: ProcessR) -> None:
@@ -416,10 +434,15 @@ class BodyBuilder:
         scale = min(1.0, self.width_mm / width_mm, MAX_FIGURE_HEIGHT_MM / height_mm)
         from io import BytesIO
 
-        paragraph = self.document.add_paragraph(style=FIGURE)
+        paragraph = self.add(self.document, FIGURE)
         paragraph.add_run().add_picture(BytesIO(data), width=Mm(width_mm * scale),
                                         height=Mm(height_mm * scale))
         self.paragraph(CAPTION, f"{process.title}（{self.labels.flowchart}）")
+
+
+def _gap(label: str) -> str:
+    """A space after `5.2.1`, none after `一、` or `（二）` (the punctuation is the gap)."""
+    return "" if label.endswith(("、", "）", "．")) else " "
 
 
 def _section_anchor(section: Section) -> str:

@@ -30,7 +30,7 @@ from generator.build import BuildOptions, Files
 from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
 from generator.render.docx import ooxml
-from generator.render.docx.body import PARAGRAPH_STYLES, STRONG, TABLE, BodyBuilder
+from generator.render.docx.body import PARAGRAPH_STYLES, STRONG, TABLE, USED_STYLES, BodyBuilder
 from generator.render.docx.cover import REQUIRED_PLACEHOLDERS, cover_context, document_date
 from generator.render.docx.labels import DocxLabels, load_labels
 from generator.versions import file_safe
@@ -55,6 +55,7 @@ class ProcedureTemplate:
     data: bytes
     labels: DocxLabels
     width_mm: float  # text width of the page: tables and figures fill it
+    style_ids: dict[str, str]  # style name → id for every style the body names
 
 
 def output_name(doc: ProcedureDoc) -> str:
@@ -115,7 +116,9 @@ def load_template(path: Path, root: Path | None = None) -> ProcedureTemplate:
     section = document.sections[0]
     width = Length(section.page_width - section.left_margin - section.right_margin)
     labels = load_labels(path)
-    return ProcedureTemplate(path=path, data=data, labels=labels, width_mm=width.mm)
+    ids = {s.name: s.style_id for s in document.styles if s.name in USED_STYLES}
+    return ProcedureTemplate(path=path, data=data, labels=labels, width_mm=width.mm,
+                             style_ids=ids)
 
 
 def _sample_context_keys() -> list[str]:
@@ -141,8 +144,8 @@ def render_procedure(doc: ProcedureDoc, docset: DocumentSet, template: Procedure
     """One procedure as .docx bytes."""
     tpl = DocxTemplate(io.BytesIO(template.data))
     body = tpl.new_subdoc()
-    BodyBuilder(body, doc, docset, template.labels, _flowchart(docset),
-                template.width_mm).build()
+    BodyBuilder(body, doc, docset, template.labels, _flowchart(docset), template.width_mm,
+                template.style_ids).build()
     context = cover_context(doc, docset, template.labels)
     context["body"] = body
     environment = Environment(autoescape=True, undefined=StrictUndefined)
@@ -201,3 +204,34 @@ def render_procedures(docset: DocumentSet, options: BuildOptions,
             if report:
                 report("procedures", done, total)
     return files
+
+
+# --- PDF copies ------------------------------------------------------------------------------
+
+PDF_DIR = "pdf"
+
+
+def pdf_copies(files: Files) -> Files:
+    """PDFs of every procedure .docx among `files`, converted in ONE LibreOffice process.
+
+    The .docx go to a scratch folder first (LibreOffice reads files, not bytes); the PDFs come
+    back as bytes under `pdf/`, so the build still writes everything in one atomic swap.
+    Raises WenkongError when LibreOffice is missing or fails.
+    """
+    import tempfile
+
+    from generator.render.pdf import convert_to_pdf
+
+    names = sorted(n for n in files if n.startswith(f"{OUTPUT_DIR}/") and n.endswith(".docx"))
+    if not names:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="wenkong-pdf-") as scratch:
+        folder = Path(scratch)
+        sources = []
+        for name in names:
+            path = folder / "docx" / Path(name).name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(files[name])
+            sources.append(path)
+        pdfs = convert_to_pdf(sources, folder / "pdf")
+        return {f"{PDF_DIR}/{pdf.name}": pdf.read_bytes() for pdf in pdfs}

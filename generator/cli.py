@@ -267,6 +267,23 @@ def records_import(
         out.print(f"register: {register}", markup=False)
 
 
+@app.command()
+def serve(
+    root: RootOption = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Build folder. Default: build/ inside the document set.",
+        show_default=False)] = None,
+) -> None:
+    """Build everything, then preview the site on http://127.0.0.1:PORT/ and rebuild its
+    pages whenever a YAML source changes (the browser reloads by itself). Ctrl+C stops."""
+    from generator.render.site.serve import serve_site
+
+    folder = (root or default_root()).resolve()
+    run(lambda: serve_site(folder, output, port,
+                           report=lambda line: err.print(line, markup=False)))
+
+
 def main() -> None:
     """Console entry point: never show a Python traceback for user input."""
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")

@@ -54,8 +54,7 @@ def site_content(docset: DocumentSet, rendered: Mapping[str, bytes]) -> SiteCont
 
 def render_site(docset: DocumentSet, options: BuildOptions) -> dict[str, bytes]:
     """The built site, as files relative to the build folder."""
-    rendered: Mapping[str, bytes] = getattr(options, "rendered", {})
-    content = site_content(docset, rendered)
+    content = site_content(docset, options.rendered)
     prefix = site_folder(docset.root, docset.settings.output_dir)
     built = build_site(docset.root, docset.settings.company.name,
                        {**content.pages, **content.files}, content.nav, content.omitted,

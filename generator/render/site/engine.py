@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -115,26 +114,37 @@ def site_folder(root: Path, output_dir: str) -> str:
     return wanted.relative_to(build).as_posix()
 
 
-def copy_material(root: Path, docs: Path) -> None:
-    """Hand-written site material (root/site/, except overrides/) into the docs folder."""
+def docs_folder(root: Path, generated: Mapping[str, bytes]) -> dict[str, bytes]:
+    """Everything of the docs folder: generated pages and files, the packaged stylesheet and
+    the set's hand-written material (root/site/, except overrides/)."""
+    files = dict(generated)
+    for path in sorted(PACKAGED_ASSETS.rglob("*")):
+        if path.is_file():
+            files[f"assets/{path.relative_to(PACKAGED_ASSETS).as_posix()}"] = path.read_bytes()
     material = root / SITE_MATERIAL
-    if not material.is_dir():
-        return
-    for path in sorted(material.rglob("*")):
-        relative = path.relative_to(material)
-        if not path.is_file() or relative.parts[0] == "overrides":
-            continue
-        target = docs / relative
-        if target.exists():
-            raise WenkongError(f"{path} has the same name as a generated page or file; "
-                               "rename it")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+    if material.is_dir():
+        for path in sorted(material.rglob("*")):
+            relative = path.relative_to(material)
+            if not path.is_file() or relative.parts[0] == "overrides":
+                continue
+            if relative.as_posix() in files:
+                raise WenkongError(f"{path} has the same name as a generated page or file; "
+                                   "rename it")
+            files[relative.as_posix()] = path.read_bytes()
+    return files
 
 
 def write_docs(docs: Path, files: Mapping[str, bytes]) -> None:
+    """Make `docs` hold exactly `files`, touching only what changed (mkdocs serve watches it)."""
+    wanted = {docs / relative for relative in files}
+    if docs.is_dir():
+        for path in sorted(docs.rglob("*"), reverse=True):
+            if path.is_file() and path not in wanted:
+                path.unlink()
     for relative, data in sorted(files.items()):
         target = docs / relative
+        if target.is_file() and target.read_bytes() == data:
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
 
@@ -159,6 +169,11 @@ def load_site_config(root: Path, company: str, docs: Path, site: Path, nav: list
         except (exceptions.MkDocsException, OSError) as exc:
             details = "; ".join(log.messages) or str(exc)
             raise WenkongError(f"{config_file}: {details}") from None
+    return apply_site_rules(config)
+
+
+def apply_site_rules(config: Any) -> Any:
+    """What every Wenkong site is, whatever mkdocs.yml says (serve runs it as a hook)."""
     for name in REQUIRED_EXTENSIONS:
         if name not in config.markdown_extensions:
             config.markdown_extensions.append(name)
@@ -170,7 +185,8 @@ def load_site_config(root: Path, company: str, docs: Path, site: Path, nav: list
         features.append("navigation.prune")  # keeps every page's navigation small
     theme["features"] = features
     config.extra["generator"] = False  # the footer's link to an outside site
-    config.extra_css = ["assets/wenkong.css", *config.extra_css]
+    if "assets/wenkong.css" not in config.extra_css:
+        config.extra_css = ["assets/wenkong.css", *config.extra_css]
     return config
 
 
@@ -183,9 +199,7 @@ def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[A
     with tempfile.TemporaryDirectory(prefix="wenkong-site-") as temporary:
         scratch = Path(temporary)
         docs, site = scratch / "docs", scratch / "site"
-        write_docs(docs, files)
-        shutil.copytree(PACKAGED_ASSETS, docs / "assets", dirs_exist_ok=True)
-        copy_material(root, docs)
+        write_docs(docs, docs_folder(root, files))
         with _environment(epoch):
             config = load_site_config(root, company, docs, site, nav, not_in_nav, scratch)
             with _quiet_mkdocs() as log:

@@ -194,14 +194,16 @@ def due(
         out.print(f"no review due within {within} days of {day}", markup=False)
         return
     table = Table(title=f"periodic reviews as of {day}")
-    for column in ("code", "title", "version", "owner", "last review", "next review", "state"):
-        table.add_column(column)
+    # Code, state and dates never wrap (a clerk reads them in an 80-column terminal or a CI
+    # log); the title gives way first.
+    for column in ("code", "state", "next review", "version", "owner"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("title", overflow="fold")
     for item in found:
         state = (Text(f"overdue {item.days} days", style="bold red") if item.overdue
                  else Text(f"due in {-item.days} days", style="yellow"))
-        table.add_row(item.code, item.title, item.version, item.owner,
-                      str(item.last_review or f"(effective {item.effective_date})"),
-                      str(item.next_review), state)
+        table.add_row(item.code, state, str(item.next_review), item.version, item.owner,
+                      item.title)
     out.print(table)
     overdue = [i for i in found if i.overdue]
     if overdue:

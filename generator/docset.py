@@ -208,6 +208,7 @@ class RelatedR:
     ref: Ref | None  # a procedure of this set
     title: str  # printed title
     code: str | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)

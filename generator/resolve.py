@@ -511,9 +511,11 @@ class _Resolver:
                 ref = self.reference("procedure", item.procedure, ("related", i, "procedure"))
                 if ref is not None:
                     related.append(RelatedR(ref=ref, title=ref.title or "",
-                                            code=self.settings.code_prefix + item.procedure))
+                                            code=self.settings.code_prefix + item.procedure,
+                                            note=item.note))
             else:
-                related.append(RelatedR(ref=None, title=item.title or "", code=item.code))
+                related.append(RelatedR(ref=None, title=item.title or "", code=item.code,
+                                        note=item.note))
 
         records = []
         listed: set[str] = set()
@@ -599,6 +601,10 @@ class _Resolver:
                            "needs its revision history (first entry: 首次发行)")
         if procedure.status is Status.obsolete and not procedure.obsolete_reason:
             self.warn(source, ("status",), "say why the document is obsolete (obsolete_reason)")
+        if procedure.obsolete_date and procedure.effective_date and \
+                procedure.obsolete_date < procedure.effective_date:
+            self.error(source, ("obsolete_date",), f"withdrawn on {procedure.obsolete_date}, "
+                       f"before it took effect ({procedure.effective_date})")
         if procedure.issue_date and procedure.effective_date and \
                 procedure.effective_date < procedure.issue_date:
             self.error(source, ("effective_date",),

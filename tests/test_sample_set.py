@@ -120,3 +120,21 @@ def test_forms_use_every_field_type(sample: DocumentSet) -> None:
     assert any(f.landscape for f in forms)
     assert any(s.table is not None for f in forms for s in f.sections)
     assert all(f.signoff for f in forms)
+
+
+def test_models_round_trip_through_yaml(sample: DocumentSet) -> None:
+    """Dumping a model to YAML and loading it back gives the same model (nothing is lost)."""
+    from pathlib import Path
+
+    import yaml
+
+    from generator.load import parse_yaml, to_model
+
+    models = [d.model for d in sample.procedures.values()] + [
+        f.model for f in sample.forms.values()]
+    for model in models:
+        text = yaml.safe_dump(model.model_dump(mode="json", exclude_defaults=True),
+                              allow_unicode=True, sort_keys=False)
+        problems: list = []
+        again = to_model(parse_yaml(text, Path("x"), "x.yaml"), type(model), problems)
+        assert problems == [] and again == model, model.code

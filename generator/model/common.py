@@ -53,14 +53,19 @@ Code = Annotated[str, AfterValidator(_check_code)]
 Id = Annotated[str, AfterValidator(_check_id)]
 """A stable machine id (roles, clauses, process steps)."""
 
-VersionLabel = Annotated[str, BeforeValidator(_scalar_to_str), Field(min_length=1, max_length=16)]
+# Bare numbers are accepted and kept as text, so editors must not flag them either.
+_TEXT_OR_NUMBER = WithJsonSchema({"type": ["string", "number"]})
+
+VersionLabel = Annotated[
+    str, BeforeValidator(_scalar_to_str), Field(min_length=1, max_length=16), _TEXT_OR_NUMBER
+]
 """A version as the company writes it: A/0, V1.0, 3."""
 
-Text = Annotated[str, BeforeValidator(_scalar_to_str), Field(min_length=1)]
+Text = Annotated[str, BeforeValidator(_scalar_to_str), Field(min_length=1), _TEXT_OR_NUMBER]
 """Chinese-first prose. May carry inline references 【form:QR-15-01】 resolved at load time."""
 
 
-Cell = Annotated[str, BeforeValidator(_scalar_to_str)]
+Cell = Annotated[str, BeforeValidator(_scalar_to_str), _TEXT_OR_NUMBER]
 """A table cell: numbers written bare in YAML are kept as the text the user typed."""
 
 

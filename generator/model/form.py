@@ -119,6 +119,8 @@ class Form(Strict):
     landscape: bool = False
     issue_date: dt.date | None = None
     effective_date: dt.date | None = None
+    obsolete_date: dt.date | None = None
+    obsolete_reason: str | None = None
     approval: Approval | None = None
     revisions: list[Revision] = Field(default_factory=list)
     instructions: str | None = Field(default=None, description="填表说明, printed under the form.")

@@ -286,6 +286,7 @@ class RelatedDocument(Strict):
     procedure: Code | None = None
     title: str | None = None
     code: str | None = None
+    note: str | None = Field(default=None, description="e.g. 按顾客分别签订")
 
     @model_validator(mode="after")
     def _procedure_or_title(self) -> RelatedDocument:
@@ -324,6 +325,7 @@ class Procedure(Strict):
     distribution: list[Id] = Field(default_factory=list)
     review_interval_months: int | None = Field(default=None, ge=1, le=120)
     last_review: dt.date | None = None
+    obsolete_date: dt.date | None = Field(default=None, description="Day it was withdrawn.")
     obsolete_reason: str | None = None
     revisions: list[Revision] = Field(default_factory=list)
     purpose: Text

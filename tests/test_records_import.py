@@ -1,0 +1,280 @@
+"""Records: filled forms (filled as Word does) read back, validated and filed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from forms_support import fill
+from generator.cli import app
+from generator.docset import DocumentSet
+from generator.records import RecordErrors, import_records, read_record
+from generator.render.docx.form import FormLabels, render_form
+from generator.resolve import load_document_set
+
+FIXTURE = Path(__file__).parent / "fixtures" / "forms" / "set"
+
+GOOD: dict[str, Any] = {
+    "wenkong:serial": "2026-017",
+    "customer": "无锡华东汽车配件有限公司",
+    "phone": "0510-8888 1234",
+    "visit-date": "2026-11-20",
+    "order-qty": "1,200",
+    "channel": "走访",
+    "satisfaction=满意": True,
+    "concerns=交货期": True,
+    "concerns=价格": True,
+    "complaint=no": True,
+    "opinion": "希望缩短交货期。\n包装需加强防潮。",
+    "problems.product#1": "主轴 ZS-40",
+    "problems.qty#1": "3",
+    "problems.found-on#1": "2026-11-02",
+    "problems.severity#1": "一般",
+    "problems.description#1": "端面跳动超差",
+    "problems.product#6": "轴承座",
+    "customer-sign": "王经理",
+    "customer-sign.date": "2026-11-21",
+    "filled-by": "李娜",
+    "filled-by.date": "2026-11-21",
+}
+
+
+@pytest.fixture(scope="module")
+def docset() -> DocumentSet:
+    return load_document_set(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def blank(docset: DocumentSet) -> bytes:
+    return render_form(docset, docset.forms["QR-01-01"], FormLabels())
+
+
+def filled(blank: bytes, folder: Path, name: str = "filled.docx", **changes: Any) -> Path:
+    values = {**GOOD, **changes}
+    values = {k: v for k, v in values.items() if v is not None}
+    path = folder / name
+    path.write_bytes(fill(blank, values, extra_rows={"problems": 1}))
+    return path
+
+
+def test_filled_form_reads_back_as_typed_values(docset: DocumentSet, blank: bytes,
+                                                tmp_path: Path) -> None:
+    record = read_record(filled(blank, tmp_path), docset, FormLabels())
+    assert record.serial == "2026-017" and record.key == "2026-017"
+    values = record.values
+    assert values["customer"] == "无锡华东汽车配件有限公司"
+    assert values["contact"] is None
+    assert values["visit-date"] == "2026-11-20"
+    assert values["order-qty"] == 1200
+    assert values["channel"] == "走访"
+    assert values["satisfaction"] == "满意"
+    assert values["concerns"] == ["交货期", "价格"]
+    assert values["complaint"] is False
+    assert values["opinion"] == "希望缩短交货期。\n包装需加强防潮。"
+    # two filled rows (one added with the + button), blank paper rows dropped
+    assert values["problems"] == [
+        {"product": "主轴 ZS-40", "model": None, "qty": 3, "found-on": "2026-11-02",
+         "severity": "一般", "description": "端面跳动超差"},
+        {"product": "轴承座", "model": None, "qty": None, "found-on": None, "severity": None,
+         "description": None},
+    ]
+    assert values["customer-sign"] == {"name": "王经理", "date": "2026-11-21"}
+    assert values["filled-by"] == {"name": "李娜", "date": "2026-11-21"}
+    assert values["reviewed-by"] is None
+
+
+def test_typed_dates_in_chinese_style_are_read(docset: DocumentSet, blank: bytes,
+                                               tmp_path: Path) -> None:
+    path = tmp_path / "typed.docx"
+    path.write_bytes(fill(blank, {**GOOD, "visit-date": "2026年11月3日"}, raw_dates=True))
+    assert read_record(path, docset, FormLabels()).values["visit-date"] == "2026-11-03"
+
+
+@pytest.mark.parametrize(("changes", "field", "words"), [
+    ({"order-qty": "一千二"}, "订货数量 (order-qty)", "is not a number"),
+    ({"order-qty": "200000"}, "订货数量 (order-qty)", "above the maximum 100000"),
+    ({"customer": None}, "顾客名称 (customer)", "required, but left empty"),
+    ({"satisfaction=满意": None}, "总体满意度 (satisfaction)", "required"),
+    ({"satisfaction=很满意": True}, "总体满意度 (satisfaction)", "only one option"),
+    ({"complaint=yes": True}, "是否有投诉 (complaint)", "only one option"),
+    ({"channel": "传真"}, "回访方式 (channel)", "not one of the options"),
+    ({"filled-by": None}, "填表人/日期 (filled-by)", "no name was signed"),
+    ({"problems.product#1": None}, "problems (problems)", "row 1, column 产品名称: required"),
+    ({"problems.qty#1": "三"}, "problems (problems)", "row 1, column 数量"),
+])
+def test_bad_values_are_named_by_file_and_field(docset: DocumentSet, blank: bytes,
+                                                tmp_path: Path, changes: dict[str, Any],
+                                                field: str, words: str) -> None:
+    path = filled(blank, tmp_path, **changes)
+    with pytest.raises(RecordErrors) as caught:
+        read_record(path, docset, FormLabels())
+    problems = caught.value.problems
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{path.as_posix()}: QR-01-01 A/1: field {field}: ")
+    assert words in problems[0]
+
+
+def test_typed_text_that_is_no_date_is_refused(docset: DocumentSet, blank: bytes,
+                                               tmp_path: Path) -> None:
+    path = tmp_path / "typed.docx"
+    path.write_bytes(fill(blank, {**GOOD, "visit-date": "下周二"}, raw_dates=True))
+    with pytest.raises(RecordErrors, match=r"回访日期 \(visit-date\): '下周二' is not a date"):
+        read_record(path, docset, FormLabels())
+
+
+def with_properties(data: bytes, version: str) -> bytes:
+    """The file with another version in its properties and header (an old blank form)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            if info.filename in ("docProps/custom.xml", "word/document.xml"):
+                body = body.replace(b">A/1<", f">{version}<".encode()).replace(
+                    b"QR-01-01 A/1", f"QR-01-01 {version}".encode())
+            target.writestr(info, body)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("version", "words"), [
+    ("A/0", "an obsolete version A/0 of QR-01-01 顾客意见征询书; the current version is A/1"),
+    ("B/7", "an unknown version B/7 of QR-01-01"),
+])
+def test_obsolete_and_unknown_versions_are_refused(docset: DocumentSet, blank: bytes,
+                                                   tmp_path: Path, version: str,
+                                                   words: str) -> None:
+    path = filled(blank, tmp_path)
+    path.write_bytes(with_properties(path.read_bytes(), version))
+    with pytest.raises(RecordErrors) as caught:
+        read_record(path, docset, FormLabels())
+    [problem] = caught.value.problems
+    assert problem.startswith(f"{path.as_posix()}: {words}")
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"just some text", "not a .docx (Word) file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "an old .doc file"),
+    (b"PK\x03\x04 broken zip", "damaged"),
+])
+def test_damaged_and_foreign_files_are_refused(docset: DocumentSet, tmp_path: Path,
+                                               content: bytes, words: str) -> None:
+    path = tmp_path / "x.docx"
+    path.write_bytes(content)
+    with pytest.raises(RecordErrors, match="x.docx: ") as caught:
+        read_record(path, docset, FormLabels())
+    assert words in caught.value.problems[0]
+
+
+def test_a_deleted_control_is_reported_as_unidentified(docset: DocumentSet, blank: bytes,
+                                                       tmp_path: Path) -> None:
+    data = fill(blank, GOOD)
+    source = zipfile.ZipFile(io.BytesIO(data))
+    xml = source.read("word/document.xml").decode()
+    start = xml.index('<w:sdt><w:sdtPr><w:alias w:val="联系人"/>')
+    end = xml.index("</w:sdt>", start) + len("</w:sdt>")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            if info.filename == "word/document.xml":
+                body = (xml[:start] + xml[end:]).encode()
+            target.writestr(info, body)
+    path = tmp_path / "edited.docx"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(RecordErrors, match=r"cannot identify field 联系人 \(contact\)"):
+        read_record(path, docset, FormLabels())
+
+
+def test_import_writes_json_and_register_and_is_idempotent(docset: DocumentSet, blank: bytes,
+                                                           tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    filled(blank, inbox, "a.docx")
+    filled(blank, inbox, "b.docx", **{"wenkong:serial": None, "customer": "常州精工"})
+    records = tmp_path / "records"
+    result = import_records([inbox], docset, records)
+    assert len(result.added) == 2 and not result.unchanged
+    files = sorted(p.relative_to(records).as_posix() for p in records.rglob("*") if p.is_file())
+    hashed = next(f for f in files if f not in ("QR-01-01/2026-017.json",
+                                                "QR-01-01/register.csv"))
+    assert files == sorted(["QR-01-01/2026-017.json", "QR-01-01/register.csv", hashed])
+    stored = json.loads((records / "QR-01-01" / "2026-017.json").read_text("utf-8"))
+    assert stored["form"] == "QR-01-01" and stored["version"] == "A/1"
+    assert stored["values"]["satisfaction"] == "满意"
+    raw = (records / "QR-01-01" / "register.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens the Chinese right
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["记录", "编号", "版本", "顾客名称"]
+    assert len(rows) == 3
+    by_serial = {row[1]: row for row in rows[1:]}
+    assert by_serial["2026-017"][3] == "无锡华东汽车配件有限公司"
+    assert by_serial[""][3] == "常州精工"
+    before = {p: p.read_bytes() for p in records.rglob("*") if p.is_file()}
+
+    again = import_records([inbox], docset, records)
+    assert not again.added and len(again.unchanged) == 2
+    after = {p: p.read_bytes() for p in records.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_one_bad_file_and_nothing_is_written(docset: DocumentSet, blank: bytes,
+                                            tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    filled(blank, inbox, "good.docx")
+    filled(blank, inbox, "bad.docx", **{"wenkong:serial": "2026-018", "customer": None})
+    (inbox / "notes.docx").write_bytes(b"not a word file")
+    records = tmp_path / "records"
+    with pytest.raises(RecordErrors) as caught:
+        import_records([inbox], docset, records)
+    assert len(caught.value.problems) == 2
+    assert not records.exists()
+
+
+def test_same_serial_with_other_values_needs_replace(docset: DocumentSet, blank: bytes,
+                                                     tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    first = filled(blank, tmp_path, "first.docx")
+    import_records([first], docset, records)
+    second = filled(blank, tmp_path, "second.docx", customer="改过的顾客")
+    with pytest.raises(RecordErrors, match="already filed .* --replace"):
+        import_records([second], docset, records)
+    stored = json.loads((records / "QR-01-01" / "2026-017.json").read_text("utf-8"))
+    assert stored["values"]["customer"] == "无锡华东汽车配件有限公司"
+    result = import_records([second], docset, records, replace=True)
+    assert len(result.replaced) == 1
+    stored = json.loads((records / "QR-01-01" / "2026-017.json").read_text("utf-8"))
+    assert stored["values"]["customer"] == "改过的顾客"
+
+
+def test_two_files_of_one_batch_under_one_serial(docset: DocumentSet, blank: bytes,
+                                                 tmp_path: Path) -> None:
+    one = filled(blank, tmp_path, "one.docx")
+    two = filled(blank, tmp_path, "two.docx", customer="另一个顾客")
+    with pytest.raises(RecordErrors, match="is also used by"):
+        import_records([one, two], docset, tmp_path / "records")
+    assert not (tmp_path / "records").exists()
+
+
+def test_cli_imports_and_fails_clearly(blank: bytes, tmp_path: Path) -> None:
+    runner = CliRunner()
+    good = filled(blank, tmp_path, "good.docx")
+    records = tmp_path / "records"
+    result = runner.invoke(app, ["records", "import", str(good), "--root", str(FIXTURE),
+                                 "--records-dir", str(records)])
+    assert result.exit_code == 0, result.output
+    assert "filed 1 new record(s)" in result.output
+    bad = filled(blank, tmp_path, "bad.docx", **{"order-qty": "很多"})
+    result = runner.invoke(app, ["records", "import", str(bad), "--root", str(FIXTURE),
+                                 "--records-dir", str(records)])
+    assert result.exit_code == 1
+    assert "bad.docx: QR-01-01 A/1: field 订货数量 (order-qty): '很多' is not a number" in (
+        result.output)
+    assert "Traceback" not in result.output

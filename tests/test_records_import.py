@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from forms_support import fill
 from typer.testing import CliRunner
 
-from forms_support import fill
 from generator.cli import app
 from generator.docset import DocumentSet
 from generator.records import RecordErrors, import_records, read_record
@@ -167,7 +167,7 @@ def test_damaged_and_foreign_files_are_refused(docset: DocumentSet, tmp_path: Pa
                                                content: bytes, words: str) -> None:
     path = tmp_path / "x.docx"
     path.write_bytes(content)
-    with pytest.raises(RecordErrors, match="x.docx: ") as caught:
+    with pytest.raises(RecordErrors, match=r"x\.docx: ") as caught:
         read_record(path, docset, FormLabels())
     assert words in caught.value.problems[0]
 
@@ -244,7 +244,7 @@ def test_same_serial_with_other_values_needs_replace(docset: DocumentSet, blank:
     first = filled(blank, tmp_path, "first.docx")
     import_records([first], docset, records)
     second = filled(blank, tmp_path, "second.docx", customer="改过的顾客")
-    with pytest.raises(RecordErrors, match="already filed .* --replace"):
+    with pytest.raises(RecordErrors, match=r"already filed .* --replace"):
         import_records([second], docset, records)
     stored = json.loads((records / "QR-01-01" / "2026-017.json").read_text("utf-8"))
     assert stored["values"]["customer"] == "无锡华东汽车配件有限公司"

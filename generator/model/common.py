@@ -12,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
 )
 
 # A code or id becomes a file name (QP-15_A-1_title.docx, site/procedures/QP-15.md), so it

@@ -178,7 +178,7 @@ def test_draft_carries_a_visible_watermark_on_every_page(converted, tmp_path):
 def test_effective_copy_shows_the_controlled_stamp_on_every_page(converted):
     effective = [(d, p) for d, p in procedures(converted) if d.status is Status.effective]
     assert effective
-    for doc, pdf in effective:
+    for _doc, pdf in effective:
         for i, page in enumerate(page_texts(pdf, layout=False), start=1):
             assert "受控" in page, f"{pdf.name} page {i}"
 

@@ -49,6 +49,12 @@ def renderers() -> dict[str, Renderer]:
         pass
     else:
         found["forms"] = render_forms
+    try:  # released versions and "changes in this version", read by the site renderer
+        from generator.control.publish import render_history
+    except ImportError:
+        pass
+    else:
+        found["history"] = render_history
     try:
         from generator.render.site import render_site
     except ImportError:

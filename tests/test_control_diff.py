@@ -161,3 +161,22 @@ def test_rebuild_old_version_gives_the_same_bytes(tmp_path: Path) -> None:
     assert result.code == 1 and "no released version Z/9" in result.text
     result = wenkong("build", str(root), "--version", "QP-01")
     assert result.code == 1 and "CODE@VERSION" in result.text
+
+
+def test_history_for_the_site_lists_versions_and_changes(history: Path) -> None:
+    from generator.control.publish import INDEX, render_history
+    from generator.render.site.history import load_history
+
+    docset = load_document_set(history, check_lock=False)
+    files = render_history(docset, BuildOptions(root=history, output=history / "build"))
+    site_view = load_history(files).of("QP-01")  # read exactly as the site reads it
+    assert [v.version for v in site_view.versions] == ["A/0", "A/1"]
+    old_file = site_view.versions[0].file
+    assert old_file is not None and files[old_file] == rebuild_version(history, "QP-01",
+                                                                       "A/0")[1]
+    assert site_view.versions[1].file is None  # the current version is the normal build's
+    assert site_view.changes is not None
+    assert (site_view.changes.from_version, site_view.changes.to_version) == ("A/1", None)
+    assert [(i.kind, i.text) for i in site_view.changes.items] == [
+        ("changed", "5.2.1 电子记录[-每月-]{+每周+}备份一次。")]
+    assert INDEX in files

@@ -251,30 +251,36 @@ def working_side(working: DocumentSet, code: str) -> Side:
     return _side_of(working, code, WORKING, None)
 
 
-def changes_since_previous(docset: DocumentSet, code: str) -> list[ClauseChange] | None:
-    """"Changes in this version" for a document page: this version against the release before.
+def previous_release(docset: DocumentSet, code: str) -> LockedVersion | None:
+    """The release "changes in this version" compares with.
 
-    For an effective document the previous release is the one before its current version; for
-    a draft (or an effective document with unreleased edits) it is its latest release. Returns
-    None when there is nothing to compare with: a first issue, a previous version released
-    before Wenkong (no source kept), or no git history of it. An empty list means no change.
+    For an effective document it is the release before its current version; for a draft (or
+    an effective document with unreleased edits) it is its latest release.
     """
     lock, _ = read_lock(docset.root)
     entry = lock.documents.get(code) if lock else None
     doc = docset.procedures.get(code) or docset.forms.get(code)
     if entry is None or doc is None:
         return None
-    versions = [v.version for v in entry.versions]
-    is_release = doc.version in versions and \
-        entry.get(doc.version).fingerprint == fingerprint(doc.model)  # type: ignore[union-attr]
-    if is_release:
-        index = versions.index(doc.version)
-        if index == 0:
-            return None
-        previous = entry.versions[index - 1]
-    else:
-        previous = entry.latest
-    if previous.fingerprint is None:
+    current = entry.get(doc.version)
+    if current is not None and doc.status is not Status.draft and \
+            current.fingerprint == fingerprint(doc.model):
+        index = entry.versions.index(current)
+        return entry.versions[index - 1] if index > 0 else None
+    return entry.latest
+
+
+def changes_since_previous(docset: DocumentSet, code: str) -> list[ClauseChange] | None:
+    """"Changes in this version" for a document page: this version against the release before
+    (see `previous_release`).
+
+    Returns None when there is nothing to compare with: a first issue, a previous version
+    released before Wenkong (no source kept), or no git history of it. An empty list means
+    no change.
+    """
+    previous = previous_release(docset, code)
+    doc = docset.procedures.get(code) or docset.forms.get(code)
+    if previous is None or doc is None or previous.fingerprint is None:
         return None
     try:
         old = release_side(docset.root, code, previous.version, docset)

@@ -68,8 +68,9 @@ def _model_at(repo: Repo, commit: str, source: str, kind: str) -> Procedure | Fo
         loaded = parse_yaml(data.decode("utf-8"), Path(source), source)
     except (SourceErrors, UnicodeDecodeError):
         return None
-    model = to_model(loaded, Procedure if kind == "procedure" else Form, [])
-    return model
+    if kind == "procedure":
+        return to_model(loaded, Procedure, [])
+    return to_model(loaded, Form, [])
 
 
 _FOUND: dict[tuple[Path, str, str, str], str] = {}  # hits only: new commits may add one

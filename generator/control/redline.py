@@ -105,13 +105,13 @@ def render_redline(comparison: Comparison, *, author: str, date: dt.date, headin
     for change in removed_after.get("", []):
         _print_change(builder, change)
     for unit in comparison.new.units:
-        change = by_new.get(unit.label)
-        if change is None:
+        found = by_new.get(unit.label)
+        if found is None:
             builder.paragraph([("equal", unit.heading)], bold=True, heading=True)
             if unit.text:  # a clause with a title and sub-clauses only has no text of its own
                 builder.lines([("equal", unit.text)])
         else:
-            _print_change(builder, change)
+            _print_change(builder, found)
         previous_label = unit.label
         for removed in removed_after.get(previous_label, []):
             _print_change(builder, removed)

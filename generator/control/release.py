@@ -115,7 +115,7 @@ class YamlEditor:
             for event in yaml.parse(text, Loader=yaml.SafeLoader):
                 anchor = getattr(event, "anchor", None)
                 if anchor is not None:
-                    line = event.start_mark.line + 1
+                    line = event.start_mark.line + 1 if event.start_mark else 1
                     raise UsageError(
                         f"{self.display}:{line}: uses a YAML anchor or alias (&{anchor} / "
                         f"*{anchor}); a release cannot edit such a file safely (one edit would "
@@ -184,15 +184,15 @@ def replace_together(files: Mapping[Path, bytes]) -> None:
     try:
         for path, data in files.items():
             handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+            temporary[path] = Path(name)
             # mkstemp makes the file private (0600): keep the mode the user's file had.
             os.chmod(name, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
                 stream.flush()
                 os.fsync(stream.fileno())
-            temporary[path] = Path(name)
-        for path, name in temporary.items():
-            os.replace(name, path)
+        for path, staged in temporary.items():
+            os.replace(staged, path)
             done.append(path)
     except BaseException:
         for path in done:
@@ -201,8 +201,8 @@ def replace_together(files: Mapping[Path, bytes]) -> None:
                 path.unlink(missing_ok=True)
             else:
                 path.write_bytes(before)
-        for name in temporary.values():
-            name.unlink(missing_ok=True)
+        for staged in temporary.values():
+            staged.unlink(missing_ok=True)
         raise
 
 

@@ -400,6 +400,10 @@ def make_cover(doc: Document, look: Look) -> None:
     for row in table.rows:
         row.height = Mm(8)
     doc.add_paragraph("{{ controlled_notice }}", style="Controlled Notice")
+    doc.add_paragraph("{%p if obsolete_reason %}")
+    reason = doc.add_paragraph(style="Controlled Notice")
+    _text(reason, "作废原因：{{ obsolete_reason }}")
+    doc.add_paragraph("{%p endif %}")
 
 
 def make_revisions(doc: Document) -> None:
@@ -427,7 +431,8 @@ def make_revisions(doc: Document) -> None:
 
 def make_template(look: Look = DEFAULT) -> bytes:
     doc = Document()
-    ooxml.set_a4(doc)
+    # top margin below the three-row header table, so the text never touches it
+    ooxml.set_a4(doc, top=36, header=12)
     make_styles(doc, look)
     make_header(doc, look)
     if look.rearranged:

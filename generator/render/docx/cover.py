@@ -17,8 +17,9 @@ from generator.render.docx import ooxml
 from generator.render.docx.labels import DocxLabels, status_word
 
 # Colours of the diagonal mark: grey for not-yet-effective, red for obsolete copies.
-WATERMARK_COLORS = {Status.draft: "A6A6A6", Status.in_review: "A6A6A6",
-                    Status.obsolete: "FF0000", Status.effective: "A6A6A6"}
+# Light enough that the text under the mark stays readable (LibreOffice ignores the opacity).
+WATERMARK_COLORS = {Status.draft: "C8C8C8", Status.in_review: "C8C8C8",
+                    Status.obsolete: "F4A0A0", Status.effective: "C8C8C8"}
 
 # Keys a template must use: without them a document would not say what it is.
 REQUIRED_PLACEHOLDERS = ("body", "code", "version", "title")

@@ -16,6 +16,7 @@ How a filled .docx is read
    each must have the planned kind, and its tag (when present) or its alias (text controls)
    must match; repeating-table rows repeat as long as they match. Anything else is reported as
    "cannot identify field …".
+   Known loss: LibreOffice joins the lines of a multi-line box into one when it re-saves.
 3. Values are checked against the schema: types, required fields, options, dates, numbers and
    their limits. Placeholder text (the grey hint, the 年 月 日 of a date box) is never a value.
 
@@ -23,8 +24,8 @@ How records are filed
 `records/<form code>/<key>.json`, one per filled form, and `records/<form code>/register.csv`
 (UTF-8 with BOM, so Excel shows the Chinese) listing every record of that form. The key is the
 form's 编号 (serial number) when it has one and it was filled in, else the first 16 hex digits
-of the SHA-256 of the record's values, so importing the same form again (even re-saved by
-another editor) finds the same record and writes nothing new. A different form under an
+of the SHA-256 of the record's values (line breaks not counted), so importing the same form
+again (even re-saved by another editor) finds the same record and writes nothing new. A different form under an
 existing 编号 is refused unless `replace` is asked for. Every file of a batch is read and
 checked before anything is written: one bad file, and nothing is written.
 """
@@ -582,8 +583,10 @@ class Record:
 
     @property
     def content_hash(self) -> str:
+        """SHA-256 of what the record says. Line breaks do not count: LibreOffice joins the
+        lines of a multi-line box when it re-saves a form, and that copy is the same record."""
         canonical = json.dumps({"form": self.form.code, "version": self.version,
-                                "serial": self.serial, "values": self.values},
+                                "serial": self.serial, "values": _without_breaks(self.values)},
                                ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -603,6 +606,16 @@ class Record:
             "source": {"file": self.source.name, "sha256": self.source_sha256},
         }
         return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _without_breaks(value: Value) -> Value:
+    if isinstance(value, str):
+        return value.replace("\r", "").replace("\n", "")
+    if isinstance(value, list):
+        return [_without_breaks(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_breaks(v) for k, v in value.items()}
+    return value
 
 
 def _safe_key(serial: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from forms_support import fill, resave_with_libreoffice
@@ -64,7 +65,15 @@ def resaved(docset: DocumentSet, tmp_path_factory: pytest.TempPathFactory) -> di
     result = dict(paths)
     for name, path in zip(files, out, strict=True):
         result[f"lo-{name}"] = path
+    # a clerk who saves twice: LibreOffice re-saving its own file
+    [twice] = resave_with_libreoffice([result["lo-full"]], tmp_path_factory.mktemp("lo2"))
+    result["lo-lo-full"] = twice
     return result
+
+
+def same_but_line_breaks(values: dict[str, Any]) -> dict[str, Any]:
+    """LibreOffice 7.4 joins the lines of a multi-line text control when it re-saves."""
+    return {k: v.replace("\n", "") if isinstance(v, str) else v for k, v in values.items()}
 
 
 def test_libreoffice_drops_the_tags(resaved: dict[str, Path]) -> None:
@@ -74,14 +83,22 @@ def test_libreoffice_drops_the_tags(resaved: dict[str, Path]) -> None:
     assert any(c.alias == "顾客名称" for c in controls)
 
 
-@pytest.mark.parametrize("name", ["full", "landscape"])
-def test_values_survive_a_libreoffice_resave(docset: DocumentSet, resaved: dict[str, Path],
-                                             name: str) -> None:
-    word = read_record(resaved[name], docset, FormLabels())
-    libre = read_record(resaved[f"lo-{name}"], docset, FormLabels())
-    assert libre.values == word.values
+@pytest.mark.parametrize("name", ["lo-full", "lo-lo-full", "lo-landscape"])
+def test_values_survive_libreoffice_resaves(docset: DocumentSet, resaved: dict[str, Path],
+                                            name: str) -> None:
+    word = read_record(resaved[name.replace("lo-", "")], docset, FormLabels())
+    libre = read_record(resaved[name], docset, FormLabels())
+    assert libre.values == same_but_line_breaks(word.values)
     assert libre.serial == word.serial
-    assert libre.content_hash == word.content_hash
+
+
+def test_libreoffice_joins_the_lines_of_long_text(docset: DocumentSet,
+                                                  resaved: dict[str, Path]) -> None:
+    """Known loss, kept visible: if LibreOffice starts keeping line breaks, relax the above."""
+    word = read_record(resaved["full"], docset, FormLabels()).values["opinion"]
+    libre = read_record(resaved["lo-full"], docset, FormLabels()).values["opinion"]
+    assert word == "希望缩短交货期。\n包装需加强防潮。"
+    assert libre == "希望缩短交货期。包装需加强防潮。"
 
 
 def test_landscape_values(docset: DocumentSet, resaved: dict[str, Path]) -> None:
@@ -106,13 +123,13 @@ def test_placeholders_are_not_values_after_a_resave(docset: DocumentSet,
         read_record(resaved["lo-required-missing"], docset, FormLabels())
 
 
-def test_word_and_libreoffice_copies_are_one_record(docset: DocumentSet,
-                                                    resaved: dict[str, Path],
-                                                    tmp_path: Path) -> None:
+def test_a_resaved_copy_is_the_same_record(docset: DocumentSet, resaved: dict[str, Path],
+                                           tmp_path: Path) -> None:
     records = tmp_path / "records"
     first = import_records([resaved["full"]], docset, records)
     assert len(first.added) == 1
-    second = import_records([resaved["lo-full"]], docset, records)
-    assert not second.added and len(second.unchanged) == 1
+    # the copies differ from Word's only by the joined lines of 意见与建议
+    second = import_records([resaved["lo-lo-full"], resaved["lo-full"]], docset, records)
+    assert not second.added and not second.replaced and len(second.unchanged) == 1
     assert sorted(p.name for p in (records / "QR-01-01").iterdir()) == [
         "2026-017.json", "register.csv"]

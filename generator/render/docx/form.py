@@ -141,7 +141,11 @@ def _field_slots(item: FormField, labels: FormLabels) -> list[Slot]:
     if item.type in (FieldType.text, FieldType.number):
         return [Slot(item.id, None, "text", item.id, item.label, hint)]
     if item.type is FieldType.long_text:
-        return [Slot(item.id, None, "rich", item.id, item.label, item.hint or NBSP)]
+        # A multi-line plain-text control, not a rich-text one: LibreOffice loses the alias of
+        # a rich-text control on its second re-save, never that of a text control. (It does
+        # join the lines of a multi-line text into one when it re-saves; Word keeps them.)
+        # One NBSP alone would not do as placeholder: LibreOffice drops such a control.
+        return [Slot(item.id, None, "text", item.id, item.label, item.hint or NBSP * 6)]
     if item.type is FieldType.date:
         return [Slot(item.id, None, "date", item.id, item.label, labels.date_placeholder)]
     if item.type is FieldType.choice and item.widget is Widget.dropdown:
@@ -287,6 +291,8 @@ def fitting_heights(form: Form, available_mm: float, per_row: int) -> _Heights:
         if _estimate(form, heights, per_row) <= available_mm:
             break
     return best
+
+
 SHADE = "E7E6E6"
 
 
@@ -629,11 +635,9 @@ class _FormBuilder:
             return self.heights.row
         if item.type is FieldType.long_text:
             slot = self.cursor.slot(item.id)
-            tc = cell._tc
-            tc.remove(p)
-            inner = OxmlElement("w:p")
-            inner.append(sdt._run(slot.placeholder, self.runs(SMALL_PT), grey=bool(item.hint)))
-            tc.append(sdt.rich_text_control(self.ids, slot.tag, slot.alias, [inner]))
+            p.append(sdt.text_control(self.ids, slot.tag, slot.alias, slot.placeholder,
+                                      self.runs(SMALL_PT if item.hint else BODY_PT),
+                                      multiline=True))
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP  # text starts at the top
             return item.lines * self.heights.line
         if item.type is FieldType.date:

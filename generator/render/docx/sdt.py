@@ -172,7 +172,8 @@ def checkbox_control(ids: ControlIds, tag: str, alias: str, run_props: RunProps 
                      *, checked: bool = False) -> Any:
     """An inline checkbox (w14:checkbox) drawn as ☐ or ☑, as Word 2010+ writes it."""
     pr = _properties(ids, tag, alias, placeholder=False)
-    box = etree.SubElement(pr, w14("checkbox"))
+    # Name the prefix: lxml would otherwise invent "ns0", and mc:Ignorable speaks of "w14".
+    box = etree.SubElement(pr, w14("checkbox"), nsmap={"w14": W14_NS})
     etree.SubElement(box, w14("checked")).set(w14("val"), "1" if checked else "0")
     for name, code in (("checkedState", "2611"), ("uncheckedState", "2610")):
         state = etree.SubElement(box, w14(name))
@@ -210,12 +211,12 @@ def repeating_section(ids: ControlIds, tag: str, alias: str, rows: Sequence[Any]
     another one with the same controls; clients without repeating sections show the rows.
     """
     pr = _properties(ids, tag, alias, placeholder=False)
-    etree.SubElement(pr, w15("repeatingSection"))
+    etree.SubElement(pr, w15("repeatingSection"), nsmap={"w15": W15_NS})
     items = []
     for row in rows:
         item_pr = OxmlElement("w:sdtPr")
         item_pr.append(_val("w:id", ids.take()))
-        etree.SubElement(item_pr, w15("repeatingSectionItem"))
+        etree.SubElement(item_pr, w15("repeatingSectionItem"), nsmap={"w15": W15_NS})
         items.append(_sdt(item_pr, [row]))
     return _sdt(pr, items)
 

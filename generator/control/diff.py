@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from generator.control.content import Unit, fingerprint, units_of
-from generator.control.history import checkout, find_release_commit
+from generator.control.history import docset_at, find_release_commit
 from generator.control.lock import LockedDocument, LockedVersion, read_lock
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import UsageError
@@ -177,9 +177,6 @@ def _side_of(docset: DocumentSet, code: str, label: str,
                 tuple(units_of(doc, docset.settings.numbering_style)), release)
 
 
-_SIDES: dict[tuple[Path, str, str], Side] = {}  # (repo tree, commit, code): resolved once
-
-
 def release_side(root: Path, code: str, version: str,
                  working: DocumentSet | None = None) -> Side:
     """A released version, resolved from the git tree of its release.
@@ -205,12 +202,7 @@ def release_side(root: Path, code: str, version: str,
             return release_side(root, code, version, load_document_set(root, check_lock=False))
         raise UsageError(f"the source of {code} {version} is not in the git history: commit the "
                          "release (the YAML file and wenkong.lock) to keep it")
-    key = (root, commit, code)
-    if key not in _SIDES:
-        with checkout(root, commit) as folder:
-            _SIDES[key] = _side_of(load_document_set(folder, check_lock=False), code, version,
-                                   locked)
-    return _SIDES[key]
+    return _side_of(docset_at(root, commit), code, version, locked)
 
 
 def locked_version(root: Path, code: str, version: str) -> tuple[LockedDocument, LockedVersion]:

@@ -9,18 +9,21 @@ with the normal load/resolve stages, so an old version is resolved exactly as it
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.control.content import fingerprint
 from generator.control.lock import LockedDocument, LockedVersion, LockFile, read_lock
+from generator.docset import DocumentSet
 from generator.errors import SourceErrors, UsageError
 from generator.load import parse_yaml, to_model
 from generator.model import Form, Procedure
@@ -114,19 +117,65 @@ def find_release_commit(root: Path, entry: LockedDocument, version: LockedVersio
 @contextlib.contextmanager
 def checkout(root: Path, commit: str) -> Iterator[Path]:
     """The document set as it was at `commit`, in a temporary folder removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="wenkong-version-"))
+    try:
+        yield _extract(root, commit, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _extract(root: Path, commit: str, folder: Path) -> Path:
     repo = repo_of(root)
     if repo is None:
         raise GitError(f"{root} is not in a git repository")
     archive = git(repo.top, "archive", "--format=tar", commit, "--", repo.prefix or ".",
                   binary=True)
     assert isinstance(archive, bytes)
-    folder = Path(tempfile.mkdtemp(prefix="wenkong-version-"))
-    try:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(folder, filter="data")
-        yield folder / repo.prefix if repo.prefix else folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder / repo.prefix if repo.prefix else folder
+
+
+_TREES: dict[tuple[Path, str], tuple[Path, Path]] = {}  # key → (temporary folder, set root)
+_SETS: OrderedDict[tuple[Path, str], DocumentSet] = OrderedDict()
+_KEEP_SETS = 2  # resolved old sets kept in memory (a 1,000-procedure set is large)
+
+
+def _remove_trees() -> None:
+    for base, _ in _TREES.values():
+        shutil.rmtree(base, ignore_errors=True)
+    _TREES.clear()
+    _SETS.clear()
+
+
+atexit.register(_remove_trees)
+
+
+def tree_at(root: Path, commit: str) -> Path:
+    """The set as it was at `commit`, extracted once per process (removed at exit).
+
+    Renderers read templates from the set's folder, so the tree must outlive the loading.
+    """
+    key = (root.resolve(), commit)
+    if key not in _TREES:
+        base = Path(tempfile.mkdtemp(prefix="wenkong-version-"))
+        _TREES[key] = (base, _extract(root, commit, base))
+    return _TREES[key][1]
+
+
+def docset_at(root: Path, commit: str) -> DocumentSet:
+    """The set as it was at `commit`, loaded and resolved (lock checks off: it is history)."""
+    from generator.resolve import load_document_set
+
+    key = (root.resolve(), commit)
+    if key in _SETS:
+        _SETS.move_to_end(key)
+        return _SETS[key]
+    docset = load_document_set(tree_at(root, commit), check_lock=False)
+    _SETS[key] = docset
+    while len(_SETS) > _KEEP_SETS:
+        _SETS.popitem(last=False)
+    return docset
 
 
 # --- what the site and the CLI list ----------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 from generator.build import BuildOptions, renderers
 from generator.control.content import fingerprint
 from generator.control.diff import locked_version
-from generator.control.history import checkout, find_release_commit
+from generator.control.history import docset_at, find_release_commit
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import UsageError
 from generator.model.procedure import Status
@@ -76,8 +76,7 @@ def rebuild_version(root: Path, code: str, version: str) -> tuple[str, bytes]:
                          "source of it is kept, so it cannot be rebuilt; use the archived copy")
     commit = find_release_commit(root, entry, locked)
     if commit is not None:
-        with checkout(root, commit) as folder:
-            return render_document(load_document_set(folder, check_lock=False), code)
+        return render_document(docset_at(root, commit), code)
     # Not committed yet: the working tree may still be that release.
     working = load_document_set(root, check_lock=False)
     doc = working.procedures.get(code) or working.forms.get(code)

@@ -552,8 +552,6 @@ def adopt(root: Path) -> list[str]:
     its current version; earlier versions of its revision history are recorded as released
     before Wenkong, without a source. Returns the adopted codes.
     """
-    from generator.control.history import repo_of
-
     root = root.resolve()
     docset, lock, lock_source = _load_for_control(root)
     issues = control_issues(docset, lock, lock_source)
@@ -564,10 +562,17 @@ def adopt(root: Path) -> list[str]:
     blocking = [i.problem for i in issues if i.kind == "history" or i.code not in unknown]
     if blocking:
         raise SourceErrors(blocking)
-    adopted = []
-    in_git = repo_of(root) is not None
     documents: list[ProcedureDoc | FormDoc] = [*docset.procedures.values(),
                                                *docset.forms.values()]
+    bare = [d.model.code for d in documents
+            if d.model.code in unknown and d.status is not Status.draft
+            and d.status is not Status.in_review and not d.model.revisions]
+    if bare:
+        raise UsageError(
+            f"{len(bare)} released document(s) have no revision history, so there is nothing "
+            "to adopt for them: " + ", ".join(bare[:10]) + (" …" if len(bare) > 10 else "")
+            + ". Add their revisions (the first row: version, date, 首次发行, author) first")
+    adopted = []
     for doc in documents:
         model = doc.model
         if model.code not in unknown or model.status not in (Status.effective,
@@ -591,10 +596,6 @@ def adopt(root: Path) -> list[str]:
         if model.status is Status.obsolete:
             reason = model.obsolete_reason if isinstance(model, Procedure) else None
             entry.obsolete = LockedObsolete(reason=reason or "")
-        if in_git:
-            from generator.control.history import find_release_commit
-
-            entry.versions[-1].commit = find_release_commit(root, entry, entry.versions[-1])
         new_lock.documents[model.code] = entry
         adopted.append(model.code)
     if not adopted:

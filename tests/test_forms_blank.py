@@ -173,3 +173,30 @@ def test_same_bytes_in_two_processes(docset: DocumentSet) -> None:
             .stdout for seed in ("1", "2")]
     assert runs[0] == runs[1]
     assert runs[0].count("forms/") == 2
+
+
+def test_fixed_words_come_from_the_labels_file(tmp_path: Path) -> None:
+    import shutil
+
+    from generator.errors import SourceErrors
+    from generator.render.docx.form import load_form_labels
+
+    root = tmp_path / "set"
+    shutil.copytree(FIXTURE, root)
+    (root / "templates").mkdir()
+    (root / "templates" / "form.labels.yaml").write_text(
+        "serial: 'No.: '\nyes: 'Yes'\nno: 'No'\nretention: 'Keep for {retention}'\n",
+        encoding="utf-8")
+    docset = load_document_set(root)
+    labels = load_form_labels(root, docset.settings)
+    text = "".join(document_xml(render_form(docset, docset.forms["QR-01-01"],
+                                            labels)).itertext())
+    assert "No.:" in text and "☐Yes" in text and "编号：" not in text
+    footer = zipfile.ZipFile(io.BytesIO(render_form(docset, docset.forms["QR-01-01"], labels)))
+    assert "Keep for 三年" in "".join(
+        etree.fromstring(footer.read("word/footer1.xml")).itertext())
+
+    (root / "templates" / "form.labels.yaml").write_text("serail: x\n", encoding="utf-8")
+    with pytest.raises(SourceErrors) as caught:
+        load_form_labels(root, docset.settings)
+    assert "form.labels.yaml:1:1" in str(caught.value.problems[0])

@@ -417,3 +417,48 @@ def set_custom_properties(document: Document, values: dict[str, str]) -> None:
     package = document.part.package
     part = Part(PackURI("/docProps/custom.xml"), CUSTOM_PROPERTIES_TYPE, blob, package)
     package.relate_to(part, CUSTOM_PROPERTIES_REL)
+
+
+# --- fast deterministic save ---------------------------------------------------------------
+
+
+class _FixedTimeZipWriter:
+    """python-docx's physical package writer, with fixed entry times and attributes."""
+
+    def __init__(self, stream: io.BytesIO) -> None:
+        import zipfile
+
+        self._zipfile = zipfile
+        self._zip = zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED)
+
+    def write(self, pack_uri: Any, blob: bytes) -> None:
+        from generator.write import FIXED_ZIP_TIME
+
+        entry = self._zipfile.ZipInfo(pack_uri.membername, date_time=FIXED_ZIP_TIME)
+        entry.compress_type = self._zipfile.ZIP_DEFLATED
+        entry.external_attr = 0o644 << 16
+        entry.create_system = 3
+        self._zip.writestr(entry, blob)
+
+    def close(self) -> None:
+        self._zip.close()
+
+
+def save_fixed(document: Document) -> bytes:
+    """Like `save_deterministic`, but compressing once: the parts go straight into a zip with
+    fixed entry times instead of being saved, unpacked and packed again (a third of the save
+    time of a procedure). Same entry order as python-docx. Call `fix_core_properties` first.
+    """
+    from docx.opc.pkgwriter import PackageWriter
+
+    package = document.part.package
+    for part in package.parts:
+        part.before_marshal()
+    buffer = io.BytesIO()
+    writer = _FixedTimeZipWriter(buffer)
+    # PackageWriter.write with our writer: its steps are private, pinned by python-docx>=1.1
+    PackageWriter._write_content_types_stream(writer, package.parts)
+    PackageWriter._write_pkg_rels(writer, package.rels)
+    PackageWriter._write_parts(writer, package.parts)
+    writer.close()
+    return buffer.getvalue()

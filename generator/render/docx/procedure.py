@@ -18,11 +18,15 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from docx import Document
+from docx.document import Document as WordDocument
 from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import parse_xml
 from docx.shared import Length
 from docxtpl import DocxTemplate
+from docxtpl.subdoc import Subdoc
 from jinja2 import Environment, StrictUndefined, TemplateError
 from lxml.etree import XMLSyntaxError
 
@@ -31,7 +35,13 @@ from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
 from generator.render.docx import ooxml
 from generator.render.docx.body import PARAGRAPH_STYLES, STRONG, TABLE, USED_STYLES, BodyBuilder
-from generator.render.docx.cover import REQUIRED_PLACEHOLDERS, cover_context, document_date
+from generator.render.docx.cover import (
+    KNOWN_PLACEHOLDERS,
+    REQUIRED_PLACEHOLDERS,
+    cover_context,
+    document_date,
+)
+from generator.render.docx.figures import draw_all, flowchart_drawer
 from generator.render.docx.labels import DocxLabels, load_labels
 from generator.versions import file_safe
 
@@ -123,32 +133,94 @@ def load_template(path: Path, root: Path | None = None) -> ProcedureTemplate:
 
 def _sample_context_keys() -> list[str]:
     """Every placeholder name a template may use (the cover context plus `body`)."""
-    from generator.render.docx.cover import KNOWN_PLACEHOLDERS
-
     return list(KNOWN_PLACEHOLDERS)
 
 
+# Flowcharts drawn ahead for the whole set (figures.draw_all), by DOT text. Filled before the
+# process pool starts, so forked workers inherit it.
+_DRAWN: dict[str, bytes] = {}
+
+
 def _flowchart(docset: DocumentSet) -> Callable[[ProcessR], bytes] | None:
-    try:
-        from generator.render.flowchart import render_flowchart
-    except ImportError:  # the flowchart renderer is optional while it is being built
-        return None
+    return flowchart_drawer(docset.settings, FLOWCHART_DPI, _DRAWN)
 
-    def draw(process: ProcessR) -> bytes:
-        return render_flowchart(process, docset.settings, "png", FLOWCHART_DPI)
 
-    return draw
+# --- docxtpl, made cheap to run many times on one template ------------------------------------
+
+# python-docx sizes new tables from the last section (the tables' widths are set afterwards);
+# the sub-document's own section is dropped when it goes into the template.
+_EMPTY_BODY = ('<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/'
+               'main"><w:body><w:sectPr><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1440" '
+               'w:right="1134" w:bottom="1134" w:left="1417" w:header="680" w:footer="567" '
+               'w:gutter="0"/></w:sectPr></w:body></w:document>')
+
+
+class _Body(Subdoc):
+    """A docxtpl sub-document without docxcompose's blank template: an empty body bound to
+    the rendered document's part, so styles resolve against the template and pictures land in
+    its media. (docxtpl's own `new_subdoc()` parses python-docx's default template each time.)
+    """
+
+    def __init__(self, tpl: DocxTemplate) -> None:  # no super(): that loads the template
+        self.tpl = tpl
+        self.docx = tpl.get_docx()
+        self.subdocx = WordDocument(parse_xml(_EMPTY_BODY), self.docx.part)
+
+
+class _Template(DocxTemplate):  # type: ignore[misc]
+    """docxtpl with the template-only work done once per build instead of once per document:
+    its XML clean-up (`patch_xml`, regular expressions over every part) is cached by the XML
+    text, and the Jinja templates compiled from it are cached by `_Environment`."""
+
+    _patched: dict[str, str] = {}  # noqa: RUF012 - a cache shared by every render
+
+    def patch_xml(self, src_xml: str) -> str:
+        found = self._patched.get(src_xml)
+        if found is None:
+            if len(self._patched) > 64:
+                self._patched.clear()
+            found = self._patched[src_xml] = super().patch_xml(src_xml)
+        return found
+
+
+class _Environment(Environment):
+    """Jinja environment that compiles each template part once (same text, same program)."""
+
+    def __init__(self) -> None:
+        super().__init__(autoescape=True, undefined=StrictUndefined)
+        self._compiled: dict[str, Any] = {}
+
+    def from_string(self, source: Any, globals: Any = None,
+                    template_class: Any = None) -> Any:
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        found = self._compiled.get(source)
+        if found is None:
+            if len(self._compiled) > 64:
+                self._compiled.clear()
+            found = self._compiled[source] = super().from_string(source)
+        return found
+
+
+_ENVIRONMENT: _Environment | None = None
+
+
+def _environment() -> _Environment:
+    global _ENVIRONMENT
+    if _ENVIRONMENT is None:
+        _ENVIRONMENT = _Environment()
+    return _ENVIRONMENT
 
 
 def render_procedure(doc: ProcedureDoc, docset: DocumentSet, template: ProcedureTemplate) -> bytes:
     """One procedure as .docx bytes."""
-    tpl = DocxTemplate(io.BytesIO(template.data))
-    body = tpl.new_subdoc()
+    tpl = _Template(io.BytesIO(template.data))
+    body = _Body(tpl)
     BodyBuilder(body, doc, docset, template.labels, _flowchart(docset), template.width_mm,
                 template.style_ids).build()
     context = cover_context(doc, docset, template.labels)
     context["body"] = body
-    environment = Environment(autoescape=True, undefined=StrictUndefined)
+    environment = _environment()
     try:
         tpl.render(context, jinja_env=environment)
     except TemplateError as exc:
@@ -160,7 +232,7 @@ def render_procedure(doc: ProcedureDoc, docset: DocumentSet, template: Procedure
         document, document_date(doc), title=f"{doc.code} {doc.title}",
         author=docset.settings.company.name, subject=docset.settings.document_class,
         keywords=f"{doc.code} {doc.version} {doc.status.value}")
-    return ooxml.save_deterministic(document)
+    return ooxml.save_fixed(document)
 
 
 # --- the whole set, on every core ----------------------------------------------------------
@@ -186,6 +258,9 @@ def render_procedures(docset: DocumentSet, options: BuildOptions,
     template = load_template(find_template(docset, options.template), docset.root)
     codes = list(docset.procedures)
     total = len(codes)
+    _DRAWN.clear()
+    _DRAWN.update(draw_all((p for d in docset.procedures.values() for p in d.processes),
+                           docset.settings, FLOWCHART_DPI))
     report = options.progress
     files: Files = {}
     workers = jobs if jobs is not None else (os.cpu_count() or 1)

@@ -1,0 +1,67 @@
+"""Render stage (Word): flowchart pictures for the procedures, drawn in one graphviz run.
+
+`render_flowchart` (generator/render/flowchart.py) starts one `dot` process per chart; most of
+that time is dot's start-up and font loading. A build draws every chart of the set at once
+(`dot -O` writes one PNG per graph of a multi-graph file) and looks them up by DOT text; the
+bytes are the same as `render_flowchart`'s, which stays the fallback for anything missed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from generator.docset import ProcessR
+from generator.model import Settings
+
+TIMEOUT_SECONDS = 300
+
+
+def draw_all(processes: Iterable[ProcessR], settings: Settings,
+             dpi: int) -> dict[str, bytes]:
+    """PNG of every process, by DOT text. Empty when graphviz is missing or fails: callers
+    then draw one by one and report graphviz's error there."""
+    try:
+        from generator.render.flowchart import _png_with_dpi, flowchart_dot
+    except ImportError:  # an older flowchart module: draw one by one
+        return {}
+    dots = list(dict.fromkeys(flowchart_dot(p, settings) for p in processes))
+    program = shutil.which("dot")
+    if len(dots) < 2 or program is None:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="wenkong-dot-") as folder:
+        source = Path(folder) / "charts.gv"
+        source.write_text("\n".join(dots), encoding="utf-8")
+        try:
+            done = subprocess.run([program, "-Tpng", f"-Gdpi={dpi}", "-O", str(source)],
+                                  capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
+        except subprocess.TimeoutExpired:
+            return {}
+        if done.returncode != 0:
+            return {}
+        found: dict[str, bytes] = {}
+        for n, dot in enumerate(dots):
+            # dot -O names the outputs charts.gv.png, charts.gv.2.png, charts.gv.3.png …
+            path = Path(f"{source}.png") if n == 0 else Path(f"{source}.{n + 1}.png")
+            if not path.is_file():
+                return {}
+            found[dot] = _png_with_dpi(path.read_bytes(), dpi)
+        return found
+
+
+def flowchart_drawer(settings: Settings, dpi: int,
+                     drawn: dict[str, bytes]) -> Callable[[ProcessR], bytes] | None:
+    """`process → PNG bytes`, from the charts drawn ahead, else one graphviz run each."""
+    try:
+        from generator.render.flowchart import flowchart_dot, render_flowchart
+    except ImportError:
+        return None
+
+    def draw(process: ProcessR) -> bytes:
+        found = drawn.get(flowchart_dot(process, settings)) if drawn else None
+        return found if found is not None else render_flowchart(process, settings, "png", dpi)
+
+    return draw

@@ -281,7 +281,7 @@ def serve(
 
     folder = (root or default_root()).resolve()
     run(lambda: serve_site(folder, output, port,
-                           report=lambda line: err.print(line, markup=False)))
+                           report=lambda line: err.print(line, markup=False, emoji=False)))
 
 
 def main() -> None:

@@ -9,8 +9,7 @@ page (and clause anchor) they name.
 
 from __future__ import annotations
 
-import html
-import posixpath
+import re
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -18,23 +17,42 @@ from markupsafe import Markup
 
 from generator.docset import Ref, Rich
 
-# Python-Markdown's escapable characters (with the tables extension's "|"). "<", ">" and "&"
-# are handled by html.escape before this runs, so ">" never reaches it.
-_MARKDOWN_SYNTAX = frozenset("\\`*_{}[]()#+-.!|")
+# Characters that are Markdown syntax wherever they stand (emphasis, code, links, attribute
+# lists, table cells, backslash escapes). "<", ">" and "&" are HTML-escaped instead.
+_ALWAYS = frozenset("\\`*_{}[]|")
+# Characters that are syntax only at the start of a line (headings, lists, rules, fences,
+# admonitions, setext underlines). Escaping every "-" and "." would triple the inline work of
+# the Markdown parser on codes and dates (QP-01, 2026-01-05) for nothing.
+_LINE_START = frozenset("#-+=!~:")
+_ORDERED = re.compile(r"^(\d+)([.)])")
+
+
+_TABLE = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "", "\n": "<br>",
+     "\t": "&#9;",  # Markdown would expand a tab to spaces
+     **{char: "\\" + char for char in _ALWAYS}}
+)
 
 
 def escape(text: object) -> Markup:
-    """Plain text → Markdown that displays exactly that text (one line: newlines → <br>)."""
-    value = html.escape(str(text), quote=True)
-    out = []
-    for char in value:
-        if char in _MARKDOWN_SYNTAX:
-            out.append("\\" + char)
-        elif char == "\n":
-            out.append("<br>")
-        elif char != "\r":
-            out.append(char)
-    return Markup("".join(out))
+    """Plain text → Markdown that displays exactly that text (one line: newlines → <br>).
+
+    The text may start a Markdown line, so its first character is escaped when it would open a
+    block; inside the line only inline syntax matters. The hypothesis tests check the round trip.
+    """
+    result = str(text).translate(_TABLE)
+    stripped = result.lstrip(" \t")
+    if len(stripped) != len(result):
+        # Leading blanks would make an indented code block; as character references they
+        # also keep whatever follows from opening a block.
+        lead = result[: len(result) - len(stripped)]
+        return Markup("".join(f"&#{ord(c)};" for c in lead) + stripped)
+    ordered = _ORDERED.match(result)
+    if ordered:  # "1. " would start an ordered list
+        result = ordered.group(1) + "\\" + ordered.group(2) + result[ordered.end():]
+    elif result[:1] in _LINE_START:
+        result = f"&#{ord(result[0])};" + result[1:]
+    return Markup(result)
 
 
 def finalize(value: object) -> object:
@@ -55,8 +73,14 @@ def relative_url(from_page: str, to_path: str, anchor: str | None = None) -> str
     if to_path == from_page:
         target = ""
     else:
-        start = posixpath.dirname(from_page) or "."
-        target = quote(posixpath.relpath(to_path, start), safe="/-._~")
+        # Pure string work (no os.path.relpath: it asks the OS for the current folder).
+        start = from_page.split("/")[:-1]
+        parts = to_path.split("/")
+        common = 0
+        while common < min(len(start), len(parts) - 1) and start[common] == parts[common]:
+            common += 1
+        relative = "/".join([".."] * (len(start) - common) + parts[common:])
+        target = quote(relative, safe="/-._~")
     if anchor:
         target += "#" + quote(anchor, safe="-_")
     return target or "#"

@@ -174,7 +174,7 @@ class SiteContent:
     pages: dict[str, bytes]
     files: dict[str, bytes]
     nav: list[Any]
-    omitted: list[str]  # pages reachable by links only (archive), not in the nav
+    omitted: list[str]  # patterns of pages reachable by links only, not in the nav
 
 
 def _find_download(rendered: Mapping[str, bytes], folder: str, codes: tuple[str, ...],
@@ -193,17 +193,28 @@ def _doc_title(code: str, title: str) -> str:
     return f"{code} {title}"
 
 
-def _group_nav(entries: list[tuple[str, str, str]]) -> list[Any]:
-    """(code, title, path) entries → nav items, grouped when there are many."""
-    items = [{title: path} for _, title, path in entries]
+def _group_nav(section: str, entries: list[tuple[str, str, str, str]],
+               ) -> tuple[list[Any], list[Page]]:
+    """(key, printed code, title, path) entries → nav items, and group pages if there are many.
+
+    Up to NAV_GROUP documents are listed in the navigation one by one. Beyond that the
+    navigation lists groups ("QP-0001 – QP-0050"), each a page that lists its documents, and the
+    documents themselves stay out of the navigation: with pruning, a page then carries a few
+    dozen navigation entries whatever the size of the set.
+    """
     if len(entries) <= NAV_GROUP:
-        return items
-    groups: list[Any] = []
-    for start in range(0, len(entries), NAV_GROUP):
+        return [{title: path} for _, _, title, path in entries], []
+    items: list[Any] = []
+    group_pages: list[Page] = []
+    for number, start in enumerate(range(0, len(entries), NAV_GROUP), start=1):
         chunk = entries[start:start + NAV_GROUP]
-        name = f"{chunk[0][0]} – {chunk[-1][0]}"
-        groups.append({name: [{title: path} for _, title, path in chunk]})
-    return groups
+        name = f"{chunk[0][1]} – {chunk[-1][1]}"
+        path = f"{section}/groups/{number}.md"
+        items.append({name: path})
+        group_pages.append(Page(path, name, "group.md.j2",
+                                {"section": section, "name": name,
+                                 "entries": [(key, page) for key, _, _, page in chunk]}))
+    return items, group_pages
 
 
 def _steps_of_role(docset: DocumentSet) -> dict[str, list[tuple[ProcedureDoc, ProcessR, Any]]]:
@@ -311,6 +322,32 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
             "children": [r for r in docset.roles.values() if r.parent == role_id],
         }))
 
+    nav_words = words["nav"]
+    procedure_entries = [(source_code(d), d.code, _doc_title(d.code, d.title),
+                          layout.procedure_page(source_code(d))) for d in current]
+    form_entries = [(source_code(f), f.code, _doc_title(f.code, f.title),
+                     layout.form_page(source_code(f))) for f in current_forms]
+    role_entries = [(r.name, r.name, r.name, layout.role_page(r.id))
+                    for r in docset.roles.values()]
+    procedure_nav, procedure_groups = _group_nav("procedures", procedure_entries)
+    form_nav, form_groups = _group_nav("forms", form_entries)
+    role_nav, role_groups = _group_nav("roles", role_entries)
+    pages += [*procedure_groups, *form_groups, *role_groups]
+    nav: list[Any] = [
+        {nav_words["home"]: "index.md"},
+        {nav_words["procedures"]: ["procedures/index.md", *procedure_nav]},
+        {nav_words["forms"]: ["forms/index.md", *form_nav]},
+        {nav_words["roles"]: ["roles/index.md", {nav_words["matrix"]: "roles/matrix.md"},
+                              *role_nav]},
+        {nav_words["records"]: "records.md"},
+        {nav_words["changelog"]: "changelog.md"},
+        {nav_words["archive"]: "archive/index.md"},
+    ]
+    # Pages reachable by links only: obsolete documents, and documents listed by group pages.
+    omitted = ["archive/*.md"] + [f"{section}/*.md" for section, groups in (
+        ("procedures", procedure_groups), ("forms", form_groups), ("roles", role_groups))
+        if groups]
+
     rendered_pages: dict[str, bytes] = {}
     env = environment()
     for page in pages:
@@ -318,25 +355,6 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
         text = template.render(**common, **page.values, page=page,
                                L=Linker(layout, page.path))
         rendered_pages[page.path] = text.encode("utf-8")
-
-    nav_words = words["nav"]
-    procedure_entries = [(d.code, _doc_title(d.code, d.title),
-                          layout.procedure_page(source_code(d))) for d in current]
-    form_entries = [(f.code, _doc_title(f.code, f.title), layout.form_page(source_code(f)))
-                    for f in current_forms]
-    role_entries = [(r.id, r.name, layout.role_page(r.id)) for r in docset.roles.values()]
-    nav: list[Any] = [
-        {nav_words["home"]: "index.md"},
-        {nav_words["procedures"]: ["procedures/index.md", *_group_nav(procedure_entries)]},
-        {nav_words["forms"]: ["forms/index.md", *_group_nav(form_entries)]},
-        {nav_words["roles"]: ["roles/index.md", {nav_words["matrix"]: "roles/matrix.md"},
-                              *_group_nav(role_entries)]},
-        {nav_words["records"]: "records.md"},
-        {nav_words["changelog"]: "changelog.md"},
-        {nav_words["archive"]: "archive/index.md"},
-    ]
-    omitted = sorted(p.path for p in pages if p.path.startswith("archive/")
-                     and p.path != "archive/index.md")
     return SiteContent(pages=rendered_pages, files=files, nav=nav, omitted=omitted)
 
 

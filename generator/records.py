@@ -25,9 +25,9 @@ How records are filed
 (UTF-8 with BOM, so Excel shows the Chinese) listing every record of that form. The key is the
 form's 编号 (serial number) when it has one and it was filled in, else the first 16 hex digits
 of the SHA-256 of the record's values (line breaks not counted), so importing the same form
-again (even re-saved by another editor) finds the same record and writes nothing new. A different form under an
-existing 编号 is refused unless `replace` is asked for. Every file of a batch is read and
-checked before anything is written: one bad file, and nothing is written.
+again (even re-saved by another editor) finds the same record and writes nothing new. A
+different form under an existing 编号 is refused unless `replace` is asked for. Every file of a
+batch is read and checked before anything is written: one bad file, and nothing is written.
 """
 
 from __future__ import annotations
@@ -534,7 +534,7 @@ def _signature(pairs: list[tuple[Slot, Control]], label: str, key: str,
     return {"name": name, "date": date.isoformat() if date else None}
 
 
-def _table_value(table: FormTable, rows: list[dict[str, tuple[Slot, Control]]],
+def _table_value(table: FormTable, title: str, rows: list[dict[str, tuple[Slot, Control]]],
                  errors: _FieldErrors) -> list[dict[str, Value]]:
     """Filled rows of a repeating table; rows left blank (paper's spare rows) are dropped."""
     result = []
@@ -555,13 +555,13 @@ def _table_value(table: FormTable, rows: list[dict[str, tuple[Slot, Control]]],
                 else:
                     values[column.id] = text or None
             except ValueError as exc:
-                errors.add(table.id, table.id, f"{where}: {exc}")
+                errors.add(title, table.id, f"{where}: {exc}")
                 values[column.id] = None
         if all(v is None for v in values.values()):
             continue
         for column in table.columns:
             if column.required and values.get(column.id) is None:
-                errors.add(table.id, table.id,
+                errors.add(title, table.id,
                            f"row {n}, column {column.label}: required, but left empty")
         result.append(values)
     return result
@@ -649,7 +649,8 @@ def read_record(path: Path, docset: DocumentSet, labels: FormLabels) -> Record:
             values[item.id] = _field_value(item, matched.fields[item.id], errors)
         if section.table is not None:
             values[section.table.id] = _table_value(
-                section.table, matched.tables.get(section.table.id, []), errors)
+                section.table, section.title or section.table.id,
+                matched.tables.get(section.table.id, []), errors)
     for box in form.signoff:
         values[box.id] = _signature(matched.fields[box.id], box.label, box.id, errors,
                                     required=box.required)
@@ -685,11 +686,12 @@ def register_csv(form: Form, records: list[dict[str, Any]], labels: FormLabels) 
         columns.extend((item.id, item.label) for item in section.fields)
         if section.table is not None:
             title = section.title or section.table.id
-            columns.append((section.table.id, f"{title}（行数）"))
+            columns.append((section.table.id, labels.register_rows.format(title=title)))
     columns.extend((box.id, box.label) for box in form.signoff)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["记录", "编号", "版本", *[label for _, label in columns], "来源文件"])
+    writer.writerow([labels.register_record, labels.register_serial, labels.register_version,
+                     *[label for _, label in columns], labels.register_source])
     for data in sorted(records, key=lambda r: str(r.get("key"))):
         values = data.get("values", {})
         writer.writerow([data.get("key", ""), data.get("serial") or "", data.get("version", ""),

@@ -106,8 +106,8 @@ def test_typed_dates_in_chinese_style_are_read(docset: DocumentSet, blank: bytes
     ({"complaint=yes": True}, "是否有投诉 (complaint)", "only one option"),
     ({"channel": "传真"}, "回访方式 (channel)", "not one of the options"),
     ({"filled-by": None}, "填表人/日期 (filled-by)", "no name was signed"),
-    ({"problems.product#1": None}, "problems (problems)", "row 1, column 产品名称: required"),
-    ({"problems.qty#1": "三"}, "problems (problems)", "row 1, column 数量"),
+    ({"problems.product#1": None}, "产品问题 (problems)", "row 1, column 产品名称: required"),
+    ({"problems.qty#1": "三"}, "产品问题 (problems)", "row 1, column 数量"),
 ])
 def test_bad_values_are_named_by_file_and_field(docset: DocumentSet, blank: bytes,
                                                 tmp_path: Path, changes: dict[str, Any],

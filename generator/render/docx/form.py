@@ -87,6 +87,12 @@ class FormLabels(Strict):
     date_placeholder: str = "\u3000\u3000年\u3000\u3000月\u3000\u3000日"
     option_separator: str = "/"
     multi_separator: str = "、"
+    # columns of the records register (records/<code>/register.csv)
+    register_record: str = "记录"
+    register_serial: str = "编号"
+    register_version: str = "版本"
+    register_source: str = "来源文件"
+    register_rows: str = "{title}（行数）"
 
 
 def load_form_labels(root: Path, settings: Settings) -> FormLabels:

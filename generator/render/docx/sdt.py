@@ -7,9 +7,10 @@ oxml layer apart from its friendly objects. Every control carries
 - `w:alias`: a readable title (the field label), which Word shows on the control and which
   LibreOffice keeps when it re-saves a .docx (it drops the tag; see generator/records.py).
 
-Controls: plain text (also multi-line), rich text (block-level), date picker, dropdown list,
-checkbox (w14:checkbox drawn with ☐/☑) and repeating section (w15:repeatingSection) around
-table rows so that Word users add rows with the + button.
+Controls: plain text (also multi-line), rich text (block-level; not used by the blank forms,
+as LibreOffice loses its alias on a second re-save), date picker, dropdown list, checkbox
+(w14:checkbox drawn with ☐/☑) and repeating section (w15:repeatingSection) around table rows
+so that Word users add rows with the + button.
 """
 
 from __future__ import annotations

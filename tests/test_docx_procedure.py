@@ -361,3 +361,27 @@ def test_chinese_numbering_style_prints_chinese_labels(tmp_path):
     headings = [p.text for p in Document(io.BytesIO(data)).paragraphs
                 if p.style.name == "Heading 1"]
     assert headings[0] == f"一、{doc.sections[0].title}"
+
+
+def test_labels_file_beside_the_template_translates_generated_words(tmp_path, docset):
+    shutil.copy(BUNDLED_TEMPLATE, tmp_path / "procedure.docx")
+    (tmp_path / "procedure.labels.yaml").write_text(
+        "process_columns: [Input, Flow, Responsible, Key points, Documents, Output]\n"
+        "stamp: {draft: '', in_review: '', effective: CONTROLLED, obsolete: ''}\n",
+        encoding="utf-8")
+    template = load_template(tmp_path / "procedure.docx")
+    data = render_procedure(docset.procedures["QP-01"], docset, template)
+    tables = Document(io.BytesIO(data)).tables
+    assert any(t.rows[0].cells[0].text == "Input" for t in tables)
+    assert "CONTROLLED" in texts(header_xml(data))
+
+
+def test_broken_labels_file_names_file_and_line(tmp_path):
+    shutil.copy(BUNDLED_TEMPLATE, tmp_path / "procedure.docx")
+    (tmp_path / "procedure.labels.yaml").write_text("note: 注\nprocess_colums: [a]\n",
+                                                     encoding="utf-8")
+    from generator.errors import SourceErrors
+
+    with pytest.raises(SourceErrors) as caught:
+        load_template(tmp_path / "procedure.docx")
+    assert any(p.line == 2 and "process_colums" in str(p) for p in caught.value.problems)

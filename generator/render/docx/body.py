@@ -298,7 +298,9 @@ class BodyBuilder:
         else:
             text = clause.text
             if text is None and blocks and isinstance(blocks[0], Paragraph):
-                text = blocks.pop(0).text  # "5.4.7 文件更改的流程如下：" on one line
+                lead = blocks.pop(0)  # "5.4.7 文件更改的流程如下：" on one line
+                assert isinstance(lead, Paragraph)
+                text = lead.text
             first = self.paragraph(CLAUSE, text, label=clause.label)
         self.mark(first, clause.anchor)
         for block in blocks:
@@ -310,7 +312,7 @@ class BodyBuilder:
         if isinstance(block, Paragraph):
             self.paragraph(BODY, block.text)
         elif isinstance(block, ListR):
-            self.list(block, 0)
+            self.list_block(block, 0)
         elif isinstance(block, NoteR):
             self.paragraph(NOTE, block.text, label=self.labels.note)
         elif isinstance(block, TableR):
@@ -326,12 +328,12 @@ class BodyBuilder:
         else:  # the resolver produces no other kind
             raise TypeError(f"unexpected block {type(block).__name__}")
 
-    def list(self, block: ListR, depth: int) -> None:
+    def list_block(self, block: ListR, depth: int) -> None:
         style = LISTS[min(depth, len(LISTS) - 1)]
         for entry in block.items:
             self.paragraph(style, entry.text, label=entry.label, tab=True)
             if entry.sublist is not None:
-                self.list(entry.sublist, depth + 1)
+                self.list_block(entry.sublist, depth + 1)
 
     def formula(self, formula: FormulaR) -> None:
         paragraph = self.add(self.document, FORMULA)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from generator.errors import SourceErrors
+from generator.errors import Problem, SourceErrors
 from generator.load import read_yaml, to_model
 from generator.model.common import Strict
 from generator.model.procedure import Status
@@ -50,7 +50,6 @@ class DocxLabels(Strict):
         default=["代号", "类别", "定义", "示例"], min_length=4, max_length=4)
     where: str = "式中："
     see_form: str = "见表单"
-    see_flowchart: str = "见下图"
 
 
 def status_word(labels: StatusLabels, status: Status) -> str:
@@ -66,7 +65,7 @@ def load_labels(template: Path) -> DocxLabels:
     if not path.is_file():
         return DocxLabels()
     source = read_yaml(path, path.as_posix())
-    problems: list = []
+    problems: list[Problem] = []
     labels = to_model(source, DocxLabels, problems)
     if labels is None or problems:
         raise SourceErrors(problems)

@@ -457,8 +457,8 @@ def save_fixed(document: Document) -> bytes:
     buffer = io.BytesIO()
     writer = _FixedTimeZipWriter(buffer)
     # PackageWriter.write with our writer: its steps are private, pinned by python-docx>=1.1
-    PackageWriter._write_content_types_stream(writer, package.parts)
-    PackageWriter._write_pkg_rels(writer, package.rels)
-    PackageWriter._write_parts(writer, package.parts)
+    PackageWriter._write_content_types_stream(writer, package.parts)  # type: ignore[no-untyped-call]
+    PackageWriter._write_pkg_rels(writer, package.rels)  # type: ignore[no-untyped-call]
+    PackageWriter._write_parts(writer, package.parts)  # type: ignore[arg-type]
     writer.close()
     return buffer.getvalue()

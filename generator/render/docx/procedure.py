@@ -24,7 +24,7 @@ from docx import Document
 from docx.document import Document as WordDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
-from docx.shared import Length
+from docx.shared import Length, Mm
 from docxtpl import DocxTemplate
 from docxtpl.subdoc import Subdoc
 from jinja2 import Environment, StrictUndefined, TemplateError
@@ -124,7 +124,9 @@ def load_template(path: Path, root: Path | None = None) -> ProcedureTemplate:
                            + ": the generated body uses them (copy them from the default "
                            "template with Word's Organizer; see templates/README.md)")
     section = document.sections[0]
-    width = Length(section.page_width - section.left_margin - section.right_margin)
+    page, left, right = section.page_width, section.left_margin, section.right_margin
+    # a section without a page size (hand-made XML) gets the A4 text width
+    width = Length(page - left - right) if page and left and right else Mm(165)
     labels = load_labels(path)
     ids = {s.name: s.style_id for s in document.styles if s.name in USED_STYLES}
     return ProcedureTemplate(path=path, data=data, labels=labels, width_mm=width.mm,
@@ -155,7 +157,7 @@ _EMPTY_BODY = ('<w:document xmlns:w="http://schemas.openxmlformats.org/wordproce
                'w:gutter="0"/></w:sectPr></w:body></w:document>')
 
 
-class _Body(Subdoc):
+class _Body(Subdoc):  # type: ignore[misc]
     """A docxtpl sub-document without docxcompose's blank template: an empty body bound to
     the rendered document's part, so styles resolve against the template and pictures land in
     its media. (docxtpl's own `new_subdoc()` parses python-docx's default template each time.)

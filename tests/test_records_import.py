@@ -278,3 +278,56 @@ def test_cli_imports_and_fails_clearly(blank: bytes, tmp_path: Path) -> None:
     assert "bad.docx: QR-01-01 A/1: field 订货数量 (order-qty): '很多' is not a number" in (
         result.output)
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("status", "words"), [
+    ("obsolete", "form QR-01-01 顾客意见征询书 is obsolete"),
+    ("draft", "form QR-01-01 A/1 is not released (status draft)"),
+])
+def test_forms_not_in_use_take_no_records(blank: bytes, tmp_path: Path, status: str,
+                                          words: str) -> None:
+    import shutil
+
+    root = tmp_path / "set"
+    shutil.copytree(FIXTURE, root)
+    source = root / "forms" / "QR-01-01.yaml"
+    source.write_text(source.read_text("utf-8").replace("status: effective",
+                                                        f"status: {status}"), "utf-8")
+    changed = load_document_set(root)
+    path = filled(blank, tmp_path)
+    with pytest.raises(RecordErrors) as caught:
+        import_records([path], changed, tmp_path / "records")
+    assert caught.value.problems == [f"{path.as_posix()}: {words}" + (
+        ": records are no longer made on it" if status == "obsolete" else
+        ": records are only kept on released forms")]
+    assert not (tmp_path / "records").exists()
+
+
+def test_unknown_form_code(docset: DocumentSet, blank: bytes, tmp_path: Path) -> None:
+    path = filled(blank, tmp_path)
+    data = path.read_bytes()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = source.read(info.filename)
+            if info.filename == "docProps/custom.xml":
+                body = body.replace(b">QR-01-01<", b">QR-99-01<")
+            target.writestr(info, body)
+    path.write_bytes(out.getvalue())
+    with pytest.raises(RecordErrors, match=r"unknown form QR-99-01 .*known forms: QR-01-01, "
+                                           r"QR-01-02"):
+        read_record(path, docset, FormLabels())
+
+
+def test_identified_by_header_when_properties_are_gone(docset: DocumentSet, blank: bytes,
+                                                      tmp_path: Path) -> None:
+    path = filled(blank, tmp_path)
+    source = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            if info.filename != "docProps/custom.xml":
+                target.writestr(info, source.read(info.filename))
+    path.write_bytes(out.getvalue())
+    assert read_record(path, docset, FormLabels()).form.code == "QR-01-01"

@@ -201,3 +201,22 @@ def test_libreoffice_round_trip_reopens_in_python_docx(converted, tmp_path):
         assert headings and headings == [p.text for p in again.paragraphs
                                          if p.style.name == "Heading 1"]
         assert len(again.tables) == len(original.tables)
+
+
+def test_contents_page_numbers_point_at_the_headings(converted):
+    from generator.render.docx.body import wants_contents
+
+    checked = 0
+    for doc, pdf in procedures(converted):
+        if not wants_contents(doc):
+            continue
+        pages = page_texts(pdf, layout=True)
+        entries = re.findall(r"^\s*(\S.*?)\s*\.{3,}\s*(\d+)\s*$", pages[1], re.M)
+        expected = [f"{s.label} {s.title}" for s in doc.sections]
+        assert len(entries) >= len(expected), f"{pdf.name}: contents {entries}"
+        for title, number in entries:
+            page = int(number)
+            assert 1 <= page <= len(pages), f"{pdf.name}: {title} → {page}"
+            assert squash(title) in squash(pages[page - 1]), f"{pdf.name}: {title} not on {page}"
+            checked += 1
+    assert checked, "no procedure long enough for a contents list"

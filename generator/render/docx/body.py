@@ -12,6 +12,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_BREAK
 from docx.shared import Mm
 
@@ -57,7 +58,7 @@ PARAGRAPH_STYLES = (*HEADINGS, BODY, CLAUSE, *LISTS, NOTE, TABLE_TEXT, TABLE_HEA
 USED_STYLES = (*PARAGRAPH_STYLES, STRONG, TABLE)
 
 # Relative widths of the process table (输入 | 工作流程 | 权责 | 重点说明 | 支持性文件 | 输出).
-PROCESS_WIDTHS = (2.2, 3.4, 1.8, 3.8, 2.4, 2.4)
+PROCESS_WIDTHS = (2.0, 3.6, 2.4, 3.6, 2.4, 2.4)
 MAX_FIGURE_HEIGHT_MM = 215.0  # A4 text block minus header, caption and a line of text
 
 # A table of contents pays off from about three pages of body on (or many clauses).
@@ -360,6 +361,8 @@ class BodyBuilder:
               widths: tuple[float, ...] | None = None) -> Any:
         table = self.document.add_table(rows=1 + len(rows), cols=len(columns))
         table._tbl.tblPr.style = self.style_ids[TABLE]
+        # centred like the header table: a left-aligned table sticks out by its cell margin
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
         relative = widths or tuple(1.0 for _ in columns)
         total = sum(relative)
         ooxml.set_column_widths(table, [self.width_mm * w / total for w in relative])
@@ -386,6 +389,8 @@ class BodyBuilder:
         self.paragraph(CAPTION, process.title)
         table = self.document.add_table(rows=1 + len(process.steps), cols=6)
         table._tbl.tblPr.style = self.style_ids[TABLE]
+        # centred like the header table: a left-aligned table sticks out by its cell margin
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
         total = sum(PROCESS_WIDTHS)
         ooxml.set_column_widths(table, [self.width_mm * w / total for w in PROCESS_WIDTHS])
         ooxml.set_repeat_header(table.rows[0])

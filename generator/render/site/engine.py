@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 
 from generator.errors import WenkongError
+from generator.render.site.pages import safe_title
 
 CONFIG_FILE = "mkdocs.yml"
 SITE_MATERIAL = "site"
@@ -185,6 +186,8 @@ def apply_site_rules(config: Any) -> Any:
         features.append("navigation.prune")  # keeps every page's navigation small
     theme["features"] = features
     config.extra["generator"] = False  # the footer's link to an outside site
+    # Material prints site_name as HTML in every page header.
+    config.site_name = safe_title(config.site_name)
     if "assets/wenkong.css" not in config.extra_css:
         config.extra_css = ["assets/wenkong.css", *config.extra_css]
     return config

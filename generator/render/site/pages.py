@@ -165,6 +165,25 @@ class Page:
     title: str  # navigation and <title>
     template: str
     values: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)  # front matter (Material: hide …)
+
+
+# Material prints page and navigation titles as HTML, unescaped, and its <title> even
+# un-escapes them (`striptags`). Titles come from YAML, so the characters that could open
+# markup or close an attribute are shown as their full-width forms instead.
+_TITLE_SAFE = str.maketrans({"<": "＜", ">": "＞", "&": "＆", '"': "＂", "'": "＇"})
+
+
+def safe_title(text: str) -> str:
+    """A title that shows the same in every place Material puts it, and never as markup."""
+    return text.translate(_TITLE_SAFE)
+
+
+def front_matter(page: Page) -> str:
+    """The page's title (and options) as YAML front matter: mkdocs takes the title from here
+    for pages outside the navigation instead of re-reading it from the rendered heading."""
+    meta = {"title": safe_title(page.title), **page.meta}
+    return "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n\n"
 
 
 @dataclass
@@ -190,7 +209,7 @@ def _find_download(rendered: Mapping[str, bytes], folder: str, codes: tuple[str,
 
 
 def _doc_title(code: str, title: str) -> str:
-    return f"{code} {title}"
+    return safe_title(f"{code} {title}")
 
 
 def _group_nav(section: str, entries: list[tuple[str, str, str, str]],
@@ -203,12 +222,12 @@ def _group_nav(section: str, entries: list[tuple[str, str, str, str]],
     dozen navigation entries whatever the size of the set.
     """
     if len(entries) <= NAV_GROUP:
-        return [{title: path} for _, _, title, path in entries], []
+        return [{safe_title(title): path} for _, _, title, path in entries], []
     items: list[Any] = []
     group_pages: list[Page] = []
     for number, start in enumerate(range(0, len(entries), NAV_GROUP), start=1):
         chunk = entries[start:start + NAV_GROUP]
-        name = f"{chunk[0][1]} – {chunk[-1][1]}"
+        name = safe_title(f"{chunk[0][1]} – {chunk[-1][1]}")
         path = f"{section}/groups/{number}.md"
         items.append({name: path})
         group_pages.append(Page(path, name, "group.md.j2",
@@ -284,7 +303,7 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
         Page("roles/index.md", words["nav"]["roles_index"], "roles.md.j2", {}),
         Page("roles/matrix.md", words["nav"]["matrix"], "matrix.md.j2",
              {"procedures": current, "matrix_roles": _matrix_roles(docset, current),
-              "matrix_cell": _matrix_cell}),
+              "matrix_cell": _matrix_cell}, meta={"hide": ["toc"]}),
         Page("records.md", words["nav"]["records"], "records.md.j2", {"forms": current_forms}),
         Page("changelog.md", words["nav"]["changelog"], "changelog.md.j2",
              {"entries": _changelog(docset)}),
@@ -354,7 +373,7 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
         template = env.get_template(page.template)
         text = template.render(**common, **page.values, page=page,
                                L=Linker(layout, page.path))
-        rendered_pages[page.path] = text.encode("utf-8")
+        rendered_pages[page.path] = (front_matter(page) + text).encode("utf-8")
     return SiteContent(pages=rendered_pages, files=files, nav=nav, omitted=omitted)
 
 

@@ -100,7 +100,7 @@ class Unit:
     def digest(self) -> str:
         """Short hash of the normalised unit; stored in the lock for the latest version."""
         body = normalize_text(self.title) + "\n" + normalize_text(self.text)
-        return hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()[:10]
 
     @property
     def heading(self) -> str:

@@ -53,11 +53,16 @@ class LockedVersion(Strict):
     approved_by: str | None = None
     fingerprint: str | None = None
     commit: str | None = None
-    units: list[str] | None = Field(
-        default=None, description="'label digest' per unit; kept for the latest version only.")
+    units: str | None = Field(
+        default=None, description="'label=digest' per unit, space-separated, in document "
+        "order; kept for the latest version only (to name the clauses a change touched).")
 
     def unit_pairs(self) -> list[tuple[str, str]]:
-        return [tuple(u.rsplit(" ", 1)) for u in self.units or []]  # type: ignore[misc]
+        pairs = []
+        for item in (self.units or "").split():
+            label, _, digest = item.rpartition("=")
+            pairs.append((label, digest))
+        return pairs
 
 
 class LockedObsolete(Strict):
@@ -123,8 +128,9 @@ def dump_lock(lock: LockFile) -> bytes:
     return (_HEADER + text).encode("utf-8")
 
 
-def units_record(units: Iterable[Unit]) -> list[str]:
-    return [f"{u.label} {u.digest}" for u in units]
+def units_record(units: Iterable[Unit]) -> str:
+    """One line per version: a lock of a thousand documents stays quick to read."""
+    return " ".join(f"{u.label}={u.digest}" for u in units)
 
 
 # --- the validate hook -------------------------------------------------------------------------

@@ -278,3 +278,24 @@ def test_adopt_records_a_set_released_before_wenkong(repo: Path) -> None:
     assert wenkong("validate", str(repo)).code == 1
     assert release(repo, "QP-01", "扩大范围", date="2026-02-01").code == 0
     assert yaml.safe_load(qp01(repo).read_text(encoding="utf-8"))["version"] == "A/2"
+
+
+def test_release_waits_for_nobody_else_but_obsolete_and_review_wait_for_own_edits(
+        repo: Path) -> None:
+    assert release(repo).code == 0
+    assert release(repo, "QR-01-01", "首次发行", "--author", "李娜").code == 0
+    commit(repo, "released")
+    form = repo / "forms" / "QR-01-01.yaml"
+    edit(form, "copies: 本表一式一份", "copies: 本表一式两份")  # someone's pending edit
+    edit(qp01(repo), "text: 在此描述工作程序。", "text: 已修改。")
+    result = release(repo, "QP-01", "修改", date="2026-02-01")
+    assert result.code == 0, result.text
+    result = wenkong("validate", str(repo))
+    assert result.code == 1
+    assert "QR-01-01 A/0 is released" in result.text and "QP-01" not in result.stderr
+    before = snapshot(repo)
+    result = wenkong("review", "QR-01-01", "--root", str(repo))
+    assert result.code == 1 and "forms are reviewed with their procedure" in result.text
+    result = wenkong("obsolete", "QR-01-01", "--reason", "x", "--root", str(repo))
+    assert result.code == 1 and "QR-01-01 A/0 is released" in result.text
+    assert snapshot(repo) == before

@@ -206,10 +206,13 @@ def replace_together(files: Mapping[Path, bytes]) -> None:
         raise
 
 
-def verify_in_copy(docset: DocumentSet, files: Mapping[Path, bytes]) -> None:
+def verify_in_copy(docset: DocumentSet, files: Mapping[Path, bytes],
+                   tolerated: frozenset[str] = frozenset()) -> None:
     """Load the set with `files` replaced, in a scratch copy; raise its errors if any.
 
-    Nothing in the real folder is touched until the result is known to validate.
+    Nothing in the real folder is touched until the result is known to validate. `tolerated`
+    are problems the set already had and this command does not touch (another document's
+    pending, unreleased edit): a command must not make the set worse, nor wait for others.
     """
     from generator.resolve import SETTINGS_FILE, load_document_set
 
@@ -228,7 +231,12 @@ def verify_in_copy(docset: DocumentSet, files: Mapping[Path, bytes]) -> None:
             target = scratch / path.resolve().relative_to(root)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        load_document_set(scratch)
+        try:
+            load_document_set(scratch)
+        except SourceErrors as exc:
+            remaining = [p for p in exc.errors if str(p) not in tolerated]
+            if remaining:
+                raise SourceErrors(remaining) from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -267,13 +275,20 @@ def _load_for_control(root: Path) -> tuple[DocumentSet, LockFile | None, Any]:
 
 
 def _block_on_issues(docset: DocumentSet, lock: LockFile | None, lock_source: Any,
-                     allow_change_of: str | None) -> None:
-    """Stop when the set's document control is inconsistent (except the change being released)."""
+                     code: str, *, own_change: bool) -> frozenset[str]:
+    """Stop when the set's document control is inconsistent; return the tolerated problems.
+
+    A broken lock or history always stops a command. Unreleased edits of *other* documents
+    are someone else's work in progress: tolerated (and returned, so the check after the
+    edit tolerates them too). The document's own unreleased edit is what a release releases
+    (`own_change`); it stops an obsoletion or a review.
+    """
     issues = control_issues(docset, lock, lock_source)
     blocking = [i.problem for i in issues
-                if not (i.code == allow_change_of and i.kind == "changed")]
+                if i.kind != "changed" or (i.code == code and not own_change)]
     if blocking:
         raise SourceErrors(blocking)
+    return frozenset(str(i.problem) for i in issues if i.kind == "changed" and i.code != code)
 
 
 def clauses_changed(docset: DocumentSet, doc: ProcedureDoc | FormDoc,
@@ -317,7 +332,7 @@ def release(
     if model.status is Status.obsolete:
         raise UsageError(f"{code} is obsolete; an obsolete document is not released again "
                          "(give the replacement a new code)")
-    _block_on_issues(docset, lock, lock_source, allow_change_of=code)
+    tolerated = _block_on_issues(docset, lock, lock_source, code, own_change=True)
     entry = lock.documents.get(code) if lock else None
     if entry is None and model.revisions:
         raise UsageError(
@@ -433,7 +448,7 @@ def release(
     new_lock.documents[code] = new_entry
     new_lock.documents = dict(sorted(new_lock.documents.items()))
     files = {doc.source: new_text.encode("utf-8"), lock_path(root): dump_lock(new_lock)}
-    verify_in_copy(docset, files)
+    verify_in_copy(docset, files, tolerated)
     replace_together(files)
     return ReleaseResult(code=code, version=new_version,
                          previous=previous.version if previous else None, date=day,
@@ -485,7 +500,7 @@ def obsolete(root: Path, code: str, *, reason: str, approved_by: str | None = No
     if model.status is not Status.effective:
         raise UsageError(f"{code} is {model.status.value}, with a release in {LOCK_FILE}: set it "
                          f"back to effective ({entry.latest.version}) before retiring it")
-    _block_on_issues(docset, lock, lock_source, allow_change_of=None)
+    tolerated = _block_on_issues(docset, lock, lock_source, code, own_change=False)
     signer = parse_signer(approved_by, docset, "--approved-by") if approved_by else None
     day = date or dt.date.today()
     if day < entry.latest.date:
@@ -503,7 +518,7 @@ def obsolete(root: Path, code: str, *, reason: str, approved_by: str | None = No
     new_lock.documents[code].obsolete = LockedObsolete(
         date=day, reason=reason, approved_by=str(signer) if signer else None)
     files = {doc.source: new_text.encode("utf-8"), lock_path(root): dump_lock(new_lock)}
-    verify_in_copy(docset, files)
+    verify_in_copy(docset, files, tolerated)
     replace_together(files)
     return ObsoleteResult(code=code, version=model.version, date=day, source=doc.source)
 
@@ -523,7 +538,7 @@ def record_review(root: Path, code: str, *, date: dt.date | None = None) -> Path
         raise UsageError(f"{code} is a form; forms are reviewed with their procedure")
     if doc.status is not Status.effective:
         raise UsageError(f"{code} is {doc.status.value}: only effective documents are reviewed")
-    _block_on_issues(docset, lock, lock_source, allow_change_of=None)
+    tolerated = _block_on_issues(docset, lock, lock_source, code, own_change=False)
     day = date or dt.date.today()
     started = doc.model.last_review or doc.model.effective_date
     if started is not None and day < started:
@@ -537,7 +552,7 @@ def record_review(root: Path, code: str, *, date: dt.date | None = None) -> Path
     _check_edit(new_text, doc.source, display, Procedure, fingerprint(doc.model),
                 doc.model.version)
     files = {doc.source: new_text.encode("utf-8")}
-    verify_in_copy(docset, files)
+    verify_in_copy(docset, files, tolerated)
     replace_together(files)
     return doc.source
 

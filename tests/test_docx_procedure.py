@@ -5,6 +5,7 @@ LibreOffice checks (PDF text, page count, fonts, page size) are in test_docx_cli
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import shutil
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from generator.build import BuildOptions, build
@@ -62,7 +65,7 @@ def header_xml(data: bytes) -> str:
 
 
 def texts(xml: str) -> str:
-    return "".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml))
+    return html.unescape("".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml)))
 
 
 def docx_of(rendered: dict[str, bytes], code: str) -> bytes:
@@ -385,3 +388,35 @@ def test_broken_labels_file_names_file_and_line(tmp_path):
     with pytest.raises(SourceErrors) as caught:
         load_template(tmp_path / "procedure.docx")
     assert any(p.line == 2 and "process_colums" in str(p) for p in caught.value.problems)
+
+
+_XMLISH = st.text(
+    alphabet=st.sampled_from(list("<>&\"'{}%#【】《》质量 \\/abc;=_-"))
+    | st.characters(whitelist_categories=("Lu", "Ll", "Lo", "Nd", "Po", "Sm")),
+    min_size=1, max_size=40).filter(lambda s: s.strip() == s and s)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=_XMLISH, text=_XMLISH)
+def test_any_title_and_clause_text_stay_text(docset, title, text):
+    from dataclasses import replace
+
+    doc = docset.procedures["QP-02"]
+    clause = replace(doc.clauses[0], text=(text,), title=None, blocks=(), children=())
+    odd = replace(doc, title=title, clauses=(clause, *doc.clauses[1:]))
+    data = render_procedure(odd, docset, _default_template())
+    document = Document(io.BytesIO(data))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert f"{clause.label} {text}" in paragraphs
+    assert title in texts(header_xml(data))
+    assert document.paragraphs[0].text == title  # the cover title
+
+
+_TEMPLATE: list = []
+
+
+def _default_template():
+    if not _TEMPLATE:
+        _TEMPLATE.append(load_template(BUNDLED_TEMPLATE))
+    return _TEMPLATE[0]

@@ -299,3 +299,27 @@ def test_release_waits_for_nobody_else_but_obsolete_and_review_wait_for_own_edit
     result = wenkong("obsolete", "QR-01-01", "--reason", "x", "--root", str(repo))
     assert result.code == 1 and "QR-01-01 A/0 is released" in result.text
     assert snapshot(repo) == before
+
+
+def test_release_commit_tags_the_release(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.control_support import GIT_ENV, git
+
+    for name, value in GIT_ENV.items():
+        monkeypatch.setenv(name, value)
+    result = release(repo, "QP-01", "首次发行", "--commit")
+    assert result.code == 0, result.text
+    assert "tagged QP-01/A-0" in result.stdout
+    assert git(repo, "status", "--porcelain").strip() == ""
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert git(repo, "rev-parse", "QP-01/A-0^{commit}").strip() == head
+    assert git(repo, "log", "-1", "--format=%s").strip() == "QP-01 A/0: 首次发行"
+    from generator.control.history import released_versions
+
+    assert released_versions(repo, "QP-01")[0].commit == head
+    # a tag already taken stops the next release before anything is written
+    git(repo, "tag", "QP-01/A-1")
+    edit(qp01(repo), "text: 在此描述工作程序。", "text: 已修改。")
+    before = snapshot(repo)
+    result = release(repo, "QP-01", "修改", "--commit", date="2026-02-01")
+    assert result.code == 1 and "tag QP-01/A-1 already exists" in result.text
+    assert snapshot(repo) == before

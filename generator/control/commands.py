@@ -48,6 +48,9 @@ def release(
     effective: Annotated[dt.datetime | None, typer.Option(
         "--effective", formats=["%Y-%m-%d"], help="Effective date (实施日期) if later than "
         "the issue date.", show_default=False)] = None,
+    commit: Annotated[bool, typer.Option(
+        "--commit", help="Also commit the two files to git and tag the commit CODE/VERSION "
+        "(e.g. QP-01/A-1), the release mark in the repository.")] = False,
     root: DocRoot = None,
 ) -> None:
     """Release a new version of a document after its change was approved.
@@ -56,7 +59,7 @@ def release(
     revision-history row with the clauses that changed, sets the issue and effective dates and
     the approver, marks the document effective, and records the release in wenkong.lock.
     The YAML file keeps its comments and layout. Nothing is written if anything is wrong.
-    Then commit both files, e.g. `git commit -am "QP-01 A/1"`.
+    Then commit both files (or pass --commit).
     """
     from generator.control.release import release as do_release
 
@@ -66,12 +69,17 @@ def release(
         raise typer.Exit(1)
     result = run(lambda: do_release(
         root or default_root(), code, summary=summary, approved_by=approved_by, major=major,
-        reviewed_by=reviewed_by, author=author, date=_day(date), effective_date=_day(effective)))
+        reviewed_by=reviewed_by, author=author, date=_day(date), effective_date=_day(effective),
+        commit=commit))
     before = f" (was {result.previous})" if result.previous else " (first issue)"
     out.print(f"released {result.code} {result.version}{before} on {result.date}; clauses "
               f"changed: {result.clauses}", markup=False)
-    out.print(f"updated {result.source} and {result.lock}: commit them together.",
-              markup=False)
+    if result.tag:
+        out.print(f"committed {result.source.name} and {result.lock.name}, tagged {result.tag}",
+                  markup=False)
+    else:
+        out.print(f"updated {result.source} and {result.lock}: commit them together.",
+                  markup=False)
 
 
 @app.command()

@@ -196,7 +196,7 @@ def release_side(root: Path, code: str, version: str,
         if doc is not None and doc.version == version and doc.status is not Status.draft and \
                 fingerprint(doc.model) == locked.fingerprint:
             return _side_of(working, code, version, locked)
-    commit = find_release_commit(root, entry, locked)
+    commit = find_release_commit(root, entry, locked, code)
     if commit is None:
         if working is None:
             return release_side(root, code, version, load_document_set(root, check_lock=False))

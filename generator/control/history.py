@@ -28,6 +28,7 @@ from generator.errors import SourceErrors, UsageError
 from generator.load import parse_yaml, to_model
 from generator.model import Form, Procedure
 from generator.model.procedure import Status
+from generator.versions import file_safe
 
 
 class GitError(UsageError):
@@ -99,17 +100,34 @@ def _find_commit(top: Path, prefix: str, source: str, kind: str, version: str,
     return None
 
 
-def find_release_commit(root: Path, entry: LockedDocument, version: LockedVersion) -> str | None:
+def release_tag(code: str, version: LockedVersion | str) -> str:
+    """The git tag `wenkong release --commit` puts on a release: QP-01/A-1."""
+    label = version if isinstance(version, str) else version.version
+    return f"{code}/{file_safe(label)}"
+
+
+def tagged_commit(root: Path, tag: str) -> str | None:
+    try:
+        return str(git(root, "rev-parse", "-q", "--verify", f"refs/tags/{tag}^{{commit}}")
+                   ).strip() or None
+    except GitError:
+        return None
+
+
+def find_release_commit(root: Path, entry: LockedDocument, version: LockedVersion,
+                        code: str | None = None) -> str | None:
     """The commit holding the source of a released version (the lock's, or found by content)."""
     if version.fingerprint is None:
         return None
     repo = repo_of(root)
     if repo is None:
         return None
-    if version.commit:
-        model = _model_at(repo, version.commit, entry.source, entry.kind)
-        if model is not None and fingerprint(model) == version.fingerprint:
-            return version.commit
+    tag = release_tag(code or Path(entry.source).stem, version)
+    for known in (version.commit, tagged_commit(root, tag)):
+        if known:
+            model = _model_at(repo, known, entry.source, entry.kind)
+            if model is not None and fingerprint(model) == version.fingerprint:
+                return known
     return _find_commit(repo.top, repo.prefix, entry.source, entry.kind, version.version,
                         version.fingerprint)
 
@@ -223,7 +241,7 @@ def released_versions(root: Path, code: str | None = None,
                 date=version.date.isoformat(), summary=version.summary,
                 clauses=version.clauses, approved_by=version.approved_by,
                 fingerprint=version.fingerprint,
-                commit=find_release_commit(root, entry, version),
+                commit=find_release_commit(root, entry, version, doc_code),
                 current=version is entry.latest, obsolete=entry.obsolete is not None,
             ))
     return found

@@ -74,7 +74,7 @@ def rebuild_version(root: Path, code: str, version: str) -> tuple[str, bytes]:
     if locked.fingerprint is None:
         raise UsageError(f"{code} {version} was released before Wenkong ({locked.date}): no "
                          "source of it is kept, so it cannot be rebuilt; use the archived copy")
-    commit = find_release_commit(root, entry, locked)
+    commit = find_release_commit(root, entry, locked, code)
     if commit is not None:
         return render_document(docset_at(root, commit), code)
     # Not committed yet: the working tree may still be that release.

@@ -253,6 +253,7 @@ class ReleaseResult:
     clauses: str
     source: Path
     lock: Path
+    tag: str | None = None  # with --commit: the git tag of the release
 
 
 def find_document(docset: DocumentSet, code: str) -> ProcedureDoc | FormDoc:
@@ -319,8 +320,13 @@ def release(
     author: str | None = None,
     date: dt.date | None = None,
     effective_date: dt.date | None = None,
+    commit: bool = False,
 ) -> ReleaseResult:
-    """Release `code` as its next version: edit its YAML and record the release in the lock."""
+    """Release `code` as its next version: edit its YAML and record the release in the lock.
+
+    With `commit`, the two files are committed to git and the commit is tagged CODE/VERSION
+    (QP-01/A-1), the release mark an auditor can find in the repository.
+    """
     root = root.resolve()
     summary = " ".join(summary.split())
     if not summary:
@@ -369,6 +375,8 @@ def release(
     if not author_name:
         raise UsageError(f"{code} names no author (approval.author): give --author NAME")
     clauses = clauses_changed(docset, doc, previous, major)
+    if commit:
+        _check_can_commit(root, code, new_version)
 
     display = display_path(doc.source, root)
     editor = YamlEditor(doc.source, display)
@@ -450,9 +458,40 @@ def release(
     files = {doc.source: new_text.encode("utf-8"), lock_path(root): dump_lock(new_lock)}
     verify_in_copy(docset, files, tolerated)
     replace_together(files)
+    tag = None
+    if commit:
+        tag = _commit_release(root, code, new_version, summary, str(approver), list(files))
     return ReleaseResult(code=code, version=new_version,
                          previous=previous.version if previous else None, date=day,
-                         clauses=clauses, source=doc.source, lock=lock_path(root))
+                         clauses=clauses, source=doc.source, lock=lock_path(root), tag=tag)
+
+
+def _check_can_commit(root: Path, code: str, version: str) -> None:
+    from generator.control.history import git, release_tag, repo_of, tagged_commit
+
+    if repo_of(root) is None:
+        raise UsageError(f"--commit: {root} is not in a git repository")
+    tag = release_tag(code, version)
+    if tagged_commit(root, tag) is not None:
+        raise UsageError(f"--commit: the tag {tag} already exists; a released version is "
+                         "tagged once")
+    git(root, "var", "GIT_COMMITTER_IDENT")  # fails early when git has no user.name/email
+
+
+def _commit_release(root: Path, code: str, version: str, summary: str, approver: str,
+                    paths: list[Path]) -> str:
+    from generator.control.history import GitError, git, release_tag
+
+    tag = release_tag(code, version)
+    names = [str(p) for p in paths]
+    try:
+        git(root, "add", "--", *names)
+        git(root, "commit", "-q", "-m", f"{code} {version}: {summary}", "--", *names)
+        git(root, "tag", "-a", tag, "-m", f"{code} {version} released, approved by {approver}")
+    except GitError as exc:
+        raise UsageError(f"{code} {version} is released in the files, but {exc}; commit "
+                         "them yourself") from None
+    return tag
 
 
 def _check_edit(text: str, path: Path, display: str, cls: type[Procedure] | type[Form],

@@ -55,8 +55,9 @@ def measure(root: Path, label: str, code: str, old_text: str, new_text: str) -> 
     commit(root, "start")
     started = time.perf_counter()
     adopted = adopt(root)
+    size = (root / "wenkong.lock").stat().st_size / 1024
     print(f"{label}: lock --adopt of {len(adopted)} documents: "
-          f"{time.perf_counter() - started:.2f} s, lock {(root / 'wenkong.lock').stat().st_size / 1024:.0f} KiB")
+          f"{time.perf_counter() - started:.2f} s, lock {size:.0f} KiB")
     commit(root, "lock")
     without = best(lambda: load_document_set(root, check_lock=False))
     with_lock = best(lambda: load_document_set(root))

@@ -261,6 +261,13 @@ def records_import(
                 progress=lambda done, total: report("reading forms", done, total))
 
     result = run(action)
+    lines = ([("new", f) for f in result.added] + [("replaced", f) for f in result.replaced]
+             + [("unchanged", f) for f in result.unchanged])
+    for what, filed in lines[:100]:
+        out.print(f"{what:<9} {filed.form} {filed.key}  {filed.record}  <- {filed.source}",
+                  markup=False)
+    if len(lines) > 100:
+        out.print(f"… and {len(lines) - 100} more", markup=False)
     out.print(f"filed {len(result.added)} new record(s), replaced {len(result.replaced)}, "
               f"{len(result.unchanged)} already filed (unchanged)", markup=False)
     for register in result.registers:

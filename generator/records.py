@@ -385,8 +385,9 @@ def align(plan: tuple[PlanItem, ...], controls: list[Control], form: Form) -> Ma
         control = controls[i]
         if not _fits(item, control):
             raise _Unidentified(
-                f"cannot identify field {_name(item, form)}: expected a {item.kind} control "
-                f"here, found {control.describe()} (was the form's layout changed?)")
+                f"cannot identify field {_name(item, form)}: expected its {item.kind} control "
+                f"{item.alias!r} here, found {control.describe()} (was the form's layout "
+                "changed, or a box deleted?)")
         matched.fields.setdefault(item.key, []).append((item, control))
         i += 1
     if i < len(controls):
@@ -703,11 +704,21 @@ def register_csv(form: Form, records: list[dict[str, Any]], labels: FormLabels) 
 # --- import --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Filed:
+    """One filled form of a batch and the record it is filed as."""
+
+    source: Path
+    form: str
+    key: str
+    record: Path
+
+
 @dataclass
 class ImportResult:
-    added: list[Path] = field(default_factory=list)
-    replaced: list[Path] = field(default_factory=list)
-    unchanged: list[Path] = field(default_factory=list)  # already filed: nothing written
+    added: list[Filed] = field(default_factory=list)
+    replaced: list[Filed] = field(default_factory=list)
+    unchanged: list[Filed] = field(default_factory=list)  # already filed: nothing written
     registers: list[Path] = field(default_factory=list)
 
 
@@ -744,18 +755,23 @@ def import_records(targets: Iterable[Path], docset: DocumentSet, records_dir: Pa
             progress(done, len(files))
     # Two files of the batch under one 编号 with different values: which one is right?
     batch: dict[tuple[str, str], Record] = {}
+    duplicates: list[Record] = []
     for record in records:
         slot = (record.form.code, record.key)
         other = batch.get(slot)
-        if other is not None and other.content_hash != record.content_hash:
+        if other is None:
+            batch[slot] = record
+        elif other.content_hash != record.content_hash:
             problems.append(f"{record.source.as_posix()}: {record.form.code} 编号 "
                             f"{record.serial} is also used by {other.source.as_posix()} with "
                             "different values; give each form its own 编号")
-        batch.setdefault(slot, record)
+        else:
+            duplicates.append(record)
     result = ImportResult()
     writes: dict[Path, bytes] = {}
     for (code, key), record in sorted(batch.items()):
         target = records_dir / code / f"{key}.json"
+        filed = Filed(record.source, code, key, target)
         if target.is_file():
             try:
                 existing = json.loads(target.read_text(encoding="utf-8"))
@@ -764,7 +780,7 @@ def import_records(targets: Iterable[Path], docset: DocumentSet, records_dir: Pa
                                 f"({exc}); fix or remove it first")
                 continue
             if existing.get("content_sha256") == record.content_hash:
-                result.unchanged.append(record.source)
+                result.unchanged.append(filed)
                 continue
             if not replace:
                 problems.append(
@@ -772,20 +788,32 @@ def import_records(targets: Iterable[Path], docset: DocumentSet, records_dir: Pa
                     f"({display_path(target)}) with different values; to replace that record "
                     "import again with --replace")
                 continue
-            result.replaced.append(record.source)
+            result.replaced.append(filed)
         else:
-            result.added.append(record.source)
+            result.added.append(filed)
         writes[target] = record.as_json()
+    for record in duplicates:
+        result.unchanged.append(Filed(record.source, record.form.code, record.key,
+                                      records_dir / record.form.code / f"{record.key}.json"))
+    # The registers list every record of their form, old and new: build them now, so that an
+    # unreadable old record stops the batch before anything is written.
+    registers: dict[Path, bytes] = {}
+    for folder in sorted({path.parent for path in writes}):
+        doc = next(d for d in docset.forms.values() if d.code == folder.name)
+        filed_records = []
+        for path in sorted({*folder.glob("*.json"), *(p for p in writes if p.parent == folder)}):
+            try:
+                data = writes.get(path) or path.read_bytes()
+                filed_records.append(json.loads(data.decode("utf-8")))
+            except (OSError, ValueError) as exc:
+                problems.append(f"{display_path(path)}: existing record cannot be read "
+                                f"({exc}); fix or remove it first")
+        registers[folder / REGISTER_FILE] = register_csv(doc.model, filed_records, labels)
     if problems:
         raise RecordErrors(problems)
-    touched = sorted({path.parent for path in writes})
     for path, data in sorted(writes.items()):
         write_file(path, data)
-    for folder in touched:
-        doc = next(d for d in docset.forms.values() if d.code == folder.name)
-        filed = [json.loads(p.read_text(encoding="utf-8"))
-                 for p in sorted(folder.glob("*.json"))]
-        register = folder / REGISTER_FILE
-        write_file(register, register_csv(doc.model, filed, labels))
-        result.registers.append(register)
+    for path, data in registers.items():
+        write_file(path, data)
+        result.registers.append(path)
     return result

@@ -331,3 +331,14 @@ def test_identified_by_header_when_properties_are_gone(docset: DocumentSet, blan
                 target.writestr(info, source.read(info.filename))
     path.write_bytes(out.getvalue())
     assert read_record(path, docset, FormLabels()).form.code == "QR-01-01"
+
+
+def test_a_broken_old_record_stops_the_batch(docset: DocumentSet, blank: bytes,
+                                             tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    (records / "QR-01-01").mkdir(parents=True)
+    (records / "QR-01-01" / "old.json").write_text("{ not json", "utf-8")
+    path = filled(blank, tmp_path)
+    with pytest.raises(RecordErrors, match=r"old\.json: existing record cannot be read"):
+        import_records([path], docset, records)
+    assert sorted(p.name for p in (records / "QR-01-01").iterdir()) == ["old.json"]

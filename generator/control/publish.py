@@ -35,6 +35,14 @@ def change_text(change: ClauseChange) -> str:
     return f"{change.label} {' '.join(marked.split())}"
 
 
+def _item(change: ClauseChange) -> dict[str, Any]:
+    """One change for the site: `text` with [-…-]{+…+} markers, and the same as `words`
+    (op, text) runs plus the clause numbers, for a page that styles deletions itself."""
+    return {"kind": change.kind, "text": change_text(change), "label": change.label,
+            "old_label": change.old_label,
+            "words": [{"op": op, "text": text} for op, text in change.words]}
+
+
 def render_history(docset: DocumentSet, options: BuildOptions) -> Files:
     """`history/index.json` and the rebuilt .docx of earlier released versions."""
     from generator.control.rebuild import rebuild_version
@@ -59,8 +67,7 @@ def render_history(docset: DocumentSet, options: BuildOptions) -> Files:
             entry["changes"] = {"from": previous.version if previous else None,
                                 # unreleased edits have no version yet
                                 "to": doc.version if is_release else None,
-                                "items": [{"kind": c.kind, "text": change_text(c)}
-                                          for c in changes]}
+                                "items": [_item(c) for c in changes]}
         versions = []
         for item in released_versions(docset.root, code, lock):
             is_current = item.current and doc.status is not Status.obsolete

@@ -180,3 +180,24 @@ def test_history_for_the_site_lists_versions_and_changes(history: Path) -> None:
     assert [(i.kind, i.text) for i in site_view.changes.items] == [
         ("changed", "5.2.1 电子记录[-每月-]{+每周+}备份一次。")]
     assert INDEX in files
+
+
+def test_set_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
+    from generator.scaffold import init_document_set
+    from tests.control_support import git
+
+    top = tmp_path / "repo"
+    top.mkdir()
+    git(top, "init", "-q", "-b", "main")
+    (top / "README.txt").write_text("other things\n", encoding="utf-8")
+    root = top / "sets" / "acme"
+    init_document_set(root, "测试有限公司")
+    assert release(root).code == 0
+    commit(top, "A/0")
+    at_release = rebuild_version(root, "QP-01", "A/0")[1]
+    edit(root / "procedures" / "QP-01.yaml", "text: 在此描述工作程序。", "text: 新的程序。")
+    assert release(root, "QP-01", "修改", date="2026-02-01").code == 0
+    commit(top, "A/1")
+    assert rebuild_version(root, "QP-01", "A/0")[1] == at_release
+    comparison = compare(root, "QP-01", "A/0", "A/1")
+    assert [(c.kind, c.label) for c in comparison.changes] == [("changed", "5.1")]

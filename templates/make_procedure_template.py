@@ -426,6 +426,52 @@ def make_revisions(doc: Document) -> None:
     _cell(table, 3, 0, "{%tr endfor %}", style="Table Text")
 
 
+# --- trimming python-docx's baggage -----------------------------------------------------------
+
+# Styles of the template itself (besides those the body uses) and Word's defaults.
+TEMPLATE_STYLES = ("Normal", "Default Paragraph Font", "Normal Table", "No List", "Table Grid",
+                   "Header", "Footer", "Cover Title", "Cover Heading", "Controlled Notice",
+                   "Header Text", "Hyperlink")
+
+
+def trim(doc: Document) -> None:
+    """Drop what python-docx's default template carries and nobody uses: ~160 unused styles
+    and their 'with effects' twin (800 KB of XML that every generated document would parse,
+    write and compress again), latent-style tables, the thumbnail of an empty page and an
+    empty custom XML part. Word adds latent styles back when it saves; nothing is lost."""
+    from generator.render.docx.body import USED_STYLES
+
+    wanted = set(USED_STYLES) | set(TEMPLATE_STYLES)
+    by_id = {s.style_id: s for s in doc.styles}
+    keep: set[str] = set()
+    todo = [s.style_id for s in doc.styles if s.name in wanted]
+    while todo:  # keep what kept styles are based on, link to or continue with
+        style_id = todo.pop()
+        if style_id in keep or style_id not in by_id:
+            continue
+        keep.add(style_id)
+        element = by_id[style_id].element
+        for tag in ("w:basedOn", "w:link", "w:next"):
+            found = element.find(qn(tag))
+            if found is not None:
+                todo.append(found.get(qn("w:val")))
+    root = doc.styles.element
+    for style in list(doc.styles):
+        if style.style_id not in keep:
+            root.remove(style.element)
+    latent = root.find(qn("w:latentStyles"))
+    if latent is not None:
+        root.remove(latent)
+    part = doc.part
+    for rel_id, rel in list(part.rels.items()):
+        if rel.reltype.endswith(("/stylesWithEffects", "/customXml")):
+            part.drop_rel(rel_id)
+    package_rels = part.package.rels
+    for rel_id, rel in list(package_rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            del package_rels[rel_id]
+
+
 # --- the whole template ----------------------------------------------------------------------
 
 
@@ -448,6 +494,7 @@ def make_template(look: Look = DEFAULT) -> bytes:
     doc.add_paragraph("{{p body }}")
     # python-docx's default body starts with an empty paragraph in some versions: none here
     assert doc.sections[0].start_type in (WD_SECTION.NEW_PAGE, None)
+    trim(doc)
     ooxml.fix_core_properties(doc, dt.date(2026, 1, 1), title="程序文件模板",
                               author="Wenkong", subject="docxtpl template")
     return ooxml.save_deterministic(doc)

@@ -141,7 +141,7 @@ def diff(
     `wenkong diff QP-01 A/0 A/1` compares two releases. Deleted words are shown [-like this-]
     and inserted words {+like this+}.
     """
-    from generator.control.diff import compare
+    from generator.control.diff import compare, marked_lines
 
     comparison = run(lambda: compare(root or default_root(), code, old, new))
     out.print(f"{comparison.code} {comparison.new.title}: {comparison.old.label} → "
@@ -152,16 +152,18 @@ def diff(
         label = change.label if change.kind != "changed" or change.old_label == change.label \
             else f"{change.label} (was {change.old_label})"
         colour = {"added": "green", "removed": "red", "changed": "yellow"}[change.kind]
-        out.print(Text(f"\n{label} {change.kind}", style=f"bold {colour}"))
-        line = Text()
-        for op, text in change.words:
-            if op == "equal":
-                line.append(text)
-            elif op == "delete":
-                line.append(f"[-{text}-]", style="red strike")
-            else:
-                line.append(f"{{+{text}+}}", style="green underline")
-        out.print(line)
+        heading = f"{label} {change.title}".strip() if change.kind == "changed" else label
+        out.print(Text(f"\n{heading} {change.kind}", style=f"bold {colour}"))
+        for runs in marked_lines(change.words, context=change.kind != "changed"):
+            line = Text()
+            for op, text in runs:
+                if op == "equal":
+                    line.append(text)
+                elif op == "delete":
+                    line.append(f"[-{text}-]", style="red strike")
+                else:
+                    line.append(f"{{+{text}+}}", style="green underline")
+            out.print(line)
     if docx is not None:
         from generator.control.redline import render_redline
         from generator.write import write_file

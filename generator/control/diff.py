@@ -103,6 +103,24 @@ def word_diff(old: str, new: str) -> tuple[tuple[Op, str], ...]:
     return tuple(runs)
 
 
+def marked_lines(words: tuple[tuple[Op, str], ...], *, context: bool = False
+                 ) -> list[list[tuple[Op, str]]]:
+    """The runs cut into lines; without `context` only the lines that carry a change.
+
+    A changed form section or process table is long: a reader wants the changed lines.
+    """
+    lines: list[list[tuple[Op, str]]] = [[]]
+    for op, text in words:
+        for k, piece in enumerate(text.split("\n")):
+            if k:
+                lines.append([])
+            if piece:
+                lines[-1].append((op, piece))
+    if context:
+        return lines
+    return [line for line in lines if any(op != "equal" for op, _ in line)]
+
+
 # --- units ------------------------------------------------------------------------------------
 
 
@@ -226,7 +244,9 @@ def compare(root: Path, code: str, old: str | None = None, new: str | None = Non
     lock, _ = read_lock(root)
     entry = lock.documents.get(code) if lock else None
     if entry is None:
-        _doc(working, code)  # unknown code: say so before "no releases"
+        from generator.control.release import find_document
+
+        find_document(working, code)  # unknown code: say so (with close matches) first
         raise UsageError(f"{code} has no released versions yet: there is nothing to compare "
                          "its draft with")
     old = old or entry.latest.version

@@ -201,3 +201,28 @@ def test_set_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
     assert rebuild_version(root, "QP-01", "A/0")[1] == at_release
     comparison = compare(root, "QP-01", "A/0", "A/1")
     assert [(c.kind, c.label) for c in comparison.changes] == [("changed", "5.1")]
+
+
+def test_redline_prints_a_removed_clause_where_it_was() -> None:
+    import docx
+
+    from generator.control.diff import Comparison, Side
+
+    def unit(label: str, text: str) -> Unit:
+        return Unit(label, "", text, ())
+
+    old = (unit("5.1", "记录应及时填写。"), unit("5.2", "记录每月汇总一次。"),
+           unit("5.3", "记录保存三年。"))
+    new = (unit("5.1", "记录应及时填写。"), unit("5.2", "记录保存五年。"))
+    comparison = Comparison("QP-09", Side("QP-09", "A/0", "记录控制程序", old, None),
+                            Side("QP-09", "A/1", "记录控制程序", new, None),
+                            tuple(compare_units(old, new)))
+    assert [(c.kind, c.label) for c in comparison.changes] == [("changed", "5.2"),
+                                                               ("removed", "5.2")]
+    data = render_redline(comparison, author="王强", date=dt.date(2026, 3, 1), heading="x")
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(data)).paragraphs]  # reopens
+    xml = etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml"))
+    body = "".join(t.text or "" for t in xml.iter(f"{W}t", f"{W}delText"))
+    assert body.index("记录应及时填写") < body.index("记录每月汇总一次") < body.index("五")
+    assert "记录每月汇总一次。" in "".join(t.text or "" for t in xml.iter(f"{W}delText"))
+    assert "记录每月汇总一次。" not in "".join(paragraphs)  # deleted text is not plain text

@@ -19,8 +19,16 @@ from generator.cli import app, default_root, err, out, print_problems, run
 DocRoot = Annotated[Path | None, typer.Option(
     "--root", help="Folder of the document set. Default: the current folder, or the sample set.",
     show_default=False)]
-DateOption = Annotated[dt.datetime | None, typer.Option(
-    formats=["%Y-%m-%d"], help="Date (YYYY-MM-DD). Default: today.", show_default=False)]
+
+
+def date_option(what: str) -> object:
+    return typer.Option("--date", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
+                        help=f"{what}. Default: today.", show_default=False)
+
+
+IssueDate = Annotated[dt.datetime | None, date_option("Issue date (发行日期)")]
+RetireDate = Annotated[dt.datetime | None, date_option("Date it stops being valid")]
+ReviewDate = Annotated[dt.datetime | None, date_option("Date of the review (评审日期)")]
 
 
 def _day(value: dt.datetime | None) -> dt.date | None:
@@ -44,10 +52,11 @@ def release(
     author: Annotated[str | None, typer.Option(
         "--author", help="Who made the change (修改人). Default: the author named in the file.",
         show_default=False)] = None,
-    date: DateOption = None,
+    date: IssueDate = None,
     effective: Annotated[dt.datetime | None, typer.Option(
-        "--effective", formats=["%Y-%m-%d"], help="Effective date (实施日期) if later than "
-        "the issue date.", show_default=False)] = None,
+        "--effective", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
+        help="Effective date (实施日期) if later than the issue date.",
+        show_default=False)] = None,
     commit: Annotated[bool, typer.Option(
         "--commit", help="Also commit the two files to git and tag the commit CODE/VERSION "
         "(e.g. QP-01/A-1), the release mark in the repository.")] = False,
@@ -90,7 +99,7 @@ def obsolete(
     approved_by: Annotated[str | None, typer.Option(
         "--approved-by", help="Who approved the retirement, as ROLE/NAME.",
         show_default=False)] = None,
-    date: DateOption = None,
+    date: RetireDate = None,
     root: DocRoot = None,
 ) -> None:
     """Retire (作废) an effective document.
@@ -109,7 +118,7 @@ def obsolete(
 @app.command()
 def review(
     code: Annotated[str, typer.Argument(help="Procedure code, e.g. QP-01.")],
-    date: DateOption = None,
+    date: ReviewDate = None,
     root: DocRoot = None,
 ) -> None:
     """Record a periodic review that found the procedure still suitable (继续有效).
@@ -182,8 +191,8 @@ def diff(
 @app.command()
 def due(
     as_of: Annotated[dt.datetime | None, typer.Option(
-        "--as-of", formats=["%Y-%m-%d"], help="Day to check against (YYYY-MM-DD). Default: "
-        "today.", show_default=False)] = None,
+        "--as-of", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
+        help="Day to check against. Default: today.", show_default=False)] = None,
     within: Annotated[int, typer.Option(
         help="Also list reviews falling due within this many days.")] = 30,
     root: DocRoot = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
 from pathlib import Path
@@ -59,10 +60,15 @@ def test_next_release_lists_changed_clauses_and_major_starts_a_new_edition(repo:
     assert release(repo).code == 0
     commit(repo, "A/0")
     edit(qp01(repo), "text: 在此描述工作程序。", "text: 在此描述工作程序，并保存记录。")
-    result = release(repo, "QP-01", "增加记录要求", date="2026-03-01")
+    result = release(repo, "QP-01", "增加记录要求", "--reviewed-by", "mgmt-rep/李娜",
+                     "--remark", "变更申请 CR-2026-031", date="2026-03-01")
     assert result.code == 0, result.text
     data = yaml.safe_load(qp01(repo).read_text(encoding="utf-8"))
     assert data["version"] == "A/1"
+    assert data["revisions"][-1]["remark"] == "变更申请 CR-2026-031"
+    assert data["revisions"][-1]["reviewer"] == "李娜"
+    assert data["approval"]["reviewer"] == {"name": "李娜", "role": "mgmt-rep",
+                                            "date": dt.date(2026, 3, 1)}
     assert data["revisions"][-1]["clauses"] == "5.1"
     assert data["revisions"][-1]["summary"] == "增加记录要求"
     commit(repo, "A/1")

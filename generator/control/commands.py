@@ -57,6 +57,9 @@ def release(
         "--effective", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
         help="Effective date (实施日期) if later than the issue date.",
         show_default=False)] = None,
+    remark: Annotated[str | None, typer.Option(
+        "--remark", help="Remark for the revision history (备注), e.g. the number of the "
+        "change request (文件更改申请单).", show_default=False)] = None,
     commit: Annotated[bool, typer.Option(
         "--commit", help="Also commit the two files to git and tag the commit CODE/VERSION "
         "(e.g. QP-01/A-1), the release mark in the repository.")] = False,
@@ -79,7 +82,7 @@ def release(
     result = run(lambda: do_release(
         root or default_root(), code, summary=summary, approved_by=approved_by, major=major,
         reviewed_by=reviewed_by, author=author, date=_day(date), effective_date=_day(effective),
-        commit=commit))
+        commit=commit, remark=remark))
     before = f" (was {result.previous})" if result.previous else " (first issue)"
     out.print(f"released {result.code} {result.version}{before} on {result.date}; clauses "
               f"changed: {result.clauses}", markup=False)

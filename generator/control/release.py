@@ -321,6 +321,7 @@ def release(
     date: dt.date | None = None,
     effective_date: dt.date | None = None,
     commit: bool = False,
+    remark: str | None = None,
 ) -> ReleaseResult:
     """Release `code` as its next version: edit its YAML and record the release in the lock.
 
@@ -420,6 +421,8 @@ def release(
     if reviewer_name:
         row["reviewer"] = reviewer_name
     row["approver"] = approver.name
+    if remark and remark.strip():  # e.g. the change request (文件更改申请单) number
+        row["remark"] = " ".join(remark.split())
     revisions = data.get("revisions")
     if revisions is None:
         revisions = CommentedSeq()

@@ -159,24 +159,37 @@ def ours_per_document(docset: DocumentSet, jobs: int) -> float:
     return elapsed / len(files)
 
 
-def measure(root: Path, label: str, scratch: Path) -> None:
+def measure(root: Path, label: str, scratch: Path, rounds: int) -> None:
+    """Our renderer and pandoc in alternating rounds (this machine is shared: the best round
+    of each is the fair comparison; the first round also shows the cold start)."""
     started = time.perf_counter()
     docset = load_document_set(root)
     resolve = time.perf_counter() - started
     n = len(docset.procedures)
-    one = ours_per_document(docset, jobs=1)
-    every = ours_per_document(docset, jobs=CORES)
-    pandoc = pandoc_per_document(docset, scratch / label.replace(" ", "-"))
-    print(f"{label}: {n} procedures (resolve {resolve:.2f} s for all)")
-    print(f"  wenkong docx, 1 core:        {one * 1000:7.1f} ms/document")
-    print(f"  wenkong docx, {CORES} cores:       {every * 1000:7.1f} ms/document")
-    print(f"  pandoc md→docx, {CORES} at once:   {pandoc * 1000:7.1f} ms/document")
-    print(f"  ratio wenkong/pandoc ({CORES} cores): {every / pandoc:.2f}")
+    results: dict[str, list[float]] = {"one": [], "every": [], "pandoc": []}
+    for r in range(rounds):
+        results["one"].append(ours_per_document(docset, jobs=1))
+        results["every"].append(ours_per_document(docset, jobs=CORES))
+        results["pandoc"].append(
+            pandoc_per_document(docset, scratch / f"{label.replace(' ', '-')}-{r}"))
+    best = {k: min(v) for k, v in results.items()}
+    first = {k: v[0] for k, v in results.items()}
+    print(f"{label}: {n} procedures (resolve {resolve:.2f} s for all), best of {rounds} rounds "
+          "(first round in brackets)")
+    print(f"  wenkong docx, 1 core:          {best['one'] * 1000:7.1f} ms/document "
+          f"({first['one'] * 1000:.1f})")
+    print(f"  wenkong docx, {CORES} processes:     {best['every'] * 1000:7.1f} ms/document "
+          f"({first['every'] * 1000:.1f})")
+    print(f"  pandoc md→docx, {CORES} at once:   {best['pandoc'] * 1000:7.1f} ms/document "
+          f"({first['pandoc'] * 1000:.1f})")
+    ours = min(best["one"], best["every"])
+    print(f"  ratio wenkong (best) / pandoc: {ours / best['pandoc']:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200, help="synthetic procedures")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per set")
     args = parser.parse_args()
     if shutil.which("pandoc") is None:
         raise SystemExit("pandoc is not installed: apt-get install pandoc")
@@ -185,9 +198,9 @@ def main() -> None:
     print(f"{version}; {CORES} cores")
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
-        measure(REPO, "sample set", scratch)
+        measure(REPO, "sample set", scratch, args.rounds)
         root = make_synthetic_set(scratch / "synthetic", args.count)
-        measure(root, f"synthetic {args.count}", scratch)
+        measure(root, f"synthetic {args.count}", scratch, args.rounds)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from generator.control.diff import ClauseChange, changes_since_previous, previous_release
-from generator.control.history import released_versions
+from generator.control.history import find_release_commit
 from generator.control.lock import read_lock
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import UsageError
@@ -69,13 +69,17 @@ def render_history(docset: DocumentSet, options: BuildOptions) -> Files:
                                 "to": doc.version if is_release else None,
                                 "items": [_item(c) for c in changes]}
         versions = []
-        for item in released_versions(docset.root, code, lock):
-            is_current = item.current and doc.status is not Status.obsolete
-            row: dict[str, Any] = {"version": item.version, "date": item.date,
-                                   "note": item.summary}
-            if item.rebuildable and not is_current:
+        locked = lock.documents[code]
+        for version in locked.versions:
+            is_current = version is locked.latest and doc.status is not Status.obsolete
+            row: dict[str, Any] = {"version": version.version,
+                                   "date": version.date.isoformat(), "note": version.summary}
+            # Only earlier versions are rebuilt (the current one is the build's own output),
+            # and only those whose source is kept: no git look-up for the rest.
+            if version.fingerprint is not None and not is_current and \
+                    find_release_commit(docset.root, locked, version, code) is not None:
                 try:
-                    name, data = rebuild_version(docset.root, code, item.version)
+                    name, data = rebuild_version(docset.root, code, version.version)
                 except UsageError:
                     name, data = "", b""
                 if data:

@@ -190,6 +190,9 @@ def apply_site_rules(config: Any) -> Any:
     config.site_name = safe_title(config.site_name)
     if "assets/wenkong.css" not in config.extra_css:
         config.extra_css = ["assets/wenkong.css", *config.extra_css]
+    # Chinese queries split into words like the index (see assets/search-zh.js).
+    if "assets/search-zh.js" not in [str(script) for script in config.extra_javascript]:
+        config.extra_javascript.append("assets/search-zh.js")
     return config
 
 

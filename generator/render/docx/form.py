@@ -15,6 +15,7 @@ reader aligns a filled form against it when an editor has dropped the tags.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -328,6 +329,20 @@ def _put(parent: Any, child: Any, successors: tuple[str, ...]) -> None:
     parent.insert_element_before(child, *successors)
 
 
+def text_width_mm(text: str, size_pt: float) -> float:
+    """Printed width of a line of text, roughly: wide (CJK, ☐) characters take the font size,
+    others half of it."""
+    wide = sum(1 for c in text if unicodedata.east_asian_width(c) in "WFA" or c == "\u2003")
+    # 5% for the glyph spacing of real fonts
+    return 1.05 * (wide + 0.55 * (len(text) - wide)) * size_pt * 0.3528
+
+
+def _line_break() -> Any:
+    run = OxmlElement("w:r")
+    run.append(OxmlElement("w:br"))
+    return run
+
+
 def _chinese() -> Any:
     """`w:lang` zh-CN: where the named Chinese font is missing, LibreOffice picks its fallback
     by language, and without this it takes the Japanese cut of Noto CJK."""
@@ -559,12 +574,14 @@ class _FormBuilder:
             self.labels.custodian.format(custodian=self.doc.custodian.name),
             f"{self.doc.code} {self.doc.version}",
         ])
-        half = self.width_mm / 2
+        # Share the width by the length of the two texts, so that neither wraps if both fit.
+        left_chars, right_chars = len(self.form.copies or ""), len(right)
+        share = min(0.6, max(0.2, left_chars / max(1, left_chars + right_chars)))
         table = footer.add_table(1, 2, Mm(self.width_mm))
-        for column in table.columns:
-            column.width = Mm(half)
+        for column, width in zip(table.columns, (share, 1 - share), strict=True):
+            column.width = Mm(self.width_mm * width)
             for cell in column.cells:
-                cell.width = Mm(half)
+                cell.width = Mm(self.width_mm * width)
         left_cell, right_cell = table.rows[0].cells
         self.run(left_cell.paragraphs[0], self.form.copies or "", SMALL_PT)
         right_cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -610,11 +627,13 @@ class _FormBuilder:
             if len(row_fields) == 1:
                 value = cells[1].merge(cells[3])
                 self.label_cell(cells[0], row_fields[0].label)
-                height = max(height, self.field_value(value, row_fields[0]))
+                width = sum(self.grid_widths()[1:])
+                height = max(height, self.field_value(value, row_fields[0], width))
             else:
                 for k, item in enumerate(row_fields):
                     self.label_cell(cells[2 * k], item.label)
-                    height = max(height, self.field_value(cells[2 * k + 1], item))
+                    height = max(height, self.field_value(cells[2 * k + 1], item,
+                                                          self.grid_widths()[1]))
             self.row_height(table, index, height)
             self.cantsplit(table, index)
             index += 1
@@ -627,7 +646,7 @@ class _FormBuilder:
         self.middle(merged)
         self.row_height(table, index, 6.5)
 
-    def field_value(self, cell: _Cell, item: FormField) -> float:
+    def field_value(self, cell: _Cell, item: FormField, width_mm: float) -> float:
         """Fill a value cell with the field's controls; return the row height it needs (mm)."""
         self.middle(cell)
         paragraph = cell.paragraphs[0]
@@ -664,11 +683,21 @@ class _FormBuilder:
             return self.heights.row
         words = (item.options if item.type is not FieldType.yes_no
                  else [self.labels.yes, self.labels.no])
+        # Break lines between options, never inside one ("☐新顾客首单" stays whole): Chinese
+        # text wraps between any two characters, so place the breaks ourselves.
+        room = width_mm - 4  # cell padding
+        used = 0.0
+        lines = 1
         for k, word in enumerate(words):
+            need = text_width_mm(f"☐{word}\u2003", BODY_PT)
+            if used and used + need > room:
+                p.append(_line_break())
+                used, lines = 0.0, lines + 1
+            used += need
             slot = self.cursor.slot(item.id)
             p.append(sdt.checkbox_control(self.ids, slot.tag, slot.alias, self.runs()))
             self.run(paragraph, word + ("\u2003" if k < len(words) - 1 else ""))
-        return self.heights.row
+        return max(self.heights.row, 2 + lines * BODY_PT * 0.3528 * 1.35)
 
     def signature(self, paragraph: Paragraph, key: str) -> None:
         name = self.cursor.slot(key)

@@ -266,15 +266,16 @@ def test_adopt_records_a_set_released_before_wenkong(repo: Path) -> None:
                         "增加记录, author: 张伟}\npurpose:")
     qp01(repo).write_text(text, encoding="utf-8")
     assert wenkong("validate", str(repo)).code == 0
-    head = commit(repo, "pre-Wenkong set")
+    commit(repo, "pre-Wenkong set")
     result = wenkong("lock", "--adopt", "--root", str(repo))
     assert result.code == 0 and "adopted 1 documents" in result.stdout
+    head = commit(repo, "lock")
     lock, _ = read_lock(repo)
     assert lock is not None
     versions = lock.documents["QP-01"].versions
     assert [(v.version, v.fingerprint is None) for v in versions] == [("A/0", True),
                                                                         ("A/1", False)]
-    # the source of the adopted version is found in git history by its fingerprint
+    # the source of the adopted version: the commit that recorded it in the lock
     from generator.control.history import released_versions
 
     assert [v.commit for v in released_versions(repo, "QP-01")] == [None, head]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.control.content import fingerprint
-from generator.control.lock import LockedDocument, LockedVersion, LockFile, read_lock
+from generator.control.lock import LOCK_FILE, LockedDocument, LockedVersion, LockFile, read_lock
 from generator.docset import DocumentSet
 from generator.errors import SourceErrors, UsageError
 from generator.load import parse_yaml, to_model
@@ -82,14 +82,36 @@ _FOUND: dict[tuple[Path, str, str, str], str] = {}  # hits only: new commits may
 
 def _find_commit(top: Path, prefix: str, source: str, kind: str, version: str,
                  expected: str) -> str | None:
+    """The first commit holding both the release's source and its lock entry.
+
+    Both, because the state of the set at release is the commit that recorded the release:
+    a document adopted into the lock had the same content in earlier commits, where other
+    documents (titles it cites) may still have differed.
+    """
     key = (top, f"{prefix}{source}", version, expected)
     if key in _FOUND:
         return _FOUND[key]
     repo = Repo(top, prefix)
     try:
-        log = str(git(top, "log", "--format=%H", "--reverse", "--", f"{prefix}{source}"))
+        log = str(git(top, "log", "--format=%H", "--reverse", "--", f"{prefix}{source}",
+                      f"{prefix}{LOCK_FILE}"))
     except GitError:
         return None
+    for commit in log.split():
+        try:
+            lock_text = git(top, "show", f"{commit}:{prefix}{LOCK_FILE}", binary=True)
+        except GitError:
+            continue
+        assert isinstance(lock_text, bytes)
+        if expected.encode("ascii") not in lock_text:  # a sha256 is unique: no need to parse
+            continue
+        model = _model_at(repo, commit, source, kind)
+        # Effective, not a draft that already carried the label: the release itself.
+        if model is not None and model.version == version and \
+                model.status is Status.effective and fingerprint(model) == expected:
+            _FOUND[key] = commit
+            return commit
+    return None
     for commit in log.split():
         model = _model_at(repo, commit, source, kind)
         # Effective, not a draft that already carried the label: the release itself.

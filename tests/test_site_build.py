@@ -234,6 +234,12 @@ def test_chinese_search_finds_a_term_inside_a_clause(site: Path) -> None:
     assert any(loc.startswith("procedures/QP-01.html") for loc in found), found
     found = locations_matching(site, "顾客投诉处理单")
     assert "procedures/QP-01.html#c5-1-2" in found, found
+    # list pages stay out of the index: a search lands on the document itself
+    pages_indexed = {d["location"].split("#")[0] for d in docs}
+    assert pages_indexed.isdisjoint({"index.html", "changelog.html", "records.html",
+                                     "procedures/index.html", "roles/matrix.html"})
+    assert {"procedures/QP-01.html", "forms/QR-01-01.html", "roles/quality.html",
+            "archive/QP-09.html"} <= pages_indexed
 
 
 def _external_references(text: str) -> list[str]:

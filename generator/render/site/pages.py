@@ -232,7 +232,8 @@ def _group_nav(section: str, entries: list[tuple[str, str, str, str]],
         items.append({name: path})
         group_pages.append(Page(path, name, "group.md.j2",
                                 {"section": section, "name": name,
-                                 "entries": [(key, page) for key, _, _, page in chunk]}))
+                                 "entries": [(key, page) for key, _, _, page in chunk]},
+                                meta={"search": {"exclude": True}}))
     return items, group_pages
 
 
@@ -293,22 +294,27 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
     def source_code(doc: ProcedureDoc | FormDoc) -> str:
         return doc.model.code
 
+    # List pages repeat the documents' titles and texts: out of the search index, so that a
+    # search lands on the procedure, form or role itself.
+    listing = {"search": {"exclude": True}}
     pages: list[Page] = [
         Page("index.md", words["nav"]["home"], "home.md.j2",
              {"procedures": current, "forms": current_forms, "obsolete": obsolete,
-              "obsolete_forms": obsolete_forms}),
+              "obsolete_forms": obsolete_forms}, meta=listing),
         Page("procedures/index.md", words["nav"]["procedures"], "procedures.md.j2",
-             {"procedures": current}),
-        Page("forms/index.md", words["nav"]["forms"], "forms.md.j2", {"forms": current_forms}),
-        Page("roles/index.md", words["nav"]["roles_index"], "roles.md.j2", {}),
+             {"procedures": current}, meta=listing),
+        Page("forms/index.md", words["nav"]["forms"], "forms.md.j2", {"forms": current_forms},
+             meta=listing),
+        Page("roles/index.md", words["nav"]["roles_index"], "roles.md.j2", {}, meta=listing),
         Page("roles/matrix.md", words["nav"]["matrix"], "matrix.md.j2",
              {"procedures": current, "matrix_roles": _matrix_roles(docset, current),
-              "matrix_cell": _matrix_cell}, meta={"hide": ["toc"]}),
-        Page("records.md", words["nav"]["records"], "records.md.j2", {"forms": current_forms}),
+              "matrix_cell": _matrix_cell}, meta={"hide": ["toc"], **listing}),
+        Page("records.md", words["nav"]["records"], "records.md.j2", {"forms": current_forms},
+             meta=listing),
         Page("changelog.md", words["nav"]["changelog"], "changelog.md.j2",
-             {"entries": _changelog(docset)}),
+             {"entries": _changelog(docset)}, meta=listing),
         Page("archive/index.md", words["nav"]["archive"], "archive.md.j2",
-             {"procedures": obsolete, "forms": obsolete_forms}),
+             {"procedures": obsolete, "forms": obsolete_forms}, meta=listing),
     ]
     for doc in docset.procedures.values():
         code = source_code(doc)

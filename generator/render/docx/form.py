@@ -266,15 +266,60 @@ class _Heights:
     table_row: float = TABLE_ROW_MM
 
 
-def _estimate(form: Form, heights: _Heights, per_row: int) -> float:
+def grid_widths(form: Form, width_mm: float) -> list[float]:
+    """Widths (mm) of the label/value grid: label, value, label, value."""
+    label = 30.0 if not form.landscape else 38.0
+    value = (width_mm - 2 * label) / 2
+    return [label, value, label, value]
+
+
+def option_lines(words: list[str], width_mm: float) -> list[int]:
+    """Where to break a row of ☐ options so that no option is split: the index of the first
+    option of each line after the first."""
+    room = width_mm - 4  # cell padding
+    used = 0.0
+    breaks: list[int] = []
+    for k, word in enumerate(words):
+        need = text_width_mm(f"☐{word}\u2003", BODY_PT)
+        if used and used + need > room:
+            breaks.append(k)
+            used = 0.0
+        used += need
+    return breaks
+
+
+def checkbox_words(item: FormField, labels: FormLabels) -> list[str] | None:
+    """The words beside the boxes of a field drawn as checkboxes, else None."""
+    if item.type is FieldType.yes_no:
+        return [labels.yes, labels.no]
+    if item.type is FieldType.multi_choice or (
+            item.type is FieldType.choice and item.widget is Widget.checkbox):
+        return list(item.options)
+    return None
+
+
+def _row_mm(item: FormField, heights: _Heights, width_mm: float, labels: FormLabels) -> float:
+    """Height a field's value cell needs."""
+    if item.type is FieldType.long_text:
+        return item.lines * heights.line
+    words = checkbox_words(item, labels)
+    if words:
+        lines = 1 + len(option_lines(words, width_mm))
+        return max(heights.row, 2 + lines * BODY_PT * 0.3528 * 1.35)
+    return heights.row
+
+
+def _estimate(form: Form, heights: _Heights, per_row: int, width_mm: float,
+              labels: FormLabels) -> float:
     """Height of the form's body (mm), roughly as LibreOffice and Word lay it out."""
     total = HEADER_MM
+    grid = grid_widths(form, width_mm)
     for section in form.sections:
         if section.fields:
             total += TITLE_ROW_MM if section.title else 0
             for row in _FormBuilder.field_rows(section.fields):
-                long = [f.lines * heights.line for f in row if f.type is FieldType.long_text]
-                total += max([heights.row, *long]) + 0.3
+                width = sum(grid[1:]) if len(row) == 1 else grid[1]
+                total += max(_row_mm(f, heights, width, labels) for f in row) + 0.3
         if section.table is not None:
             total += TITLE_ROW_MM if section.title and not section.fields else 0
             total += 7 + (3 if any(c.options for c in section.table.columns) else 0)
@@ -287,7 +332,8 @@ def _estimate(form: Form, heights: _Heights, per_row: int) -> float:
     return total
 
 
-def fitting_heights(form: Form, available_mm: float, per_row: int) -> _Heights:
+def fitting_heights(form: Form, available_mm: float, per_row: int, width_mm: float,
+                    labels: FormLabels) -> _Heights:
     """The largest row heights (down to the floors) with which the form fits one page."""
     best = _Heights()
     for step in range(0, 21):
@@ -295,7 +341,7 @@ def fitting_heights(form: Form, available_mm: float, per_row: int) -> _Heights:
         heights = _Heights(max(MIN_ROW_MM, ROW_MM * k), max(MIN_LINE_MM, LINE_MM * k),
                            max(MIN_TABLE_ROW_MM, TABLE_ROW_MM * k))
         best = heights
-        if _estimate(form, heights, per_row) <= available_mm:
+        if _estimate(form, heights, per_row, width_mm, labels) <= available_mm:
             break
     return best
 
@@ -397,7 +443,8 @@ class _FormBuilder:
         section = self.document.sections[0]
         page_mm = float(section.page_height or 0) / 36000
         available = page_mm - 28 - FOOTER_MM  # top and bottom margins, footer
-        self.heights = fitting_heights(self.form, available, self.signoff_per_row)
+        self.heights = fitting_heights(self.form, available, self.signoff_per_row,
+                                       self.width_mm, labels)
 
     @property
     def signoff_per_row(self) -> int:
@@ -590,9 +637,7 @@ class _FormBuilder:
     # -- fields ----------------------------------------------------------------------------
 
     def grid_widths(self) -> list[float]:
-        label = 30.0 if not self.form.landscape else 38.0
-        value = (self.width_mm - 2 * label) / 2
-        return [label, value, label, value]
+        return grid_widths(self.form, self.width_mm)
 
     @staticmethod
     def field_rows(fields: list[FormField]) -> list[list[FormField]]:
@@ -681,23 +726,17 @@ class _FormBuilder:
             self.run(paragraph, f"（{self.labels.option_separator.join(item.options)}）",
                      SMALL_PT)
             return self.heights.row
-        words = (item.options if item.type is not FieldType.yes_no
-                 else [self.labels.yes, self.labels.no])
+        words = checkbox_words(item, self.labels) or []
         # Break lines between options, never inside one ("☐新顾客首单" stays whole): Chinese
         # text wraps between any two characters, so place the breaks ourselves.
-        room = width_mm - 4  # cell padding
-        used = 0.0
-        lines = 1
+        breaks = option_lines(words, width_mm)
         for k, word in enumerate(words):
-            need = text_width_mm(f"☐{word}\u2003", BODY_PT)
-            if used and used + need > room:
+            if k in breaks:
                 p.append(_line_break())
-                used, lines = 0.0, lines + 1
-            used += need
             slot = self.cursor.slot(item.id)
             p.append(sdt.checkbox_control(self.ids, slot.tag, slot.alias, self.runs()))
             self.run(paragraph, word + ("\u2003" if k < len(words) - 1 else ""))
-        return max(self.heights.row, 2 + lines * BODY_PT * 0.3528 * 1.35)
+        return _row_mm(item, self.heights, width_mm, self.labels)
 
     def signature(self, paragraph: Paragraph, key: str) -> None:
         name = self.cursor.slot(key)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from generator.build import BuildOptions
 from generator.docset import DocumentSet
+from generator.model import Form, Procedure
 from generator.render.site.engine import build_site, site_folder
 from generator.render.site.history import load_history
 from generator.render.site.pages import SiteContent, build_content
@@ -40,8 +41,9 @@ def _flowcharts(docset: DocumentSet) -> dict[tuple[str, str], bytes]:
 def _epoch(docset: DocumentSet) -> int:
     """A build date that depends on the sources only: the newest date in the set."""
     dates = [dt.date(2000, 1, 1)]
-    for item in [*docset.procedures.values(), *docset.forms.values()]:
-        model = item.model
+    models: list[Procedure | Form] = [doc.model for doc in docset.procedures.values()]
+    models += [form.model for form in docset.forms.values()]
+    for model in models:
         dates += [r.date for r in model.revisions]
         dates += [d for d in (model.issue_date, model.effective_date) if d is not None]
     return calendar.timegm(max(dates).timetuple())

@@ -92,7 +92,7 @@ def default_config(company: str) -> str:
 
 def site_folder(root: Path, output_dir: str) -> str:
     """Where the built site goes inside the build folder: mkdocs.yml's site_dir, or `site`."""
-    from mkdocs.utils import yaml_load
+    from mkdocs.utils.yaml import yaml_load
 
     path = root / CONFIG_FILE
     if not path.is_file():

@@ -75,7 +75,7 @@ class Preview:
         return True
 
     def _write_config(self, company: str, nav: list[Any], omitted: list[str]) -> None:
-        from mkdocs.utils import yaml_load
+        from mkdocs.utils.yaml import yaml_load
 
         base = self.root / CONFIG_FILE
         theme: dict[str, Any] = {}

@@ -420,3 +420,44 @@ def _default_template():
     if not _TEMPLATE:
         _TEMPLATE.append(load_template(BUNDLED_TEMPLATE))
     return _TEMPLATE[0]
+
+
+# Word refuses ("unreadable content") property elements out of schema order; LibreOffice and
+# python-docx do not care, so only a test catches it.
+_SCHEMA_ORDER = {
+    "tblPr": "tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize "
+             "tblW jc tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook "
+             "tblCaption tblDescription",
+    "tcPr": "cnfStyle tcW gridSpan hMerge vMerge tcBorders shd noWrap tcMar textDirection "
+            "tcFitText vAlign hideMark",
+    "pPr": "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr "
+           "suppressLineNumbers pBdr shd tabs suppressAutoHyphens kinsoku wordWrap "
+           "overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi adjustRightInd snapToGrid "
+           "spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection "
+           "textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange",
+    "rPr": "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss "
+           "imprint noProof snapToGrid vanish webHidden color spacing w kern position sz szCs "
+           "highlight u effect bdr shd fitText vertAlign rtl cs em lang eastAsianLayout "
+           "specVanish oMath",
+}
+
+
+def test_property_elements_follow_the_schema_order(rendered):
+    from lxml import etree
+
+    data = docx_of(rendered, "QP-01")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = [n for n in archive.namelist()
+                 if re.fullmatch(r"word/(document|styles|header\d+|footer\d+|settings)\.xml", n)]
+        for name in parts:
+            root = etree.fromstring(archive.read(name))
+            for tag, order in _SCHEMA_ORDER.items():
+                sequence = order.split()
+                for element in root.iter(f"{W}{tag}"):
+                    seen = [etree.QName(c).localname for c in element
+                            if etree.QName(c).namespace == W[1:-1]]
+                    ranks = [sequence.index(s) for s in seen if s in sequence]
+                    assert ranks == sorted(ranks), f"{name}: <w:{tag}> children {seen}"
+            if name == "word/settings.xml":
+                children = [etree.QName(c).localname for c in root]
+                assert children.index("updateFields") < children.index("compat")

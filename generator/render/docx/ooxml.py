@@ -149,13 +149,24 @@ def set_update_fields_on_open(document: Document) -> None:
     found = settings.find(qn("w:updateFields"))
     if found is None:
         found = OxmlElement("w:updateFields")
-        # schema order: updateFields sits early; Word accepts it right after w:zoom
-        zoom = settings.find(qn("w:zoom"))
-        if zoom is not None:
-            zoom.addnext(found)
-        else:
-            settings.insert(0, found)
+        settings.insert_element_before(found, *_AFTER_UPDATE_FIELDS)
     found.set(qn("w:val"), "true")
+
+
+# What follows w:updateFields in CT_Settings: Word rejects settings elements out of order.
+_AFTER_UPDATE_FIELDS = (
+    "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat", "w:docVars", "w:rsids",
+    "m:mathPr", "w:attachedSchema", "w:themeFontLang", "w:clrSchemeMapping",
+    "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures", "w:forceUpgrade",
+    "w:captions", "w:readModeInkLockDown", "w:smartTagType", "sl:schemaLibrary",
+    "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator",
+)
+# What follows w:tblBorders in CT_TblPr, and w:shd in CT_TcPr (schema order).
+_AFTER_TBL_BORDERS = ("w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption",
+                      "w:tblDescription", "w:tblPrChange")
+_AFTER_TC_SHD = ("w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign",
+                 "w:hideMark", "w:headers", "w:cellIns", "w:cellDel", "w:cellMerge",
+                 "w:tcPrChange")
 
 
 def add_bookmark(paragraph: Any, name: str, bookmark_id: int) -> None:
@@ -200,7 +211,7 @@ def set_table_borders(table: Any, size: int = 4, color: str = "000000") -> None:
     borders = tbl_pr.find(qn("w:tblBorders"))
     if borders is None:
         borders = OxmlElement("w:tblBorders")
-        tbl_pr.append(borders)
+        tbl_pr.insert_element_before(borders, *_AFTER_TBL_BORDERS)
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         element = borders.find(qn(f"w:{edge}"))
         if element is None:
@@ -218,7 +229,7 @@ def set_cell_shading(cell: Any, fill: str) -> None:
     shading = tc_pr.find(qn("w:shd"))
     if shading is None:
         shading = OxmlElement("w:shd")
-        tc_pr.append(shading)
+        tc_pr.insert_element_before(shading, *_AFTER_TC_SHD)
     shading.set(qn("w:val"), "clear")
     shading.set(qn("w:color"), "auto")
     shading.set(qn("w:fill"), fill)
@@ -244,15 +255,13 @@ def set_column_widths(table: Any, widths_mm: list[float]) -> None:
     """Fixed column widths: grid and every cell (Word reads the cells, LibreOffice the grid)."""
     table.autofit = False
     tbl_pr = table._tbl.tblPr
-    layout = tbl_pr.find(qn("w:tblLayout"))
-    if layout is None:
-        layout = OxmlElement("w:tblLayout")
-        tbl_pr.append(layout)
-    layout.set(qn("w:type"), "fixed")
+    tbl_pr.get_or_add_tblLayout().set(qn("w:type"), "fixed")
     width = tbl_pr.find(qn("w:tblW"))
     if width is None:
         width = OxmlElement("w:tblW")
-        tbl_pr.append(width)
+        tbl_pr.insert_element_before(width, "w:jc", "w:tblCellSpacing", "w:tblInd",
+                                     "w:tblBorders", "w:shd", "w:tblLayout", "w:tblCellMar",
+                                     "w:tblLook")
     width.set(qn("w:type"), "dxa")
     width.set(qn("w:w"), str(sum(int(Mm(w).twips) for w in widths_mm)))
     for column, mm in zip(table.columns, widths_mm, strict=False):

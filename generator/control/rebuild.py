@@ -104,5 +104,6 @@ def write_versions(root: Path, specs: list[str], output: Path | None = None) -> 
     for name, data in rebuilt:
         path = output / "versions" / Path(name).name
         write_file(path, data)
+        path.chmod(0o644)  # write_file's temporary file is private; a copy to hand out is not
         written.append(path)
     return written

@@ -65,7 +65,9 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["date"] = lambda value: "" if value is None else value.isoformat()
+    # Dates never break across lines (2026-01-\n15 in a narrow table column).
+    env.filters["date"] = lambda value: Markup("") if value is None else Markup(
+        f'<span class="wk-date">{value.isoformat()}</span>')
     # For values inside HTML attributes and attribute lists: HTML-escaped, no Markdown escapes.
     env.filters["heading"] = lambda level: Markup("#" * min(max(int(level), 1), 6))
     env.filters["attr"] = lambda value: Markup(html.escape(str(value), quote=True))

@@ -171,3 +171,13 @@ def test_draft_of_a_released_document_may_differ(released: Path) -> None:
     edit(qp01(released), "status: effective", "status: draft")
     edit(qp01(released), "纸质记录按月装订。", "纸质记录按季度装订。")
     assert wenkong("validate", str(released)).code == 0
+
+
+def test_changed_form_names_its_section(released: Path) -> None:
+    assert release(released, "QR-01-01", "首次发行", "--author", "李娜").code == 0
+    form = released / "forms" / "QR-01-01.yaml"
+    edit(form, "label: 事项", "label: 更改事项")
+    result = wenkong("validate", str(released))
+    assert result.code == 1
+    assert "QR-01-01 A/0 is released" in result.text and "changed 第1栏" in result.text
+    assert "forms/QR-01-01.yaml:" in result.text

@@ -330,3 +330,26 @@ def test_release_commit_tags_the_release(repo: Path, monkeypatch: pytest.MonkeyP
     result = release(repo, "QP-01", "修改", "--commit", date="2026-02-01")
     assert result.code == 1 and "tag QP-01/A-1 already exists" in result.text
     assert snapshot(repo) == before
+
+
+def test_retired_document_can_come_back_only_through_a_draft(repo: Path) -> None:
+    assert release(repo).code == 0
+    form_free = qp01(repo)
+    edit(form_free, "records:\n  - form: QR-01-01", "records: []")  # nothing cites QP-01 now
+    (repo / "forms" / "QR-01-01.yaml").unlink()  # a draft form: simply deleted
+    assert wenkong("validate", str(repo)).code == 1  # the records edit is a change of A/0 …
+    assert release(repo, "QP-01", "删除表单", date="2026-01-10").code == 0  # … released as A/1
+    result = wenkong("obsolete", "QP-01", "--reason", "业务取消", "--date", "2026-02-01",
+                     "--root", str(repo))
+    assert result.code == 0, result.text
+    assert release(repo, "QP-01", "恢复", date="2026-03-01").code == 1  # obsolete: refused
+    edit(form_free, "status: obsolete", "status: draft")
+    edit(form_free, "text: 在此描述工作程序。", "text: 恢复后的程序。")
+    assert wenkong("validate", str(repo)).code == 0  # a draft of a retired document is fine
+    result = release(repo, "QP-01", "恢复使用", date="2026-03-01")
+    assert result.code == 0, result.text
+    data = yaml.safe_load(form_free.read_text(encoding="utf-8"))
+    assert data["status"] == "effective" and "obsolete_reason" not in data
+    lock, _ = read_lock(repo)
+    assert lock is not None and lock.documents["QP-01"].obsolete is None
+    assert wenkong("validate", str(repo)).code == 0

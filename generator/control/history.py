@@ -236,6 +236,8 @@ class ReleasedVersion:
     commit: str | None  # git commit holding its source; None: no source to rebuild from
     current: bool  # the document's latest release
     obsolete: bool  # the document is retired (all its versions are history)
+    obsolete_date: str | None = None  # when it was retired (wenkong obsolete)
+    obsolete_reason: str | None = None  # why (kept in the lock; forms have no field for it)
 
     @property
     def rebuildable(self) -> bool:
@@ -265,5 +267,8 @@ def released_versions(root: Path, code: str | None = None,
                 fingerprint=version.fingerprint,
                 commit=find_release_commit(root, entry, version, doc_code),
                 current=version is entry.latest, obsolete=entry.obsolete is not None,
+                obsolete_date=entry.obsolete.date.isoformat()
+                if entry.obsolete and entry.obsolete.date else None,
+                obsolete_reason=entry.obsolete.reason if entry.obsolete else None,
             ))
     return found

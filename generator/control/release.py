@@ -337,8 +337,8 @@ def release(
     model = doc.model
     scheme = docset.settings.version_scheme
     if model.status is Status.obsolete:
-        raise UsageError(f"{code} is obsolete; an obsolete document is not released again "
-                         "(give the replacement a new code)")
+        raise UsageError(f"{code} is obsolete. A replacement gets a new code; to bring this "
+                         "document back, set its status to draft, edit it, then release it")
     tolerated = _block_on_issues(docset, lock, lock_source, code, own_change=True)
     entry = lock.documents.get(code) if lock else None
     if entry is None and model.revisions:
@@ -410,6 +410,8 @@ def release(
                after=("author", "reviewer"))
     if "last_review" in data:  # a release is a review: restart the review clock
         data["last_review"] = day
+    if "obsolete_reason" in data:  # a retired document released again is valid again
+        del data["obsolete_reason"]
     reviewer_name = reviewer.name if reviewer else (
         old_reviewer.get("name") if isinstance(old_reviewer, Mapping) else None)
     row = CommentedMap()

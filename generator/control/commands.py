@@ -92,6 +92,10 @@ def release(
     else:
         out.print(f"updated {result.source} and {result.lock}: commit them together.",
                   markup=False)
+    if not result.in_git:
+        err.print("warning: this document set is not in a git repository, so nothing keeps the "
+                  "source of this release for rebuilding or comparing it later (git init)",
+                  style="yellow", markup=False)
 
 
 @app.command()

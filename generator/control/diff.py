@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from generator.control.content import Unit, fingerprint, units_of
-from generator.control.history import docset_at, find_release_commit
+from generator.control.history import docset_at, find_release_commit, missing_source_message
 from generator.control.lock import LockedDocument, LockedVersion, read_lock
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import UsageError
@@ -218,8 +218,7 @@ def release_side(root: Path, code: str, version: str,
     if commit is None:
         if working is None:
             return release_side(root, code, version, load_document_set(root, check_lock=False))
-        raise UsageError(f"the source of {code} {version} is not in the git history: commit the "
-                         "release (the YAML file and wenkong.lock) to keep it")
+        raise UsageError(missing_source_message(root, code, version))
     return _side_of(docset_at(root, commit), code, version, locked)
 
 

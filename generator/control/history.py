@@ -154,6 +154,16 @@ def find_release_commit(root: Path, entry: LockedDocument, version: LockedVersio
                         version.fingerprint)
 
 
+def missing_source_message(root: Path, code: str, version: str) -> str:
+    """Why the source of a release cannot be found, and what keeps it next time."""
+    if repo_of(root) is None:
+        return (f"the source of {code} {version} is not kept: {root} is not in a git "
+                "repository. Released versions are kept in git history: `git init`, then "
+                "commit each release (the YAML file and wenkong.lock), or use --commit")
+    return (f"the source of {code} {version} is not in the git history: commit each release "
+            "(the YAML file and wenkong.lock together), or release with --commit")
+
+
 @contextlib.contextmanager
 def checkout(root: Path, commit: str) -> Iterator[Path]:
     """The document set as it was at `commit`, in a temporary folder removed afterwards."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from generator.build import BuildOptions, renderers
 from generator.control.content import fingerprint
 from generator.control.diff import locked_version
-from generator.control.history import docset_at, find_release_commit
+from generator.control.history import docset_at, find_release_commit, missing_source_message
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import UsageError
 from generator.model.procedure import Status
@@ -83,8 +83,7 @@ def rebuild_version(root: Path, code: str, version: str) -> tuple[str, bytes]:
     if doc is not None and doc.version == version and doc.status is Status.effective and \
             fingerprint(doc.model) == locked.fingerprint:
         return render_document(working, code)
-    raise UsageError(f"the source of {code} {version} is not in the git history: commit each "
-                     "release (the YAML file and wenkong.lock) so it can be rebuilt")
+    raise UsageError(missing_source_message(root, code, version))
 
 
 def write_versions(root: Path, specs: list[str], output: Path | None = None) -> list[Path]:

@@ -254,6 +254,7 @@ class ReleaseResult:
     source: Path
     lock: Path
     tag: str | None = None  # with --commit: the git tag of the release
+    in_git: bool = True  # False: nothing keeps the released source for a rebuild
 
 
 def find_document(docset: DocumentSet, code: str) -> ProcedureDoc | FormDoc:
@@ -466,9 +467,12 @@ def release(
     tag = None
     if commit:
         tag = _commit_release(root, code, new_version, summary, str(approver), list(files))
+    from generator.control.history import repo_of
+
     return ReleaseResult(code=code, version=new_version,
                          previous=previous.version if previous else None, date=day,
-                         clauses=clauses, source=doc.source, lock=lock_path(root), tag=tag)
+                         clauses=clauses, source=doc.source, lock=lock_path(root), tag=tag,
+                         in_git=repo_of(root) is not None)
 
 
 def _check_can_commit(root: Path, code: str, version: str) -> None:

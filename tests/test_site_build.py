@@ -215,7 +215,7 @@ def test_role_page_lists_duties_forms_and_steps(site: Path) -> None:
 
 def test_change_log_is_newest_first_and_complete(site: Path) -> None:
     html = main_content(page(site, "changelog.html"))
-    dates = re.findall(r"<td>(\d{4}-\d{2}-\d{2})</td>", html)
+    dates = re.findall(r'<td><span class="wk-date">(\d{4}-\d{2}-\d{2})</span></td>', html)
     assert dates == sorted(dates, reverse=True)
     assert len(dates) == 4  # QP-01 A/0 and A/1, QP-09 A/0, QR-01-01 A/0
     assert "QP-09" in html and "wk-status-obsolete" in html

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from generator.docset import Ref
 from generator.render.site.markdown import escape, link, relative_url, rich
 
-EXTENSIONS = ["tables", "attr_list", "md_in_html", "admonition", "toc"]
+EXTENSIONS = ["tables", "attr_list", "admonition", "toc"]
 
 
 def to_html(text: str) -> str:

@@ -27,7 +27,7 @@ SITE_MATERIAL = "site"
 """Hand-written site material next to mkdocs.yml (CSS, images); `site/overrides` is the theme's
 custom_dir when mkdocs.yml names it, everything else is copied into the docs folder."""
 PACKAGED_ASSETS = Path(__file__).with_name("assets")
-REQUIRED_EXTENSIONS = ("tables", "attr_list", "md_in_html", "admonition", "toc")
+REQUIRED_EXTENSIONS = ("tables", "attr_list", "admonition", "toc")
 DROPPED = frozenset({"sitemap.xml", "sitemap.xml.gz"})  # no site_url on an intranet: useless
 
 # Strict checks of the generated Markdown: every link and anchor must land.

@@ -176,11 +176,21 @@ def test_draft_carries_a_visible_watermark_on_every_page(converted, tmp_path):
 
 
 def test_effective_copy_shows_the_controlled_stamp_on_every_page(converted):
+    """The stamp sits in the bottom margin beside the notice: the last line of every page."""
+    notice = converted.docset.settings.controlled_notice
+    assert "受控" not in notice  # else this test would prove nothing
+
+    def last_lines(pdf: Path) -> list[str]:
+        return [next(line for line in reversed(page.splitlines()) if line.strip())
+                for page in page_texts(pdf, layout=True)]
+
     effective = [(d, p) for d, p in procedures(converted) if d.status is Status.effective]
     assert effective
     for _doc, pdf in effective:
-        for i, page in enumerate(page_texts(pdf, layout=False), start=1):
-            assert "受控" in page, f"{pdf.name} page {i}"
+        for i, line in enumerate(last_lines(pdf), start=1):
+            assert "受控" in line, f"{pdf.name} page {i}: {line!r}"
+    for i, line in enumerate(last_lines(converted.pdf["procedures/zz-draft.docx"]), start=1):
+        assert "受控" not in line, f"draft page {i}: {line!r}"
 
 
 def test_libreoffice_round_trip_reopens_in_python_docx(converted, tmp_path):

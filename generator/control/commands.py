@@ -264,6 +264,12 @@ def lock(
             out.print("nothing to adopt: the lock knows every released document", markup=False)
         return
     docset = run(lambda: load_document_set(folder))
+    from generator.control.lock import lock_path
+
+    if not lock_path(docset.root).is_file():
+        out.print("no wenkong.lock yet: `wenkong release CODE …` starts it, or `wenkong lock "
+                  "--adopt` for documents released before Wenkong", markup=False)
+        return
     out.print(f"OK: wenkong.lock matches the {len(docset.procedures) + len(docset.forms)} "
               "documents", markup=False)
 

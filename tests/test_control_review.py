@@ -78,3 +78,28 @@ def test_every_control_command_explains_itself(command: str) -> None:
 
 def test_build_help_mentions_version_rebuilds() -> None:
     assert "QP-01@A/1" in wenkong("build", "--help").stdout
+
+
+def test_lock_status_without_and_with_a_lock(tmp_path: Path) -> None:
+    root = new_repo(tmp_path / "set")
+    result = wenkong("lock", "--root", str(root))
+    assert result.code == 0 and "no wenkong.lock yet" in result.stdout
+    assert release(root).code == 0
+    result = wenkong("lock", "--root", str(root))
+    assert result.code == 0 and "wenkong.lock matches the 2 documents" in result.stdout
+
+
+def test_console_command_never_shows_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = new_repo(tmp_path / "set")
+    (root / "wenkong.lock").write_text("documents: [\n", encoding="utf-8")
+    for args in (["release", "QP-01", "--summary", "x", "--approved-by", "gm/王强"],
+                 ["diff", "QP-01"], ["build", str(root), "--version", "QP-01@A/0"],
+                 ["obsolete", "QP-01", "--reason", "x"], ["versions"]):
+        done = subprocess.run([sys.executable, "-m", "generator", *args, *(
+            ["--root", str(root)] if args[0] != "build" else [])], capture_output=True,
+            text=True, timeout=120)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr and "internal error" not in done.stderr, args

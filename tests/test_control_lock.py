@@ -181,3 +181,15 @@ def test_changed_form_names_its_section(released: Path) -> None:
     assert result.code == 1
     assert "QR-01-01 A/0 is released" in result.text and "changed 第1栏" in result.text
     assert "forms/QR-01-01.yaml:" in result.text
+
+
+def test_signatures_and_history_rows_of_a_release_do_not_change(released: Path) -> None:
+    edit(qp01(released), "    name: 王强\n    role: gm", "    name: 王小强\n    role: gm")
+    result = wenkong("validate", str(released))
+    assert result.code == 1
+    assert "QP-01 A/0 was approved by 王强 (wenkong.lock), not 王小强" in result.text
+    edit(qp01(released), "    name: 王小强\n    role: gm", "    name: 王强\n    role: gm")
+    edit(qp01(released), "    summary: 首次发行", "    summary: 第一次发行")
+    result = wenkong("validate", str(released))
+    assert result.code == 1
+    assert "says summary '第一次发行', but the release recorded '首次发行'" in result.text

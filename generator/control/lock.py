@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import Field
 
-from generator.control.content import Unit, fingerprint, kind_of, units_of
+from generator.control.content import Unit, fingerprint, kind_of, normalize_text, units_of
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import Problem, Severity, SourceErrors, display_path
 from generator.load import Loc, SourceFile, read_yaml, to_model
@@ -262,6 +262,8 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
             add("lock", ("revisions", i, "date"), (
                 f"the revision history dates {locked.version} {model.revisions[i].date}, but it "
                 f"was released on {locked.date} (wenkong.lock)"))
+        else:
+            _check_record(model.revisions[i], locked, i, add)
     latest = entry.latest
     for i, revision in enumerate(model.revisions):
         if entry.get(revision.version) is None and released:
@@ -286,6 +288,13 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
             f"release is {latest.version}): set it back to {latest.version}, or release the "
             f"change with `wenkong release {code} --summary … --approved-by ROLE/NAME`"))
         return issues
+    approver = model.approval.approver if model.approval else None
+    if latest.approved_by and approver is not None and \
+            _name(approver.name) != _name(latest.approved_by):
+        add("lock", ("approval", "approver", "name"), (
+            f"{code} {latest.version} was approved by {_name(latest.approved_by)} "
+            f"(wenkong.lock), not {approver.name}: the signatures of a released version do "
+            "not change"))
     if status is Status.obsolete and entry.obsolete is None:
         add("lock", ("status",), (
             f"{code} is marked obsolete by hand: retire it with `wenkong obsolete {code} "
@@ -309,6 +318,26 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
             f"--summary \"…\" --approved-by ROLE/NAME` (see it with `wenkong diff {code}`), "
             "or undo the edit"))
     return issues
+
+
+def _name(signer: str) -> str:
+    """The name of a signer recorded as ROLE/NAME or NAME."""
+    return normalize_text(signer.rpartition("/")[2])
+
+
+def _check_record(revision: Revision, locked: LockedVersion, index: int,
+                  add: Callable[[str, Loc, str], None]) -> None:
+    """A revision-history row of a released version is a record: it must stay as released."""
+    for field, recorded, written in (
+        ("summary", locked.summary, revision.summary),
+        ("approver", _name(locked.approved_by) if locked.approved_by else None,
+         revision.approver),
+    ):
+        if recorded and normalize_text(written or "") != normalize_text(recorded):
+            add("lock", ("revisions", index, field), (
+                f"the revision history of {locked.version} says {field} {written!r}, but the "
+                f"release recorded {recorded!r} (wenkong.lock): a released version's row is a "
+                "record and does not change"))
 
 
 UnitChange = tuple[str, Unit | str | None]  # ("changed" | "added", Unit) or ("removed", label)

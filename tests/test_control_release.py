@@ -353,3 +353,14 @@ def test_retired_document_can_come_back_only_through_a_draft(repo: Path) -> None
     lock, _ = read_lock(repo)
     assert lock is not None and lock.documents["QP-01"].obsolete is None
     assert wenkong("validate", str(repo)).code == 0
+
+
+def test_two_commands_at_once_are_refused(repo: Path) -> None:
+    from generator.control.release import exclusive
+
+    before = snapshot(repo)
+    with exclusive(repo):  # another wenkong command holds the folder
+        result = release(repo)
+    assert result.code == 1 and "another wenkong command is changing" in result.text
+    assert snapshot(repo) == before
+    assert release(repo).code == 0  # released once the other one has finished

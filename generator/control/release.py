@@ -9,16 +9,18 @@ replaced together; if the second replacement fails the first is rolled back.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import functools
 import io
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import yaml
 from ruamel.yaml import YAML
@@ -241,6 +243,42 @@ def verify_in_copy(docset: DocumentSet, files: Mapping[Path, bytes],
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+# --- one command at a time ------------------------------------------------------------------
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextlib.contextmanager
+def exclusive(root: Path) -> Iterator[None]:
+    """Hold the set's folder while a command edits it: two releases at once would each write a
+    lock without the other's entry. (Advisory lock on the folder; none where unsupported.)"""
+    try:
+        import fcntl
+    except ImportError:  # not on this platform: nothing to hold
+        yield
+        return
+    handle = os.open(root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"another wenkong command is changing {root} right now; run this "
+                             "one when it has finished") from None
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
+def one_at_a_time(command: Callable[Concatenate[Path, P], R]) -> Callable[Concatenate[Path, P], R]:
+    def held(root: Path, *args: P.args, **kwargs: P.kwargs) -> R:
+        with exclusive(Path(root).resolve()):
+            return command(root, *args, **kwargs)
+
+    functools.update_wrapper(held, command)
+    return held
+
+
 # --- release ---------------------------------------------------------------------------------
 
 
@@ -310,6 +348,7 @@ def clauses_changed(docset: DocumentSet, doc: ProcedureDoc | FormDoc,
     return labels.CLAUSE_SEPARATOR.join(parts) or labels.WHOLE_DOCUMENT
 
 
+@one_at_a_time
 def release(
     root: Path,
     code: str,
@@ -530,6 +569,7 @@ class ObsoleteResult:
     source: Path
 
 
+@one_at_a_time
 def obsolete(root: Path, code: str, *, reason: str, approved_by: str | None = None,
              date: dt.date | None = None) -> ObsoleteResult:
     """Retire an effective document: status obsolete, reason recorded in the file and lock."""
@@ -574,6 +614,7 @@ def obsolete(root: Path, code: str, *, reason: str, approved_by: str | None = No
 # --- periodic review -------------------------------------------------------------------------
 
 
+@one_at_a_time
 def record_review(root: Path, code: str, *, date: dt.date | None = None) -> Path:
     """Record a periodic review that found the procedure still suitable (继续有效).
 
@@ -608,6 +649,7 @@ def record_review(root: Path, code: str, *, date: dt.date | None = None) -> Path
 # --- adopting a set that predates Wenkong ----------------------------------------------------
 
 
+@one_at_a_time
 def adopt(root: Path) -> list[str]:
     """Record every released document that the lock does not know yet, as it is now.
 

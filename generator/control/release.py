@@ -271,7 +271,7 @@ def exclusive(root: Path) -> Iterator[None]:
 
 
 def one_at_a_time(command: Callable[Concatenate[Path, P], R]) -> Callable[Concatenate[Path, P], R]:
-    def held(root: Path, *args: P.args, **kwargs: P.kwargs) -> R:
+    def held(root: Path, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with exclusive(Path(root).resolve()):
             return command(root, *args, **kwargs)
 

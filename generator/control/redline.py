@@ -106,7 +106,9 @@ def render_redline(comparison: Comparison, *, author: str, date: dt.date, headin
         _print_change(builder, change)
     for unit in comparison.new.units:
         found = by_new.get(unit.label)
-        if found is None:
+        if found is None and not unit.title:  # "5.4.1 文件批准后……" as one paragraph
+            builder.lines([("equal", f"{unit.label} {unit.text}")])
+        elif found is None:
             builder.paragraph([("equal", unit.heading)], bold=True, heading=True)
             if unit.text:  # a clause with a title and sub-clauses only has no text of its own
                 builder.lines([("equal", unit.text)])
@@ -130,5 +132,8 @@ def _preceding(change: ClauseChange, old_units: tuple[Unit, ...], order: dict[st
 
 def _print_change(builder: _Redline, change: ClauseChange) -> None:
     op: Op = {"added": "insert", "removed": "delete"}.get(change.kind, "equal")  # type: ignore[assignment]
-    builder.paragraph([(op, change.label)], bold=True, heading=True)
-    builder.lines(change.words)
+    if change.title:
+        builder.paragraph([(op, change.label)], bold=True, heading=True)
+        builder.lines(change.words)
+    else:  # the number leads the clause's own paragraph, as in the document
+        builder.lines([(op, f"{change.label} "), *change.words])

@@ -103,6 +103,10 @@ def read_lock(root: Path) -> tuple[LockFile | None, SourceFile | None]:
     path = lock_path(root)
     if not path.is_file():
         return None, None
+    stat = path.stat()
+    key = (path.resolve(), stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size)
+    if key in _READ:
+        return _READ[key]
     source = read_yaml(path, display_path(path, root))
     problems: list[Problem] = []
     lock = to_model(source, LockFile, problems)
@@ -112,7 +116,15 @@ def read_lock(root: Path) -> tuple[LockFile | None, SourceFile | None]:
             f"({LOCK_FORMAT})")))
     if problems or lock is None:
         raise SourceErrors(problems)
+    if len(_READ) > 8:
+        _READ.clear()
+    _READ[key] = (lock, source)
     return lock, source
+
+
+# Lock files read, by path and file identity (inode, times, size): a build asks once per
+# document. Callers never change the returned lock (the commands edit a deep copy).
+_READ: dict[tuple[Path, int, int, int, int], tuple[LockFile, SourceFile]] = {}
 
 
 def dump_lock(lock: LockFile) -> bytes:

@@ -19,6 +19,7 @@ import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from generator.control.content import fingerprint
@@ -80,6 +81,16 @@ def _model_at(repo: Repo, commit: str, source: str, kind: str) -> Procedure | Fo
 _FOUND: dict[tuple[Path, str, str, str], str] = {}  # hits only: new commits may add one
 
 
+@lru_cache(maxsize=16)  # one lock per commit, shared by every document looked up
+def _lock_at(top: Path, prefix: str, commit: str) -> bytes:
+    try:
+        data = git(top, "show", f"{commit}:{prefix}{LOCK_FILE}", binary=True)
+    except GitError:
+        return b""
+    assert isinstance(data, bytes)
+    return data
+
+
 def _find_commit(top: Path, prefix: str, source: str, kind: str, version: str,
                  expected: str) -> str | None:
     """The first commit holding both the release's source and its lock entry.
@@ -98,11 +109,7 @@ def _find_commit(top: Path, prefix: str, source: str, kind: str, version: str,
     except GitError:
         return None
     for commit in log.split():
-        try:
-            lock_text = git(top, "show", f"{commit}:{prefix}{LOCK_FILE}", binary=True)
-        except GitError:
-            continue
-        assert isinstance(lock_text, bytes)
+        lock_text = _lock_at(top, prefix, commit)
         if expected.encode("ascii") not in lock_text:  # a sha256 is unique: no need to parse
             continue
         model = _model_at(repo, commit, source, kind)

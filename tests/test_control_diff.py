@@ -226,3 +226,12 @@ def test_redline_prints_a_removed_clause_where_it_was() -> None:
     assert body.index("记录应及时填写") < body.index("记录每月汇总一次") < body.index("五")
     assert "记录每月汇总一次。" in "".join(t.text or "" for t in xml.iter(f"{W}delText"))
     assert "记录每月汇总一次。" not in "".join(paragraphs)  # deleted text is not plain text
+
+
+def test_history_renderer_runs_before_the_site() -> None:
+    from generator.build import renderers
+
+    names = list(renderers())
+    assert "history" in names
+    if "site" in names:
+        assert names.index("history") < names.index("site")

@@ -54,7 +54,10 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def fixture_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = write_files(tmp_path_factory.mktemp("fixture-site"), build_site_files(FIXTURE))
+    downloads = {"procedures/QP-01_A-1_文件控制程序.docx": b"PK procedure",
+                 "forms/QR-01-01_A-0_文件更改申请单.docx": b"PK form"}
+    folder = write_files(tmp_path_factory.mktemp("fixture-site"),
+                         build_site_files(FIXTURE, downloads))
     with serve_folder(folder / "site") as url:
         yield url
 
@@ -210,3 +213,13 @@ def test_obsolete_document_banner(visit: Visit, fixture_url: str, shots: Path) -
     assert "作废文件" in banner.inner_text()
     nav = visit.page.inner_text("nav.md-nav--primary")
     assert "QP-09" not in nav
+
+
+def test_download_links_resolve(visit: Visit, fixture_url: str) -> None:
+    for path, expected in (("procedures/QP-01.html", b"PK procedure"),
+                           ("forms/QR-01-01.html", b"PK form")):
+        visit.page.goto(fixture_url + path)
+        button = visit.page.locator("a.wk-download")
+        assert button.count() == 1
+        response = visit.page.request.get(button.evaluate("a => a.href"))
+        assert response.status == 200 and response.body() == expected

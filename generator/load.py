@@ -168,6 +168,8 @@ def _convert(
             problems.append(_at(source, node, loc, f"YAML tag {node.tag} is not allowed here"))
             return None
         if node.tag == "tag:yaml.org,2002:str":
+            if node.style == ">":
+                return _unfold_cjk(node.value)
             return node.value  # the common case, without the constructor's overhead
         try:
             return _constructor.yaml_constructors[node.tag](_constructor, node)
@@ -211,6 +213,17 @@ def _convert(
             mapping[key] = _convert(value_node, child_loc, source, problems, budget, depth + 1)
         return mapping
     raise _Problems([_at(source, node, loc, "unsupported YAML node")])
+
+
+_CJK = "\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef"
+_FOLDED_SPACE = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+
+
+def _unfold_cjk(text: str) -> str:
+    """Folded scalars (`>`) join lines with a space; Chinese has no spaces between words, so a
+    line break inside a Chinese sentence must not become one (源文件，提交前 not
+    源文件， 提交前)."""
+    return _FOLDED_SPACE.sub("", text)
 
 
 def has_modeline(text: str) -> bool:

@@ -32,13 +32,24 @@ def normalize_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_file(path: Path, data: bytes) -> None:
-    """Write one file atomically: a temporary file in the same folder, then rename."""
+    """Write one file atomically: a temporary file in the same folder, then rename.
+
+    The file keeps the mode of the one it replaces; a new file gets the usual mode (0644 under
+    the common umask), not mkstemp's private 0600.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, path.stat().st_mode & 0o7777 if path.exists() else _default_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -113,3 +113,23 @@ def test_loader_reads_what_pyyaml_writes(data: dict[str, object]) -> None:
 def test_merge_keys_are_refused() -> None:
     lines = problem_lines("base: &b {a: 1}\nother:\n  <<: *b\n")
     assert lines == ["procedures/x.yaml:3:3: other: merge keys (<<) are not supported"]
+
+
+def test_folded_chinese_text_gets_no_spaces_at_line_breaks() -> None:
+    text = "purpose: >-\n  确保源文件，\n  提交前经过审核。\n  Use English\n  words.\n"
+    source = parse_yaml(text, Path("x"), "x.yaml")
+    assert source.data["purpose"] == "确保源文件，提交前经过审核。 Use English words."
+
+
+def test_written_files_are_readable_by_others(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from generator.write import write_file
+
+    old = os.umask(0o022)
+    try:
+        write_file(tmp_path / "a.yaml", b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.yaml").stat().st_mode) == 0o644

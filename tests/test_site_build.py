@@ -276,6 +276,22 @@ def test_no_built_file_references_an_external_host(built: dict[str, bytes]) -> N
             assert urls <= CONDITIONAL, (path, urls - CONDITIONAL)
 
 
+def test_fast_markdown_extension_changes_nothing() -> None:
+    import markdown as python_markdown
+
+    from generator.render.site import site_content
+    from generator.render.site.mdext import GeneratedPages
+
+    extensions = ["tables", "attr_list", "admonition", "toc"]
+    content = site_content(load_document_set(FIXTURE), {})
+    full = python_markdown.Markdown(extensions=extensions)
+    fast = python_markdown.Markdown(extensions=[*extensions, GeneratedPages()])
+    assert len(fast.inlinePatterns) < len(full.inlinePatterns)
+    for path, data in content.pages.items():
+        text = data.decode()
+        assert fast.reset().convert(text) == full.reset().convert(text), path
+
+
 def test_build_is_deterministic(built: dict[str, bytes]) -> None:
     again = build_site_files(FIXTURE, RENDERED)
     assert sorted(again) == sorted(built)

@@ -28,6 +28,7 @@ SITE_MATERIAL = "site"
 custom_dir when mkdocs.yml names it, everything else is copied into the docs folder."""
 PACKAGED_ASSETS = Path(__file__).with_name("assets")
 REQUIRED_EXTENSIONS = ("tables", "attr_list", "admonition", "toc")
+FAST_EXTENSION = "generator.render.site.mdext"  # drops inline syntax the pages never use
 DROPPED = frozenset({"sitemap.xml", "sitemap.xml.gz"})  # no site_url on an intranet: useless
 
 # Strict checks of the generated Markdown: every link and anchor must land.
@@ -175,7 +176,7 @@ def load_site_config(root: Path, company: str, docs: Path, site: Path, nav: list
 
 def apply_site_rules(config: Any) -> Any:
     """What every Wenkong site is, whatever mkdocs.yml says (serve runs it as a hook)."""
-    for name in REQUIRED_EXTENSIONS:
+    for name in (*REQUIRED_EXTENSIONS, FAST_EXTENSION):
         if name not in config.markdown_extensions:
             config.markdown_extensions.append(name)
     theme = config.theme

@@ -20,7 +20,7 @@ UNUSED_INLINE = ("backtick", "reference", "image_reference", "short_reference",
                  "short_image_ref", "autolink", "automail", "linebreak")
 
 
-class GeneratedPages(Extension):
+class GeneratedPages(Extension):  # type: ignore[misc]  # markdown ships no type hints
     def extendMarkdown(self, md: Markdown) -> None:
         for name in UNUSED_INLINE:
             if name in md.inlinePatterns:

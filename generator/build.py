@@ -35,33 +35,23 @@ Renderer = Callable[[DocumentSet, BuildOptions], Files]
 
 
 def renderers() -> dict[str, Renderer]:
-    """The outputs a build produces, by name, in build order."""
-    found: dict[str, Renderer] = {}
-    try:
-        from generator.render.docx.procedure import render_procedures
-    except ImportError:
-        pass
-    else:
-        found["procedures"] = render_procedures
-    try:
-        from generator.render.docx.form import render_forms
-    except ImportError:
-        pass
-    else:
-        found["forms"] = render_forms
-    try:  # released versions and "changes in this version", read by the site renderer
-        from generator.control.publish import render_history
-    except ImportError:
-        pass
-    else:
-        found["history"] = render_history
-    try:
-        from generator.render.site import render_site
-    except ImportError:
-        pass
-    else:
-        found["site"] = render_site
-    return found
+    """The outputs a build produces, by name, in build order.
+
+    Imported here rather than at the top: each pulls in heavy libraries (python-docx, mkdocs)
+    that commands like `validate` never need.
+    """
+    from generator.control.publish import render_history
+    from generator.render.docx.form import render_forms
+    from generator.render.docx.procedure import render_procedures
+    from generator.render.site import render_site
+
+    return {
+        "procedures": render_procedures,
+        "forms": render_forms,
+        # released versions and "changes in this version", read by the site renderer
+        "history": render_history,
+        "site": render_site,
+    }
 
 
 def build(docset: DocumentSet, options: BuildOptions) -> Files:

@@ -292,6 +292,27 @@ def test_fast_markdown_extension_changes_nothing() -> None:
         assert fast.reset().convert(text) == full.reset().convert(text), path
 
 
+def test_parallel_build_is_the_serial_build(monkeypatch: pytest.MonkeyPatch,
+                                            built: dict[str, bytes]) -> None:
+    from generator.render.site import parallel
+
+    calls: list[str] = []
+    original = parallel._run
+
+    def counting(task: object, count: int, total: int) -> object:
+        calls.append(getattr(task, "__name__", "?"))
+        return original(task, count, total)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "MIN_PAGES", 0)
+    monkeypatch.setattr(parallel.ParallelPages.__init__, "__defaults__", (0,))
+    monkeypatch.setattr(parallel, "_run", counting)
+    monkeypatch.setattr(parallel, "workers", lambda: 2)
+    forked = build_site_files(FIXTURE, RENDERED)
+    assert calls == ["_convert", "_write"]  # both loops ran in worker processes
+    assert sorted(forked) == sorted(built)
+    assert [path for path in built if built[path] != forked[path]] == []
+
+
 def test_build_is_deterministic(built: dict[str, bytes]) -> None:
     again = build_site_files(FIXTURE, RENDERED)
     assert sorted(again) == sorted(built)

@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 
 from generator.errors import WenkongError
+from generator.render.site import parallel
 from generator.render.site.pages import safe_title
 
 CONFIG_FILE = "mkdocs.yml"
@@ -55,6 +56,8 @@ def _quiet_mkdocs() -> Iterator[_Collect]:
     handler = _Collect()
     saved = logger.propagate, logger.level
     logger.addHandler(handler)
+    skip_dirty = parallel.SkipDirtyWarning()
+    logging.getLogger("mkdocs.commands.build").addFilter(skip_dirty)
     logger.propagate = False
     logger.setLevel(logging.INFO)
     logging.getLogger("jieba").setLevel(logging.WARNING)
@@ -62,6 +65,7 @@ def _quiet_mkdocs() -> Iterator[_Collect]:
         yield handler
     finally:
         logger.removeHandler(handler)
+        logging.getLogger("mkdocs.commands.build").removeFilter(skip_dirty)
         logger.propagate, logger.level = saved
 
 
@@ -209,9 +213,12 @@ def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[A
         write_docs(docs, docs_folder(root, files))
         with _environment(epoch):
             config = load_site_config(root, company, docs, site, nav, not_in_nav, scratch)
+            dirty = parallel.usable(config)
+            if dirty:
+                config.plugins["wenkong/parallel"] = parallel.ParallelPages()
             with _quiet_mkdocs() as log:
                 try:
-                    build(config)
+                    build(config, dirty=dirty)
                 except exceptions.MkDocsException as exc:
                     shown = "\n  ".join(log.messages[:20]) or str(exc)
                     raise WenkongError(

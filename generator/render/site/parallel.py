@@ -1,0 +1,176 @@
+"""Render stage (site): `mkdocs build` on several processes.
+
+mkdocs builds page after page in one process. This mkdocs plugin splits its two per-page loops
+over forked worker processes, each doing exactly what mkdocs would do for its share of pages:
+- at `on_nav` (every page and the navigation known): read and convert the Markdown
+  (`Page.read_source`, `Page.render`); the results go back onto the page objects, whose own
+  `read_source` and `render` then have nothing left to do;
+- at `on_env` (all pages converted): write each page through the theme (`_build_page`), which
+  also gives the search plugin its entries; the workers write the HTML files and return the
+  search entries, which are added in page order. The build runs in mkdocs' "dirty" mode so that
+  it skips the pages a worker has written (the site folder is always new and empty).
+Warnings raised in the workers are logged again in the main process, so `--strict` still counts
+them. The site is byte for byte the same as a serial build (tests/test_site_build.py).
+
+Only used when no plugin other than search is configured: other plugins may change a page
+between the steps, which this would skip.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from typing import Any
+
+from mkdocs.commands import build as mkdocs_build
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import InclusionLevel
+from mkdocs.structure.pages import Page
+
+MIN_PAGES = 150  # below this, starting processes costs more than it saves
+SAFE_PLUGINS = frozenset({"search", "material/search"})
+
+_shared: tuple[Any, Any, list[Page]] | None = None  # (config, files, pages), inherited by fork
+_theme: tuple[Any, Any, Any, list[Any]] | None = None  # (nav, env, search index, doc files)
+DIRTY_WARNING = "A 'dirty' build is being performed"
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _convert(indexes: list[int]) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """In a worker: read and convert the pages at `indexes`; their results and warnings."""
+    assert _shared is not None
+    config, files, pages = _shared
+    collect = _Collect()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(collect)
+    results = []
+    for index in indexes:
+        page = pages[index]
+        page.read_source(config)
+        page.render(config, files)
+        links = {target.src_uri: found for target, found in (page.links_to_anchors or {}).items()}
+        results.append((index, page.markdown, page.meta, page.content, page.toc,
+                        page._title_from_render, page.present_anchor_ids, links))
+    logger.removeHandler(collect)
+    return results, collect.messages
+
+
+def _write(indexes: list[int]) -> tuple[list[tuple[int, list[Any]]], list[str]]:
+    """In a worker: build the pages at `indexes` through the theme; their search entries."""
+    assert _shared is not None and _theme is not None
+    config, _, _ = _shared
+    nav, env, index, doc_files = _theme
+    collect = _Collect()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(collect)
+    results = []
+    for position in indexes:
+        file = doc_files[position]
+        before = len(index.entries) if index is not None else 0
+        mkdocs_build._build_page(file.page, config, doc_files, nav, env, False,
+                                 excluded=file.inclusion.is_excluded())
+        results.append((position, index.entries[before:] if index is not None else []))
+    logger.removeHandler(collect)
+    return results, collect.messages
+
+
+def _run(task: Callable[[list[int]], tuple[list[Any], list[str]]], count: int,
+         total: int) -> list[Any]:
+    """Run `task` over `total` items in `count` forked processes; results, warnings re-logged."""
+    shares = [list(range(start, total, count)) for start in range(count)]
+    with multiprocessing.get_context("fork").Pool(count) as pool:
+        outcomes = pool.map(task, shares)
+    log = logging.getLogger("mkdocs.structure.pages")
+    results: list[Any] = []
+    for found, messages in outcomes:
+        for message in messages:
+            log.warning(message)
+        results.extend(found)
+    return results
+
+
+class SkipDirtyWarning(logging.Filter):
+    """The dirty mode is used on purpose (see the module docstring): not a warning here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(DIRTY_WARNING)
+
+
+def workers() -> int:
+    return min(os.cpu_count() or 1, 8)
+
+
+def usable(config: Any) -> bool:
+    return (workers() > 1 and "fork" in multiprocessing.get_all_start_methods()
+            and set(config.plugins) <= SAFE_PLUGINS)
+
+
+class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
+    def __init__(self, min_pages: int = MIN_PAGES) -> None:
+        super().__init__()
+        self.min_pages = min_pages
+        self.nav: Any = None
+        self.active = False
+
+    def on_nav(self, nav: Any, *, config: Any, files: Any) -> Any:
+        global _shared
+        self.nav = nav
+        pages = [file.page for file in files.documentation_pages() if file.page is not None]
+        count = workers()
+        self.active = len(pages) >= self.min_pages and count > 1
+        if not self.active:
+            return nav
+        _shared = (config, files, pages)
+        try:
+            results = _run(_convert, count, len(pages))
+        finally:
+            _shared = None
+        for (index, markdown, meta, content, toc, title, anchors, links) in results:
+            page = pages[index]
+            page.markdown, page.meta, page.content, page.toc = markdown, meta, content, toc
+            page._title_from_render = title
+            page.present_anchor_ids = anchors
+            page.links_to_anchors = {files.get_file_from_path(uri): found
+                                     for uri, found in links.items()}
+            # mkdocs calls these next: the work is done, keep the results.
+            page.read_source = _keep
+            page.render = _keep
+        return nav
+
+    def on_env(self, env: Any, *, config: Any, files: Any) -> Any:
+        global _shared, _theme
+        if not self.active:
+            return env
+        doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
+        search = config.plugins.get("search") or config.plugins.get("material/search")
+        index = getattr(search, "search_index", None)
+        _shared = (config, files, [])
+        _theme = (self.nav, env, index, doc_files)
+        try:
+            results = _run(_write, workers(), len(doc_files))
+        finally:
+            _shared, _theme = None, None
+        for position, entries in sorted(results, key=lambda item: item[0]):
+            if index is not None:
+                index.entries.extend(entries)
+            # written by a worker: the dirty build skips it
+            doc_files[position].is_modified = _unchanged
+        return env
+
+
+def _unchanged() -> bool:
+    return False
+
+
+def _keep(*args: Any, **kwargs: Any) -> None:
+    """Stands in for Page.read_source / Page.render once a worker has done them."""

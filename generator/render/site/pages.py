@@ -32,7 +32,7 @@ from generator.docset import (
 from generator.model import Role
 from generator.model.procedure import Status
 from generator.numbering import anchor
-from generator.render.site import markdown
+from generator.render.site import markdown, parallel
 from generator.render.site.history import History
 from generator.versions import file_safe
 
@@ -375,13 +375,17 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
         ("procedures", procedure_groups), ("forms", form_groups), ("roles", role_groups))
         if groups]
 
-    rendered_pages: dict[str, bytes] = {}
     env = environment()
-    for page in pages:
-        template = env.get_template(page.template)
-        text = template.render(**common, **page.values, page=page,
-                               L=Linker(layout, page.path))
-        rendered_pages[page.path] = (front_matter(page) + text).encode("utf-8")
+
+    def render(index: int) -> bytes:
+        page = pages[index]
+        text = env.get_template(page.template).render(**common, **page.values, page=page,
+                                                      L=Linker(layout, page.path))
+        return (front_matter(page) + text).encode("utf-8")
+
+    # Pages are independent: on a large set they are rendered in several processes.
+    rendered_pages = dict(zip((page.path for page in pages),
+                              parallel.fork_map(render, len(pages)), strict=True))
     return SiteContent(pages=rendered_pages, files=files, nav=nav, omitted=omitted)
 
 

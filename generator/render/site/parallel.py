@@ -99,6 +99,32 @@ def _run(task: Callable[[list[int]], tuple[list[Any], list[str]]], count: int,
     return results
 
 
+_task: Callable[[int], Any] | None = None  # the function fork_map runs, inherited by fork
+
+
+def _apply(indexes: list[int]) -> tuple[list[tuple[int, Any]], list[str]]:
+    assert _task is not None
+    return [(index, _task(index)) for index in indexes], []
+
+
+def fork_map(function: Callable[[int], Any], total: int, minimum: int = MIN_PAGES) -> list[Any]:
+    """[function(0), …, function(total - 1)], computed in forked processes when worth it.
+
+    `function` may use anything the calling process holds (fork copies it); its results must
+    pickle.
+    """
+    global _task
+    count = workers()
+    if total < minimum or count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [function(index) for index in range(total)]
+    _task = function
+    try:
+        results = _run(_apply, count, total)
+    finally:
+        _task = None
+    return [value for _, value in sorted(results, key=lambda item: item[0])]
+
+
 class SkipDirtyWarning(logging.Filter):
     """The dirty mode is used on purpose (see the module docstring): not a warning here."""
 

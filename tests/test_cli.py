@@ -111,3 +111,13 @@ def test_schema_describes_unknown_fields_as_errors() -> None:
 def test_sample_files_carry_the_editor_modeline(name: str) -> None:
     first = (REPO / name).read_text(encoding="utf-8").splitlines()[0]
     assert first.startswith("# yaml-language-server: $schema=schemas/")
+
+
+def test_problem_lines_print_verbatim(docset_dir: Path) -> None:
+    """Line:column pairs such as :100: must not turn into emoji, [brackets] not into markup."""
+    qp01 = docset_dir / "procedures" / "QP-01.yaml"
+    text = qp01.read_text(encoding="utf-8")
+    padding = 99 - len(text.splitlines())
+    qp01.write_text(text + "\n" * padding + "tada: 1\n", encoding="utf-8")
+    result = wenkong("validate", str(docset_dir))
+    assert "procedures/QP-01.yaml:100:1: tada: unknown field 'tada'" in result.stderr

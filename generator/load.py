@@ -310,6 +310,18 @@ def to_model(source: SourceFile, cls: type[M], problems: list[Problem]) -> M | N
         return None
 
 
+def load_optional(path: Path, cls: type[M]) -> M:
+    """An optional YAML file as `cls` (label files beside templates): the defaults when it is
+    absent; a broken file raises SourceErrors with file:line like any other source."""
+    if not path.is_file():
+        return cls()
+    problems: list[Problem] = []
+    loaded = to_model(read_yaml(path, path.as_posix()), cls, problems)
+    if loaded is None or problems:
+        raise SourceErrors(problems)
+    return loaded
+
+
 def iter_yaml_files(folder: Path) -> Iterator[Path]:
     """YAML files of a folder in a stable order."""
     if folder.is_dir():

@@ -34,8 +34,7 @@ from docx.text.paragraph import Paragraph
 
 from generator.build import BuildOptions
 from generator.docset import DocumentSet, FormDoc
-from generator.errors import SourceErrors
-from generator.load import read_yaml, to_model
+from generator.load import load_optional
 from generator.model.common import Strict
 from generator.model.form import (
     Column,
@@ -98,15 +97,7 @@ class FormLabels(Strict):
 
 def load_form_labels(root: Path, settings: Settings) -> FormLabels:
     """Labels from `templates/form.labels.yaml` in the document set, else the defaults."""
-    path = root / settings.templates_dir / LABELS_FILE
-    if not path.is_file():
-        return FormLabels()
-    source = read_yaml(path, path.as_posix())
-    problems: list[Any] = []
-    labels = to_model(source, FormLabels, problems)
-    if labels is None or problems:
-        raise SourceErrors(problems)
-    return labels
+    return load_optional(root / settings.templates_dir / LABELS_FILE, FormLabels)
 
 
 # --- the control plan ------------------------------------------------------------------------

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from generator.errors import Problem, SourceErrors
-from generator.load import read_yaml, to_model
+from generator.load import load_optional
 from generator.model.common import Strict
 from generator.model.procedure import Status
 
@@ -61,12 +60,4 @@ def load_labels(template: Path) -> DocxLabels:
 
     A broken file raises SourceErrors with file:line like any other source.
     """
-    path = template.with_name(LABELS_FILE)
-    if not path.is_file():
-        return DocxLabels()
-    source = read_yaml(path, path.as_posix())
-    problems: list[Problem] = []
-    labels = to_model(source, DocxLabels, problems)
-    if labels is None or problems:
-        raise SourceErrors(problems)
-    return labels
+    return load_optional(template.with_name(LABELS_FILE), DocxLabels)

@@ -131,12 +131,16 @@ def test_home_lists_the_sample_documents(visit: Visit, sample_url: str, shots: P
     rows = master.locator("tbody tr").all_inner_texts()
     listed = {row.split()[0] for row in rows}
     expected = {doc.code for doc in docset.procedures.values()
-                if doc.status is not Status.obsolete}
+                if doc.status is Status.effective}
     assert listed == expected
     for doc in docset.procedures.values():
-        if doc.status is not Status.obsolete:
+        if doc.status is Status.effective:
             link = master.locator(f"a:text-is('{doc.code}')")
             assert link.get_attribute("href") == f"procedures/{doc.model.code}.html"
+    pending = visit.page.locator("xpath=//h2[@id='pending-list']/following-sibling::*[2]")
+    listed_pending = {row.split()[0] for row in pending.locator("tbody tr").all_inner_texts()}
+    assert listed_pending == {doc.code for doc in docset.procedures.values()
+                              if doc.status in (Status.draft, Status.in_review)}
 
 
 def test_chinese_search_finds_the_procedure(visit: Visit, fixture_url: str,

@@ -174,10 +174,14 @@ def test_text_from_yaml_never_becomes_markup(site: Path, built: dict[str, bytes]
 
 def test_home_lists_the_master_list_and_the_records(site: Path) -> None:
     home = main_content(page(site, "index.html"))
-    master = home[home.index('id="master-list"'):home.index('id="records-list"')]
-    assert "QP-01" in master and "QP-02" in master and "QP-09" not in master
+    master = home[home.index('id="master-list"'):home.index('id="pending-list"')]
+    pending = home[home.index('id="pending-list"'):home.index('id="records-list"')]
+    # only effective documents are listed as controlled; drafts stand apart (ISO 9001 7.5.3)
+    assert "QP-01" in master and "QP-02" not in master and "QP-09" not in master
+    assert "QP-02" in pending and "QP-01" not in pending
     assert "2027-01-15" in master  # next review: effective 2026-01-15 + 12 months
-    assert "wk-status-effective" in master and "wk-status-draft" in master
+    assert "wk-status-effective" in master and "wk-status-draft" not in master
+    assert "wk-status-draft" in pending
     records = home[home.index('id="records-list"'):]
     row = re.search(r"<tr>(?:(?!</tr>).)*QR-01-02(?:(?!</tr>).)*</tr>", records, re.S)
     assert row is not None

@@ -235,3 +235,23 @@ def test_history_renderer_runs_before_the_site() -> None:
     assert "history" in names
     if "site" in names:
         assert names.index("history") < names.index("site")
+
+
+def test_during_a_revision_the_last_release_is_rebuilt_for_the_site(tmp_path: Path) -> None:
+    """A draft of the next version does not replace the release in force: the site still gets
+    that release's .docx (the build's own output is the draft)."""
+    from generator.control.publish import render_history
+    from generator.render.site.history import load_history
+    from tests.control_support import commit, new_repo
+
+    root = new_repo(tmp_path / "set")
+    assert release(root).code == 0
+    commit(root, "release A/0")
+    path = root / "procedures" / "QP-01.yaml"
+    edit(path, "status: effective", "status: draft")
+    edit(path, "在此描述工作程序。", "在此描述修订后的工作程序。")
+    docset = load_document_set(root)
+    files = render_history(docset, BuildOptions(root=root, output=root / "build"))
+    (only,) = load_history(files).of("QP-01").versions
+    assert only.version == "A/0" and only.file is not None
+    assert files[only.file] == rebuild_version(root, "QP-01", "A/0")[1]

@@ -408,3 +408,19 @@ def test_a_set_made_by_init_builds_with_its_own_mkdocs_yml(tmp_path: Path) -> No
     home = files["site/index.html"].decode()
     assert "<title>首页 - 新公司 ＜有限＞ 受控文件</title>" in home
     assert "QP-01" in home
+
+
+def test_a_document_under_revision_stays_in_the_master_list_at_its_release() -> None:
+    """QP-02 is a draft of A/0; once A/0 was released it stays in force until the next release."""
+    history = {"documents": {"QP-02": {"versions": [
+        {"version": "A/0", "date": "2025-05-01", "note": "首次发行"}]}}}
+    files = build_site_files(FIXTURE, {**RENDERED, "history/index.json": json.dumps(
+        history, ensure_ascii=False).encode()})
+    home = main_content(files["site/index.html"].decode())
+    master = home[home.index('id="master-list"'):home.index('id="pending-list"')]
+    row = re.search(r"<tr>(?:(?!</tr>).)*QP-02(?:(?!</tr>).)*</tr>", master, re.S)
+    assert row is not None
+    assert "2025-05-01" in row.group(0) and "修订中" in row.group(0)
+    assert "wk-status-effective" in row.group(0) and "wk-status-draft" not in row.group(0)
+    pending = home[home.index('id="pending-list"'):home.index('id="records-list"')]
+    assert "QP-02" in pending  # and the draft itself is listed as not for use

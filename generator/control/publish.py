@@ -71,7 +71,10 @@ def render_history(docset: DocumentSet, options: BuildOptions) -> Files:
         versions = []
         locked = lock.documents[code]
         for version in locked.versions:
-            is_current = version is locked.latest and doc.status is not Status.obsolete
+            # The build's own output is this version only while the document is effective at
+            # it; during a revision (draft, in review) the last release is rebuilt and offered.
+            is_current = (version is locked.latest and doc.status is Status.effective
+                          and doc.version == version.version)
             row: dict[str, Any] = {"version": version.version,
                                    "date": version.date.isoformat(), "note": version.summary}
             # Only earlier versions are rebuilt (the current one is the build's own output),

@@ -299,10 +299,18 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
     # List pages repeat the documents' titles and texts: out of the search index, so that a
     # search lands on the procedure, form or role itself.
     listing = {"search": {"exclude": True}}
+    # A document under revision (draft, in review) stays in force at its last release until
+    # the new version is released: the master list keeps showing that release.
+    in_force = {
+        code: versions[-1]
+        for code, doc in docset.procedures.items()
+        if doc.status in (Status.draft, Status.in_review)
+        and (versions := history.of(code).versions)
+    }
     pages: list[Page] = [
         Page("index.md", words["nav"]["home"], "home.md.j2",
              {"procedures": current, "forms": current_forms, "obsolete": obsolete,
-              "obsolete_forms": obsolete_forms}, meta=listing),
+              "obsolete_forms": obsolete_forms, "in_force": in_force}, meta=listing),
         Page("procedures/index.md", words["nav"]["procedures"], "procedures.md.j2",
              {"procedures": current}, meta=listing),
         Page("forms/index.md", words["nav"]["forms"], "forms.md.j2", {"forms": current_forms},

@@ -40,20 +40,11 @@ VALIDATION: dict[str, Any] = {
 }
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 @contextlib.contextmanager
-def _quiet_mkdocs() -> Iterator[_Collect]:
+def _quiet_mkdocs() -> Iterator[parallel.WarningCollector]:
     """Collect mkdocs' warnings instead of printing them; they become one clear error."""
     logger = logging.getLogger("mkdocs")
-    handler = _Collect()
+    handler = parallel.WarningCollector()
     saved = logger.propagate, logger.level
     logger.addHandler(handler)
     skip_dirty = parallel.SkipDirtyWarning()

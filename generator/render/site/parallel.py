@@ -37,7 +37,9 @@ _theme: tuple[Any, Any, Any, list[Any]] | None = None  # (nav, env, search index
 DIRTY_WARNING = "A 'dirty' build is being performed"
 
 
-class _Collect(logging.Handler):
+class WarningCollector(logging.Handler):
+    """Keeps mkdocs' warnings to report them as one clear error (strict builds)."""
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
@@ -50,7 +52,7 @@ def _convert(indexes: list[int]) -> tuple[list[tuple[Any, ...]], list[str]]:
     """In a worker: read and convert the pages at `indexes`; their results and warnings."""
     assert _shared is not None
     config, files, pages = _shared
-    collect = _Collect()
+    collect = WarningCollector()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collect)
     results = []
@@ -70,7 +72,7 @@ def _write(indexes: list[int]) -> tuple[list[tuple[int, list[Any]]], list[str]]:
     assert _shared is not None and _theme is not None
     config, _, _ = _shared
     nav, env, index, doc_files = _theme
-    collect = _Collect()
+    collect = WarningCollector()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collect)
     results = []

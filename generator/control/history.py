@@ -119,14 +119,6 @@ def _find_commit(top: Path, prefix: str, source: str, kind: str, version: str,
             _FOUND[key] = commit
             return commit
     return None
-    for commit in log.split():
-        model = _model_at(repo, commit, source, kind)
-        # Effective, not a draft that already carried the label: the release itself.
-        if model is not None and model.version == version and \
-                model.status is Status.effective and fingerprint(model) == expected:
-            _FOUND[key] = commit
-            return commit
-    return None
 
 
 def release_tag(code: str, version: LockedVersion | str) -> str:

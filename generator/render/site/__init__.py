@@ -11,12 +11,15 @@ any web server can serve.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
+import logging
 from collections.abc import Mapping
 
 from generator.build import BuildOptions
 from generator.docset import DocumentSet
 from generator.model import Form, Procedure
+from generator.render.site import parallel
 from generator.render.site.engine import build_site, site_folder
 from generator.render.site.history import load_history
 from generator.render.site.pages import SiteContent, build_content
@@ -30,12 +33,24 @@ def _flowcharts(docset: DocumentSet) -> dict[tuple[str, str], bytes]:
         from generator.render.flowchart import render_flowchart
     except ImportError:  # the flowchart renderer is optional: tables are shown either way
         return {}
-    drawings: dict[tuple[str, str], bytes] = {}
-    for code, doc in docset.procedures.items():
-        for process in doc.processes:
-            svg = render_flowchart(process, docset.settings, "svg")
-            drawings[(code, process.id)] = svg if isinstance(svg, bytes) else svg.encode()
-    return drawings
+    processes = [(code, process) for code, doc in docset.procedures.items()
+                 for process in doc.processes]
+    if len(processes) >= parallel.MIN_PAGES:
+        # The drawings wrap Chinese names with jieba: load its dictionary once, before
+        # fork_map's workers start, rather than once in each of them.
+        with contextlib.suppress(ImportError):
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)  # it logs "Building prefix dict" at INFO
+            jieba.initialize()
+
+    def draw(index: int) -> bytes:
+        svg = render_flowchart(processes[index][1], docset.settings, "svg")
+        return svg if isinstance(svg, bytes) else svg.encode()
+
+    drawings = parallel.fork_map(draw, len(processes))
+    return {(code, process.id): svg for (code, process), svg in zip(processes, drawings,
+                                                                      strict=True)}
 
 
 def _epoch(docset: DocumentSet) -> int:

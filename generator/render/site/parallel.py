@@ -30,6 +30,7 @@ from mkdocs.structure.files import InclusionLevel
 from mkdocs.structure.pages import Page
 
 MIN_PAGES = 150  # below this, starting processes costs more than it saves
+SHARES_PER_WORKER = 32  # small enough to even out the workers, large enough to be cheap
 SAFE_PLUGINS = frozenset({"search", "material/search"})
 
 _shared: tuple[Any, Any, list[Page]] | None = None  # (config, files, pages), inherited by fork
@@ -89,9 +90,13 @@ def _write(indexes: list[int]) -> tuple[list[tuple[int, list[Any]]], list[str]]:
 def _run(task: Callable[[list[int]], tuple[list[Any], list[str]]], count: int,
          total: int) -> list[Any]:
     """Run `task` over `total` items in `count` forked processes; results, warnings re-logged."""
-    shares = [list(range(start, total, count)) for start in range(count)]
+    # Many small shares handed out as workers free up, not one fixed share per worker: pages
+    # differ in cost (the lists grow with the set), and with fixed shares one worker ran
+    # 1.7 s longer than the other at 1,000 procedures. map keeps the shares' order.
+    size = max(1, -(-total // (count * SHARES_PER_WORKER)))
+    shares = [list(range(start, min(start + size, total))) for start in range(0, total, size)]
     with multiprocessing.get_context("fork").Pool(count) as pool:
-        outcomes = pool.map(task, shares)
+        outcomes = pool.map(task, shares, chunksize=1)
     log = logging.getLogger("mkdocs.structure.pages")
     results: list[Any] = []
     for found, messages in outcomes:

@@ -466,13 +466,7 @@ class _FormBuilder:
     def run(self, paragraph: Paragraph | Any, text: str, size: float = BODY_PT, *,
             bold: bool = False, heading: bool = False) -> None:
         p = paragraph._p if isinstance(paragraph, Paragraph) else paragraph
-        r = OxmlElement("w:r")
-        r.append(self.style.rpr(size, bold=bold, heading=heading))
-        t = OxmlElement("w:t")
-        t.text = text
-        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-        r.append(t)
-        p.append(r)
+        p.append(ooxml.text_run(text, self.style.rpr(size, bold=bold, heading=heading)))
 
     def paragraph(self, text: str = "", size: float = BODY_PT, *, bold: bool = False,
                   heading: bool = False, align: WD_ALIGN_PARAGRAPH | None = None,

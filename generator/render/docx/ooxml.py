@@ -109,6 +109,18 @@ def _field_char(kind: str, r_pr: Any = None) -> Any:
     return run
 
 
+def text_run(text: str, r_pr: Any = None) -> Any:
+    """A w:r holding `text` (spaces kept), with `r_pr` as its run properties when given."""
+    run = OxmlElement("w:r")
+    if r_pr is not None:
+        run.append(r_pr)
+    t = OxmlElement("w:t")
+    t.set(qn("xml:space"), "preserve")
+    t.text = text
+    run.append(t)
+    return run
+
+
 def _copy(element: Any) -> Any:
     from copy import deepcopy
 
@@ -132,14 +144,7 @@ def add_field(paragraph: Any, instruction: str, cached: str = "", r_pr: Any = No
     run.append(instr)
     p.append(run)
     p.append(_field_char("separate", r_pr))
-    run = OxmlElement("w:r")
-    if r_pr is not None:
-        run.append(_copy(r_pr))
-    text = OxmlElement("w:t")
-    text.set(qn("xml:space"), "preserve")
-    text.text = cached
-    run.append(text)
-    p.append(run)
+    p.append(text_run(cached, _copy(r_pr) if r_pr is not None else None))
     p.append(_field_char("end", r_pr))
 
 
@@ -191,14 +196,7 @@ def add_internal_link(paragraph: Any, anchor: str, text: str, r_pr: Any = None) 
     link = OxmlElement("w:hyperlink")
     link.set(qn("w:anchor"), anchor)
     link.set(qn("w:history"), "1")
-    run = OxmlElement("w:r")
-    if r_pr is not None:
-        run.append(_copy(r_pr))
-    t = OxmlElement("w:t")
-    t.set(qn("xml:space"), "preserve")
-    t.text = text
-    run.append(t)
-    link.append(run)
+    link.append(text_run(text, _copy(r_pr) if r_pr is not None else None))
     p.append(link)
 
 

@@ -18,10 +18,11 @@ between the steps, which this would skip.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from mkdocs.commands import build as mkdocs_build
@@ -49,22 +50,32 @@ class WarningCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+@contextlib.contextmanager
+def collecting_warnings() -> Iterator[WarningCollector]:
+    """Collect mkdocs' warnings while the block runs (the handler is removed even on error)."""
+    collect = WarningCollector()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(collect)
+    try:
+        yield collect
+    finally:
+        logger.removeHandler(collect)
+
+
 def _convert(indexes: list[int]) -> tuple[list[tuple[Any, ...]], list[str]]:
     """In a worker: read and convert the pages at `indexes`; their results and warnings."""
     assert _shared is not None
     config, files, pages = _shared
-    collect = WarningCollector()
-    logger = logging.getLogger("mkdocs")
-    logger.addHandler(collect)
     results = []
-    for index in indexes:
-        page = pages[index]
-        page.read_source(config)
-        page.render(config, files)
-        links = {target.src_uri: found for target, found in (page.links_to_anchors or {}).items()}
-        results.append((index, page.markdown, page.meta, page.content, page.toc,
-                        page._title_from_render, page.present_anchor_ids, links))
-    logger.removeHandler(collect)
+    with collecting_warnings() as collect:
+        for index in indexes:
+            page = pages[index]
+            page.read_source(config)
+            page.render(config, files)
+            links = {target.src_uri: found
+                     for target, found in (page.links_to_anchors or {}).items()}
+            results.append((index, page.markdown, page.meta, page.content, page.toc,
+                            page._title_from_render, page.present_anchor_ids, links))
     return results, collect.messages
 
 
@@ -73,17 +84,14 @@ def _write(indexes: list[int]) -> tuple[list[tuple[int, list[Any]]], list[str]]:
     assert _shared is not None and _theme is not None
     config, _, _ = _shared
     nav, env, index, doc_files = _theme
-    collect = WarningCollector()
-    logger = logging.getLogger("mkdocs")
-    logger.addHandler(collect)
     results = []
-    for position in indexes:
-        file = doc_files[position]
-        before = len(index.entries) if index is not None else 0
-        mkdocs_build._build_page(file.page, config, doc_files, nav, env, False,
-                                 excluded=file.inclusion.is_excluded())
-        results.append((position, index.entries[before:] if index is not None else []))
-    logger.removeHandler(collect)
+    with collecting_warnings() as collect:
+        for position in indexes:
+            file = doc_files[position]
+            before = len(index.entries) if index is not None else 0
+            mkdocs_build._build_page(file.page, config, doc_files, nav, env, False,
+                                     excluded=file.inclusion.is_excluded())
+            results.append((position, index.entries[before:] if index is not None else []))
     return results, collect.messages
 
 

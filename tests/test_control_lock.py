@@ -193,3 +193,29 @@ def test_signatures_and_history_rows_of_a_release_do_not_change(released: Path) 
     result = wenkong("validate", str(released))
     assert result.code == 1
     assert "says summary '第一次发行', but the release recorded '首次发行'" in result.text
+
+
+def test_a_field_added_later_leaves_the_fingerprint_alone_while_at_its_default() -> None:
+    from pydantic import BaseModel
+
+    from generator.control.content import _drop_added_defaults
+    from generator.model.common import added_field
+
+    class Old(BaseModel):
+        title: str
+        items: list[str] = []
+
+    class Grown(BaseModel):
+        title: str
+        items: list[str] = []
+        layout: str | None = added_field(None)
+        labels: list[str] = added_field(default_factory=list)
+
+    old, grown = Old(title="a"), Grown(title="a")
+    assert _drop_added_defaults(grown, grown.model_dump(mode="json")) == old.model_dump(
+        mode="json")
+    changed = Grown(title="a", layout="x")
+    assert _drop_added_defaults(changed, changed.model_dump(mode="json"))["layout"] == "x"
+    nested = [Grown(title="b", labels=["A"])]
+    assert _drop_added_defaults(nested, [n.model_dump(mode="json") for n in nested]) == [
+        {"title": "b", "items": [], "labels": ["A"]}]

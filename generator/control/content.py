@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from generator.control.labels import UNIT_NAMES
 from generator.docset import (
     Block,
@@ -34,6 +36,7 @@ from generator.docset import (
 )
 from generator.load import Loc
 from generator.model import Form, Procedure
+from generator.model.common import is_added_field
 from generator.model.settings import NumberingStyle
 from generator.numbering import reference_label
 
@@ -64,10 +67,35 @@ def _normalize(value: Any) -> Any:
     return value
 
 
+def _drop_added_defaults(value: Any, data: Any) -> Any:
+    """`data` (the JSON dump of `value`) without fields added after 0.1 that hold their default.
+
+    A field the model gained later is marked with `added_field()`; while a document leaves it at
+    its default, the document's content is what it was before the field existed, so its
+    fingerprint must be too (a released document's lock never breaks because the model grew).
+    """
+    if isinstance(value, BaseModel) and isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for name, item in data.items():
+            field = type(value).model_fields.get(name)
+            attr = getattr(value, name, None)
+            if field is not None and is_added_field(field) and attr == field.get_default(
+                    call_default_factory=True):
+                continue
+            out[name] = _drop_added_defaults(attr, item)
+        return out
+    if isinstance(value, list | tuple) and isinstance(data, list):
+        return [_drop_added_defaults(v, d) for v, d in zip(value, data, strict=False)]
+    if isinstance(value, dict) and isinstance(data, dict):
+        return {k: _drop_added_defaults(value.get(k), d) for k, d in data.items()}
+    return data
+
+
 def canonical_content(model: Procedure | Form) -> dict[str, Any]:
     """The approved content of a document as plain JSON data, control fields left out."""
     excluded = set(CONTROL_FIELDS & set(type(model).model_fields))
     data = model.model_dump(mode="json", exclude=excluded)
+    data = _drop_added_defaults(model, data)
     data["kind"] = kind_of(model)
     normalized: dict[str, Any] = _normalize(data)
     return normalized

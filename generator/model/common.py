@@ -110,3 +110,27 @@ def text_or_mapping(value: Any) -> str:
     """Discriminator for `Text | Model` unions, told apart by the YAML shape so that errors
     speak of one alternative only (a plain union reports "not a string" next to the real one)."""
     return "<text>" if isinstance(value, str) else "<mapping>"
+
+
+_ADDED = "x-wenkong-added"
+
+
+def added_field(default: Any = None, *, default_factory: Any = None, **kwargs: Any) -> Any:
+    """A field added to the model after documents were released (pydantic `Field`).
+
+    While a document leaves it at its default it is not part of the document's content
+    fingerprint (control/content.py), so the lock of every released document stays valid when
+    the model grows. Every new field of a document model must be declared this way, and its
+    default must reproduce the output of a document written before it existed.
+    """
+    extra = dict(kwargs.pop("json_schema_extra", None) or {})
+    extra[_ADDED] = True
+    if default_factory is not None:
+        return Field(default_factory=default_factory, json_schema_extra=extra, **kwargs)
+    return Field(default=default, json_schema_extra=extra, **kwargs)
+
+
+def is_added_field(field: Any) -> bool:
+    """True for a field declared with `added_field()`."""
+    extra = getattr(field, "json_schema_extra", None)
+    return isinstance(extra, dict) and bool(extra.get(_ADDED))

@@ -9,7 +9,7 @@ import io
 from typing import Any
 
 from docx.document import Document
-from docx.oxml import OxmlElement
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
@@ -55,21 +55,48 @@ def set_a4(document: Document, *, top: float = 25, bottom: float = 20, left: flo
         section.footer_distance = Mm(footer)
 
 
+CORE_NS = "http://schemas.openxmlformats.org/package/2006/metadata/core-properties"
+_DC_NS = "http://purl.org/dc/elements/1.1/"
+_DCTERMS_NS = "http://purl.org/dc/terms/"
+_XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+
 def fix_core_properties(document: Document, when: dt.date | None, *, title: str,
                         author: str = "", subject: str = "", keywords: str = "") -> None:
-    """Core properties derived from the document's own data, never from the clock."""
-    moment = dt.datetime.combine(when or dt.date(2000, 1, 1), dt.time())
-    props = document.core_properties
-    props.created = moment
-    props.modified = moment
-    props.last_printed = moment
-    props.revision = 1
-    props.title = title
-    props.author = author
-    props.last_modified_by = author
-    props.subject = subject
-    props.keywords = keywords
-    props.comments = ""
+    """Core properties (docProps/core.xml) derived from the document's own data, never from
+    the clock, written as a new part element with explicit namespaces.
+
+    python-docx's property setters are not used on purpose: importing docxcompose (docxtpl's
+    sub-documents) remaps python-docx's process-wide `cp` prefix to the custom-properties
+    namespace, so the setters append a second lastModifiedBy, revision, keywords ... in that
+    namespace and Word offers to repair the file (python-docx #1037, docxcompose #101). Whatever
+    the template's core.xml or a docxtpl render left there is replaced.
+    """
+    from lxml import etree
+
+    stamp = dt.datetime.combine(when or dt.date(2000, 1, 1), dt.time()).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+    root = etree.Element(f"{{{CORE_NS}}}coreProperties", nsmap={
+        "cp": CORE_NS, "dc": _DC_NS, "dcterms": _DCTERMS_NS, "xsi": _XSI_NS})
+
+    def add(namespace: str, name: str, text: str) -> Any:
+        element = etree.SubElement(root, f"{{{namespace}}}{name}")
+        element.text = text
+        return element
+
+    add(_DC_NS, "title", title)
+    add(_DC_NS, "subject", subject)
+    add(_DC_NS, "creator", author)
+    add(CORE_NS, "keywords", keywords)
+    add(_DC_NS, "description", "")
+    add(CORE_NS, "lastModifiedBy", author)
+    add(CORE_NS, "revision", "1")
+    for name in ("created", "modified"):
+        add(_DCTERMS_NS, name, stamp).set(f"{{{_XSI_NS}}}type", "dcterms:W3CDTF")
+    add(CORE_NS, "lastPrinted", stamp)
+    part = document.part.package._core_properties_part  # python-docx's own accessor, private
+    # re-parsed by python-docx's parser, so `document.core_properties` still reads it
+    part._element = parse_xml(etree.tostring(root))
 
 
 def save_deterministic(document: Document) -> bytes:
@@ -77,9 +104,24 @@ def save_deterministic(document: Document) -> bytes:
 
     Call `fix_core_properties` first: python-docx stamps the current time into core.xml.
     """
+    drop_stale_parts(document)
     buffer = io.BytesIO()
     document.save(buffer)
     return normalize_zip(buffer.getvalue())
+
+
+STYLES_WITH_EFFECTS_REL = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+
+
+def drop_stale_parts(document: Document) -> None:
+    """Drop word/stylesWithEffects.xml: Word 2010's copy of styles.xml (python-docx's default
+    template carries one), which goes stale as soon as styles are added or changed. Word 2013
+    and later neither write nor need it; a stale copy is what validators flag (styles missing
+    from it, different docDefaults) as a cause of Word's repair prompt."""
+    part = document.part
+    for r_id, rel in list(part.rels.items()):
+        if rel.reltype == STYLES_WITH_EFFECTS_REL:
+            del part.rels[r_id]
 
 
 # --- checkboxes ------------------------------------------------------------------------------
@@ -235,18 +277,17 @@ def set_cell_shading(cell: Any, fill: str) -> None:
 
 def set_repeat_header(row: Any) -> None:
     """Repeat this row at the top of every page the table spans."""
+    # written bare, as Word writes it: an on/off element is on without w:val
     tr_pr = row._tr.get_or_add_trPr()
-    element = OxmlElement("w:tblHeader")
-    element.set(qn("w:val"), "true")
-    tr_pr.append(element)
+    if tr_pr.find(qn("w:tblHeader")) is None:
+        tr_pr.append(OxmlElement("w:tblHeader"))
 
 
 def set_cant_split(row: Any) -> None:
     """Keep a row on one page (a process step must not break across pages)."""
     tr_pr = row._tr.get_or_add_trPr()
-    element = OxmlElement("w:cantSplit")
-    element.set(qn("w:val"), "true")
-    tr_pr.append(element)
+    if tr_pr.find(qn("w:cantSplit")) is None:
+        tr_pr.append(OxmlElement("w:cantSplit"))
 
 
 def set_column_widths(table: Any, widths_mm: list[float]) -> None:
@@ -458,6 +499,7 @@ def save_fixed(document: Document) -> bytes:
     """
     from docx.opc.pkgwriter import PackageWriter
 
+    drop_stale_parts(document)
     package = document.part.package
     for part in package.parts:
         part.before_marshal()

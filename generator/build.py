@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from generator.docset import DocumentSet
-from generator.write import replace_tree
+from generator.write import output_folder, replace_tree
 
 Files = dict[str, bytes]
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -56,6 +56,7 @@ def renderers() -> dict[str, Renderer]:
 
 def build(docset: DocumentSet, options: BuildOptions) -> Files:
     """Render every output into memory, then replace the output folder in one step."""
+    output_folder(options.output)  # a link or a file in the way: say so before rendering
     if options.pdf:
         from generator.render.pdf import soffice_binary
 

@@ -15,6 +15,8 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from generator.errors import WenkongError
+
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 
@@ -56,34 +58,89 @@ def write_file(path: Path, data: bytes) -> None:
         raise
 
 
+class OutputError(WenkongError):
+    """The output folder cannot be written or replaced (permissions, links, a file in the way)."""
+
+
+def output_folder(target: Path) -> Path:
+    """The output folder as named, with its parent made absolute but the name itself not
+    followed: a link named as the output must not lead the build to replace what it points to.
+    """
+    target = Path(os.path.abspath(target))
+    parent = target.parent.resolve()
+    folder = parent / target.name
+    if folder.is_symlink():
+        raise OutputError(
+            f"输出文件夹 {folder} 是指向 {os.readlink(folder)} 的符号链接："
+            "构建会整体替换输出文件夹，不会经由链接替换别处的文件夹。"
+            "请删除该链接，或用 --output 直接指定真正的文件夹。")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(
+            f"输出位置 {folder} 是一个文件，不是文件夹："
+            "请移走或改名该文件，或用 --output 指定其他文件夹。")
+    return folder
+
+
+def _failure(what: str, exc: OSError, target: Path) -> OutputError:
+    where = exc.filename if exc.filename else target
+    reason = exc.strerror or str(exc)
+    return OutputError(
+        f"{what}失败：{where}：{reason}。上一次的构建 {target} 保持不变；"
+        "请检查该文件夹及其上级文件夹的写权限，或关闭正在使用其中文件的程序后重试。")
+
+
+def _remove(path: Path) -> None:
+    """Remove a leftover entry of our own (a backup folder, or a link or file in its place)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
 def replace_tree(target: Path, files: Mapping[str, bytes], keep: tuple[str, ...] = ()) -> None:
     """Make `target` hold exactly `files` (relative posix paths → bytes), atomically.
 
     `keep` names top-level entries of the old folder that are carried over untouched (for
-    instance a `pdf/` folder that this build did not produce).
+    instance a `pdf/` folder that this build did not produce). Nothing outside `target` is
+    deleted or replaced; on any failure the previous build stays as it was and OutputError
+    says what and where.
     """
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    target = output_folder(target)
+    for relative in files:
+        if ".." in Path(relative).parts or Path(relative).is_absolute():
+            raise ValueError(f"refusing to write outside the output folder: {relative}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    except OSError as exc:
+        raise _failure("创建输出文件夹", exc, target) from None
+    backup = target.parent / f".{target.name}.old"
+    moved = False
     try:
         for relative, data in sorted(files.items()):
             path = staging / relative
-            if ".." in Path(relative).parts or Path(relative).is_absolute():
-                raise ValueError(f"refusing to write outside the output folder: {relative}")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         for name in keep:
             old = target / name
             if old.exists() and not (staging / name).exists():
-                shutil.copytree(old, staging / name) if old.is_dir() else shutil.copy2(
-                    old, staging / name)
-        backup = target.parent / f".{target.name}.old"
-        if backup.exists():
-            shutil.rmtree(backup)
+                if old.is_dir() and not old.is_symlink():
+                    shutil.copytree(old, staging / name, symlinks=True)
+                else:
+                    shutil.copy2(old, staging / name, follow_symlinks=False)
+        _remove(backup)
         if target.exists():
             os.replace(target, backup)
+            moved = True
         os.replace(staging, target)
-        shutil.rmtree(backup, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if moved and not target.exists():
+            os.replace(backup, target)  # put the previous build back
+        raise _failure("写入输出文件夹", exc, target) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if moved and not target.exists():
+            os.replace(backup, target)
         raise
+    shutil.rmtree(backup, ignore_errors=True)

@@ -1,0 +1,111 @@
+"""Write stage: the output folder is replaced as a whole, and nothing outside it is touched —
+not through a link named as the output, not when a file is in the way, not on a failed swap."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator.write import OutputError, replace_tree
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_linked_output_folder_is_refused_and_its_target_kept(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "photos"
+    elsewhere.mkdir()
+    (elsewhere / "wedding.jpg").write_bytes(b"precious")
+    (tmp_path / "set").mkdir()
+    link = tmp_path / "set" / "build"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(OutputError, match="符号链接"):
+        replace_tree(link, {"index.html": b"<html>"})
+    assert tree(elsewhere) == {"wedding.jpg": b"precious"}
+    assert link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos", "set"]
+    assert sorted(p.name for p in (tmp_path / "set").iterdir()) == ["build"]
+
+
+def test_a_link_in_the_parent_path_is_fine(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "alias").symlink_to(real, target_is_directory=True)
+    replace_tree(tmp_path / "alias" / "out", {"a.txt": b"1"})
+    assert tree(real / "out") == {"a.txt": b"1"}
+
+
+def test_a_file_in_the_place_of_the_output_folder_is_kept(tmp_path: Path) -> None:
+    target = tmp_path / "build"
+    target.write_bytes(b"notes")
+    with pytest.raises(OutputError, match="是一个文件"):
+        replace_tree(target, {"a.txt": b"1"})
+    assert target.read_bytes() == b"notes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]  # no .build.old
+
+
+def test_a_leftover_backup_link_is_removed_not_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_bytes(b"keep")
+    (tmp_path / ".build.old").symlink_to(elsewhere, target_is_directory=True)
+    replace_tree(tmp_path / "build", {"a.txt": b"1"})
+    assert tree(elsewhere) == {"keep.txt": b"keep"}
+    assert tree(tmp_path / "build") == {"a.txt": b"1"}
+
+
+@pytest.mark.parametrize("step", ["move-old-away", "move-new-in"])
+def test_a_refused_swap_says_where_and_keeps_the_previous_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str,
+) -> None:
+    target = tmp_path / "build"
+    replace_tree(target, {"old.txt": b"old", "pdf/a.pdf": b"%PDF"})
+    real_replace = os.replace
+
+    def refuse(source: str | Path, destination: str | Path) -> None:
+        moving_old = Path(source) == target
+        moving_new = Path(source).name.startswith(".build.new-")
+        if (moving_old if step == "move-old-away" else moving_new):
+            raise PermissionError(13, "Permission denied", str(destination))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OutputError) as caught:
+        replace_tree(target, {"new.txt": b"new"})
+    message = str(caught.value)
+    assert str(target) in message and "Permission denied" in message
+    assert "保持不变" in message
+    assert tree(target) == {"old.txt": b"old", "pdf/a.pdf": b"%PDF"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]
+
+
+def test_an_unwritable_parent_is_an_error_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr("tempfile.mkdtemp", refuse)
+    with pytest.raises(OutputError, match="Permission denied"):
+        replace_tree(tmp_path / "build", {"a.txt": b"1"})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_build_through_a_linked_build_folder_fails_before_rendering(
+    docset_dir: Path, tmp_path: Path,
+) -> None:
+    elsewhere = tmp_path / "shared-drive"
+    elsewhere.mkdir()
+    (elsewhere / "minutes.docx").write_bytes(b"minutes")
+    (docset_dir / "build").symlink_to(elsewhere, target_is_directory=True)
+    result = subprocess.run([sys.executable, "-m", "generator", "build", str(docset_dir)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1
+    assert "符号链接" in result.stderr and "Traceback" not in result.stderr
+    assert tree(elsewhere) == {"minutes.docx": b"minutes"}

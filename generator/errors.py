@@ -45,6 +45,10 @@ class SourceErrors(WenkongError):
         errors = [p for p in self.problems if p.severity is Severity.error]
         super().__init__(f"{len(errors)} problem(s) in the document set")
 
+    def __reduce__(self) -> tuple[type[SourceErrors], tuple[list[Problem]]]:
+        # Raised in a worker process, it must cross back whole (not rebuilt from its message).
+        return (type(self), (self.problems,))
+
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity is Severity.error]

@@ -34,6 +34,10 @@ _ALLOWED_SCALAR_TAGS = {
     "tag:yaml.org,2002:timestamp",
 }
 _MODELINE = re.compile(r"^#\s*yaml-language-server:")
+# Characters XML 1.0 cannot hold (so neither can a .docx nor the site's pages). YAML's reader
+# refuses them typed raw; only the escapes of a double-quoted scalar ("\0", "\x01", "\uFFFE")
+# bring them in.
+_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 # libyaml's parser when present: same nodes and marks, several times faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -168,6 +172,9 @@ def _convert(
             problems.append(_at(source, node, loc, f"YAML tag {node.tag} is not allowed here"))
             return None
         if node.tag == "tag:yaml.org,2002:str":
+            if node.style == '"' and (bad := _XML_ILLEGAL.search(node.value)):
+                problems.append(_at(source, node, loc, _illegal_character(bad)))
+                return None
             if node.style == ">":
                 return _unfold_cjk(node.value)
             return node.value  # the common case, without the constructor's overhead
@@ -197,6 +204,9 @@ def _convert(
                 problems.append(_at(source, key_node, loc, "a key must be plain text"))
                 continue
             key = str(key_node.value)
+            if key_node.style == '"' and (bad := _XML_ILLEGAL.search(key)):
+                problems.append(_at(source, key_node, loc, _illegal_character(bad)))
+                continue
             if key == "<<":
                 problems.append(_at(source, key_node, loc, "merge keys (<<) are not supported"))
                 continue
@@ -213,6 +223,11 @@ def _convert(
             mapping[key] = _convert(value_node, child_loc, source, problems, budget, depth + 1)
         return mapping
     raise _Problems([_at(source, node, loc, "unsupported YAML node")])
+
+
+def _illegal_character(found: re.Match[str]) -> str:
+    return (f"第 {found.start() + 1} 个字符是 U+{ord(found.group()):04X}，Word 文档和网页都不能"
+            "容纳这个控制字符（多半来自双引号里的转义，如 \"\\0\"、\"\\x01\"）：请删除它")
 
 
 _CJK = "\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef"

@@ -49,6 +49,7 @@ from lxml import etree
 
 from generator.docset import DocumentSet, FormDoc
 from generator.errors import WenkongError, display_path
+from generator.model.common import is_windows_reserved
 from generator.model.form import ColumnType, FieldType, Form, FormField, FormTable
 from generator.model.procedure import Status
 from generator.render.docx.form import (
@@ -72,7 +73,10 @@ Value = Any  # str | float | int | bool | list[str] | dict | list[dict] | None
 Progress = Callable[[int, int], None]  # (files read, total)
 
 _W = f"{{{W_NS}}}"
-_MAX_XML = 50 * 1024 * 1024  # a form is small; refuse zip bombs instead of reading them
+# A form is small: refuse zip bombs and padded files instead of reading them. Every part read
+# is capped by what it holds after decompression, not by what its zip header claims.
+_MAX_FILE = 100 * 1024 * 1024
+_MAX_PART = {"word/document.xml": 50 * 1024 * 1024, "docProps/custom.xml": 1024 * 1024}
 
 
 class RecordErrors(WenkongError):
@@ -83,6 +87,9 @@ class RecordErrors(WenkongError):
         listing = "\n".join(f"  {p}" for p in problems)
         super().__init__(f"{len(problems)} problem(s) in the filled forms; nothing was "
                          f"written:\n{listing}")
+
+    def __reduce__(self) -> tuple[type[RecordErrors], tuple[list[str]]]:
+        return (type(self), (self.problems,))
 
 
 # --- reading the controls ----------------------------------------------------------------
@@ -248,9 +255,23 @@ def _parse(data: bytes) -> Any:
     return etree.fromstring(data, parser)
 
 
+def _read_part(package: zipfile.ZipFile, name: str) -> bytes:
+    """One part of the package, refused when it unpacks to more than its cap."""
+    cap = _MAX_PART[name]
+    if package.getinfo(name).file_size > cap:
+        raise _Damaged(f"{name} 大于 {cap // (1024 * 1024)} MB，不是正常的表单，未读取")
+    with package.open(name) as stream:
+        data = stream.read(cap + 1)
+    if len(data) > cap:
+        raise _Damaged(f"{name} 解压后大于 {cap // (1024 * 1024)} MB，不是正常的表单，未读取")
+    return data
+
+
 def open_filled(path: Path) -> FilledFile:
     """Open a filled form; raise _Damaged with a clerk-readable reason when it is no .docx."""
     try:
+        if path.stat().st_size > _MAX_FILE:
+            raise _Damaged(f"文件大于 {_MAX_FILE // (1024 * 1024)} MB，不是正常的表单，未读取")
         data = path.read_bytes()
     except OSError as exc:
         raise _Damaged(f"cannot read the file: {exc.strerror}") from None
@@ -263,13 +284,10 @@ def open_filled(path: Path) -> FilledFile:
         names = set(package.namelist())
         if "word/document.xml" not in names:
             raise _Damaged("not a Word document (word/document.xml is missing)")
-        info = package.getinfo("word/document.xml")
-        if info.file_size > _MAX_XML:
-            raise _Damaged("word/document.xml is implausibly large")
-        document = _parse(package.read("word/document.xml"))
+        document = _parse(_read_part(package, "word/document.xml"))
         properties: dict[str, str] = {}
         if "docProps/custom.xml" in names:
-            custom = _parse(package.read("docProps/custom.xml"))
+            custom = _parse(_read_part(package, "docProps/custom.xml"))
             for prop in custom:
                 name = prop.get("name")
                 if name and len(prop):
@@ -620,10 +638,14 @@ def _without_breaks(value: Value) -> Value:
 
 
 def _safe_key(serial: str) -> str:
-    """A 编号 as a file name: letters (Chinese too), digits, '-', '_' and '.'; the rest → '-'."""
+    """A 编号 as a file name: letters (Chinese too), digits, '-', '_' and '.'; the rest → '-'.
+    A name Windows keeps for a device (CON, NUL, COM1 …) gets a trailing '_' (CON → CON_)."""
     key = re.sub(r"[^\w.-]+", "-", unicodedata.normalize("NFKC", serial), flags=re.UNICODE)
-    key = key.strip(".-") or "serial"
-    return key[:80]
+    key = key.strip(".-")[:80].strip(".-") or "serial"
+    if is_windows_reserved(key):
+        head, dot, tail = key.partition(".")
+        key = f"{head}_{dot}{tail}"
+    return key
 
 
 def read_record(path: Path, docset: DocumentSet, labels: FormLabels) -> Record:
@@ -680,6 +702,18 @@ def _cell(value: Value, labels: FormLabels) -> str:
     return str(value)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def csv_cell(text: str) -> str:
+    """A cell Excel shows as text, never runs as a formula (OWASP CSV injection): a cell that
+    starts with = + - @ tab or CR gets a leading '. Plain numbers (-3, +1.5) stay numbers."""
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def register_csv(form: Form, records: list[dict[str, Any]], labels: FormLabels) -> bytes:
     """The register of one form: one line per record, columns named as on the form."""
     columns: list[tuple[str, str]] = []
@@ -691,13 +725,15 @@ def register_csv(form: Form, records: list[dict[str, Any]], labels: FormLabels) 
     columns.extend((box.id, box.label) for box in form.signoff)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([labels.register_record, labels.register_serial, labels.register_version,
-                     *[label for _, label in columns], labels.register_source])
+    writer.writerow([csv_cell(cell) for cell in (
+        labels.register_record, labels.register_serial, labels.register_version,
+        *[label for _, label in columns], labels.register_source)])
     for data in sorted(records, key=lambda r: str(r.get("key"))):
         values = data.get("values", {})
-        writer.writerow([data.get("key", ""), data.get("serial") or "", data.get("version", ""),
-                         *[_cell(values.get(key), labels) for key, _ in columns],
-                         data.get("source", {}).get("file", "")])
+        writer.writerow([csv_cell(str(cell)) for cell in (
+            data.get("key", ""), data.get("serial") or "", data.get("version", ""),
+            *[_cell(values.get(key), labels) for key, _ in columns],
+            data.get("source", {}).get("file", ""))])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -733,6 +769,22 @@ def collect_files(target: Path) -> list[Path]:
     if target.is_file():
         return [target]
     raise RecordErrors([f"{target.as_posix()}: no such file or folder"])
+
+
+def _linked(path: Path, records_dir: Path) -> Path | None:
+    """The first entry below the records folder on the way to `path` that is a symbolic link:
+    writing through it would change files outside the records folder."""
+    current = records_dir
+    for part in path.relative_to(records_dir).parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
+
+
+def _link_problem(link: Path) -> str:
+    return (f"{display_path(link)} 是符号链接，指向 {link.readlink()}：记录只写在记录文件夹"
+            "之内，不经由链接写到别处；请把它换成普通的文件夹或文件后重试")
 
 
 def import_records(targets: Iterable[Path], docset: DocumentSet, records_dir: Path, *,
@@ -772,6 +824,11 @@ def import_records(targets: Iterable[Path], docset: DocumentSet, records_dir: Pa
     for (code, key), record in sorted(batch.items()):
         target = records_dir / code / f"{key}.json"
         filed = Filed(record.source, code, key, target)
+        link = _linked(target, records_dir)
+        if link is not None:
+            if _link_problem(link) not in problems:
+                problems.append(_link_problem(link))
+            continue
         if target.is_file():
             try:
                 existing = json.loads(target.read_text(encoding="utf-8"))
@@ -802,12 +859,17 @@ def import_records(targets: Iterable[Path], docset: DocumentSet, records_dir: Pa
         doc = next(d for d in docset.forms.values() if d.code == folder.name)
         filed_records = []
         for path in sorted({*folder.glob("*.json"), *(p for p in writes if p.parent == folder)}):
+            if path.is_symlink():
+                problems.append(_link_problem(path))
+                continue
             try:
                 data = writes.get(path) or path.read_bytes()
                 filed_records.append(json.loads(data.decode("utf-8")))
             except (OSError, ValueError) as exc:
                 problems.append(f"{display_path(path)}: existing record cannot be read "
                                 f"({exc}); fix or remove it first")
+        if (folder / REGISTER_FILE).is_symlink():
+            problems.append(_link_problem(folder / REGISTER_FILE))
         registers[folder / REGISTER_FILE] = register_csv(doc.model, filed_records, labels)
     if problems:
         raise RecordErrors(problems)

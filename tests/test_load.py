@@ -87,14 +87,19 @@ def test_format_loc() -> None:
     assert format_loc(("procedure", 1, "body", 0, "table")) == "procedure[1].body[0].table"
 
 
+# Text that XML can hold (the loader refuses the rest, tested below).
+xml_text = st.characters(
+    blacklist_categories=("Cs",),
+    blacklist_characters=[chr(c) for c in range(32) if c not in (9, 10, 13)] + ["\ufffe",
+                                                                                "\uffff"])
 scalars = st.one_of(
-    st.text(min_size=0, max_size=30),
+    st.text(xml_text, min_size=0, max_size=30),
     st.integers(min_value=-(10**9), max_value=10**9),
     st.booleans(),
     st.none(),
     st.dates(),
 )
-keys = st.text(min_size=1, max_size=8).filter(lambda k: k != "<<")  # merge keys are refused
+keys = st.text(xml_text, min_size=1, max_size=8).filter(lambda k: k != "<<")  # no merge keys
 documents = st.recursive(
     scalars,
     lambda inner: st.lists(inner, max_size=4)
@@ -108,6 +113,18 @@ def test_loader_reads_what_pyyaml_writes(data: dict[str, object]) -> None:
     """Any data safely dumped comes back equal: the loader loses nothing (keys as text)."""
     text = yaml.safe_dump(data, allow_unicode=True)
     assert parse_yaml(text, Path("x"), "x.yaml").data == yaml.safe_load(text)
+
+
+@given(st.text(xml_text, max_size=10), st.sampled_from(
+    [chr(c) for c in range(32) if c not in (9, 10, 13)] + ["\ufffe", "\uffff"]),
+    st.text(xml_text, max_size=10))
+def test_text_xml_cannot_hold_is_refused_where_it_is(before: str, bad: str, after: str) -> None:
+    text = yaml.safe_dump({"title": before + bad + after}, allow_unicode=True)
+    with pytest.raises(SourceErrors) as caught:
+        parse_yaml(text, Path("x"), "x.yaml")
+    [problem] = caught.value.problems
+    assert (problem.line, problem.field) == (1, "title")
+    assert f"U+{ord(bad):04X}" in problem.message
 
 
 def test_merge_keys_are_refused() -> None:

@@ -197,7 +197,7 @@ def test_next_review_is_effective_date_plus_interval(rich_set: Path) -> None:
         ("code: QP-02", "code: QP/02",
          "procedures/QP-02.yaml:1:1: code: 'QP/02' is not a usable document code"),
         ("code: QP-02", 'code: "QP-02\\u0007"',
-         "procedures/QP-02.yaml:1:1: code: 'QP-02\\x07' is not a usable document code"),
+         "procedures/QP-02.yaml:1:7: code: 第 6 个字符是 U+0007"),
         ("scope: 适用于全部质量记录。\n", "",
          "procedures/QP-02.yaml:1:1: scope: missing required field 'scope'"),
         ("rows: [[检验记录, 3]]", "rows: [[检验记录]]",

@@ -21,12 +21,28 @@ _SAFE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SAFE_ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 
+# Names Windows reserves for devices, with any extension and in any case: a file `CON.md` or
+# `nul.json` cannot be opened once the site or the records are copied to a Windows share.
+_WINDOWS_DEVICES = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])(\..*)?$", re.IGNORECASE)
+
+
+def is_windows_reserved(name: str) -> bool:
+    """True for a file name Windows cannot use: a device name (CON, NUL, COM1, LPT1 …, also
+    with an extension) or a name ending in a dot or a space."""
+    return bool(_WINDOWS_DEVICES.match(name)) or name.endswith((".", " "))
+
+
 def _check_code(value: str) -> str:
     if not _SAFE_CODE.fullmatch(value) or ".." in value:
         raise ValueError(
             f"{value!r} is not a usable document code: use letters, digits, '-', '_' and '.', "
             "start with a letter or digit, no '..', at most 64 characters (e.g. QP-15, QR-15-01)"
         )
+    if is_windows_reserved(value):
+        raise ValueError(
+            f"{value!r} 不能用作文件编号：Windows 把 CON、PRN、AUX、NUL、COM1–COM9、LPT1–LPT9 "
+            "（不分大小写，带扩展名也一样）和以点结尾的名字留作设备名，用它命名的文件在 Windows "
+            "共享盘上打不开。请换一个编号，例如 QP-15。")
     return value
 
 
@@ -36,6 +52,10 @@ def _check_id(value: str) -> str:
             f"{value!r} is not a usable id: use lower-case letters, digits, '-' and '_', "
             "starting with a letter (e.g. quality, sales-dept)"
         )
+    if is_windows_reserved(value):
+        raise ValueError(
+            f"{value!r} 不能用作 id：Windows 把 con、prn、aux、nul、com1–com9、lpt1–lpt9 "
+            "留作设备名，网站上以它命名的页面在 Windows 共享盘上打不开。请换一个 id。")
     return value
 
 

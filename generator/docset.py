@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from generator.errors import Problem
 from generator.model import Form, Procedure, Role, Settings
 from generator.model.procedure import ListStyle, Status
+
+if TYPE_CHECKING:
+    from generator.control.registers import Registers
 
 RefKind = Literal["form", "procedure", "role", "clause"]
 
@@ -300,6 +303,8 @@ class DocumentSet:
     forms_by_custodian: dict[str, list[str]] = field(default_factory=dict)
     procedures_by_owner: dict[str, list[str]] = field(default_factory=dict)
     referenced_by: dict[str, list[str]] = field(default_factory=dict)  # code → codes citing it
+    # registers/ (copies, external documents, clause matrix); None until checked
+    registers: Registers | None = None
 
     def current_procedures(self) -> list[ProcedureDoc]:
         """Procedures in use: everything but obsolete ones, in code order."""

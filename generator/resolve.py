@@ -182,6 +182,11 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
         from generator.control.lock import check_document_control
 
         check_document_control(docset, problems)
+    from generator.control.authority import check_authority
+    from generator.control.registers import check_registers
+
+    check_authority(docset, problems)
+    check_registers(docset, problems)
     if any(p.severity is Severity.error for p in problems):
         raise SourceErrors(problems)
     docset.warnings = sorted(problems)

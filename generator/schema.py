@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from generator.model import Form, Procedure, RoleFile, Settings
+from generator.model.registers import ClauseRegister, DistributionRegister, ExternalRegister
 from generator.write import write_file
 
 KINDS: dict[str, type[BaseModel]] = {
@@ -15,6 +16,9 @@ KINDS: dict[str, type[BaseModel]] = {
     "roles": RoleFile,
     "procedure": Procedure,
     "form": Form,
+    "distribution": DistributionRegister,
+    "external": ExternalRegister,
+    "clauses": ClauseRegister,
 }
 
 

@@ -226,7 +226,7 @@ def verify_in_copy(docset: DocumentSet, files: Mapping[Path, bytes],
             if (root / name).is_file():
                 (scratch / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(root / name, scratch / name)
-        for folder in (settings.procedures_dir, settings.forms_dir):
+        for folder in (settings.procedures_dir, settings.forms_dir, settings.registers_dir):
             if (root / folder).is_dir():
                 shutil.copytree(root / folder, scratch / folder)
         for path, data in files.items():
@@ -411,6 +411,12 @@ def release(
         raise UsageError(f"effective date {takes_effect} is before the issue date {day}")
     approver = parse_signer(approved_by, docset, "--approved-by")
     reviewer = parse_signer(reviewed_by, docset, "--reviewed-by") if reviewed_by else None
+    from generator.control.authority import refusal
+
+    for signature, signer in (("approver", approver), ("reviewer", reviewer)):
+        refused = refusal(doc, docset, signature, signer.role) if signer else None
+        if refused:
+            raise UsageError(refused)
     current_author = model.approval.author.name if model.approval else None
     author_name = (author or current_author or "").strip()
     if not author_name:

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from generator.model.common import Id, Strict, Text
+from generator.model.registers import ApprovalRule, ExternalReviewRule, WorkingCalendar
 
 
 class VersionScheme(StrEnum):
@@ -79,3 +80,14 @@ class Settings(Strict):
     roles_file: str = "roles.yaml"
     templates_dir: str = "templates"
     output_dir: str = "build"
+    registers_dir: str = Field(
+        default="registers", description="Folder of the registers (发放回收、外来文件、条款对照).")
+    recall_days: int = Field(
+        default=7, ge=0, le=365,
+        description="Days after a new version's issue by which old controlled copies are back.")
+    calendar: WorkingCalendar = WorkingCalendar()
+    external_review: ExternalReviewRule = ExternalReviewRule()
+    approval_rules: list[ApprovalRule] = Field(
+        default_factory=list,
+        description="Who may write, review and approve which documents; first match applies. "
+        "Empty: anyone may sign.")

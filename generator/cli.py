@@ -274,6 +274,54 @@ def records_import(
         out.print(f"register: {register}", markup=False)
 
 
+@app.command("import")
+def import_word(
+    files: Annotated[list[Path], typer.Argument(
+        help="要导入的 Word 文件（.docx、.doc、.wps）或文件夹。", metavar="FILE_OR_FOLDER",
+        show_default=False)],
+    root: Annotated[Path | None, typer.Option(
+        help="导入到哪个文档集（含 wenkong.yaml 的文件夹）。默认：当前文件夹。",
+        show_default=False)] = None,
+    replace: Annotated[bool, typer.Option(
+        help="覆盖文档集中已有的同编号 YAML 文件（默认不覆盖）。")] = False,
+    report: Annotated[Path | None, typer.Option(
+        help="导入报告（Markdown）写到哪里。默认：文档集中的 import-report.md。",
+        show_default=False)] = None,
+) -> None:
+    """把现有的 Word 程序文件和表单导入为草稿 YAML。
+
+    读取条款编号（手打的 1.0、3.1、一、（一）、第一条，或 Word 自动编号）、封面或页眉表格
+    （文件编号、版本、编制/审核/批准、日期）、修改履历、流程表、其他表格、列表和公式；
+    表格式表单变成表单定义。旧版 .doc 和 WPS 文件先由 LibreOffice 转换。
+
+    每个文件写成 procedures/ 或 forms/ 下的一个 YAML（状态为草稿），推断出来的内容标有
+    “# 导入推断”注释；已有的文件不会被覆盖，除非加 --replace。某个文件读不了，只报告该文件，
+    其余照常导入。最后在终端和 import-report.md 中给出报告：每个文件导入了什么、推断了什么、
+    保真度（原文字符按顺序出现在重建的 Word 文档中的比例）。有文件失败时退出码为 1。
+    """
+    from generator.importer.report import markdown, summary_lines
+    from generator.importer.run import ImportReport, import_documents
+    from generator.progress import progress_bar
+    from generator.write import write_file
+
+    folder = (root or default_root()).resolve()
+
+    def action() -> ImportReport:
+        with progress_bar() as progress:
+            result = import_documents(files, folder, replace=replace, progress=progress)
+        target = report or folder / "import-report.md"
+        write_file(target, markdown(result, folder).encode("utf-8"))
+        result.report_file = target
+        return result
+
+    result = run(action)
+    for line in summary_lines(result, folder):
+        out.print(line, markup=False)
+    out.print(f"报告：{result.report_file}", markup=False)
+    if result.failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     root: RootOption = None,

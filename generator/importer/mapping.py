@@ -1,0 +1,596 @@
+"""Import stage, step 4: the recognised document as YAML data of the Wenkong model.
+
+Departments named in the text become role ids of the set (new ones are proposed for
+roles.yaml), citations 《…》 of documents in the set or in the same import run become
+references, and every value the importer had to infer carries a `# 导入推断: …` comment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from generator.importer.recognise import SECTION_WORDS, section_key
+from generator.importer.structure import (
+    Block,
+    CheckboxBlock,
+    FigureBlock,
+    FormulaBlock,
+    Guess,
+    ImportedForm,
+    ImportedProcedure,
+    ListBlock,
+    NoteBlock,
+    ProcessBlock,
+    TableBlock,
+    TextBlock,
+    Unit,
+)
+from generator.model.common import _SAFE_CODE
+
+GUESS = "导入推断: "
+UNKNOWN_NAME = "未注明"
+
+# Common departments and positions → ids a document controller would choose anyway.
+_KNOWN_IDS = {
+    "总经理": "gm", "管理者代表": "mgmt-rep", "副总经理": "deputy-gm", "销售部": "sales",
+    "营销部": "sales", "市场部": "marketing", "商务部": "commerce", "品质部": "quality",
+    "品管部": "quality", "质量部": "quality", "质检部": "quality", "技术质量部": "tech-quality",
+    "技术部": "engineering", "工程部": "engineering", "研发部": "rd", "生产部": "production",
+    "采购部": "purchasing", "物料部": "materials", "PMC部": "pmc", "计划部": "pmc",
+    "仓库": "warehouse", "仓储部": "warehouse", "财务部": "finance", "人力资源部": "hr",
+    "人事部": "hr", "行政部": "admin", "综合办公室": "admin", "办公室": "office",
+    "文控中心": "doc-control", "客服部": "service", "售后服务部": "service",
+    "客户服务部": "service", "设备部": "equipment", "物流部": "logistics",
+    "各部门": "all-departments", "相关部门": "related-departments",
+}
+_ROLE_WORD = re.compile(
+    r"^([\u4e00-\u9fa5A-Za-z]{1,10}?(?:部门|部|室|中心|科|组|办公室|处|车间|课|经理|主管|"
+    r"总经理|管理者代表|工程师|负责人|总监|厂长|人员|小组))")
+
+
+@dataclass
+class SetIndex:
+    """What the importer can refer to: the set's roles and documents, and the run's."""
+
+    roles_by_name: dict[str, str]  # 品质部 → quality
+    role_ids: set[str]
+    procedures: dict[str, str]  # title → code
+    forms: dict[str, str]  # title → code
+    codes: set[str]
+    new_roles: dict[str, str] = field(default_factory=dict)  # name → id, proposed
+
+    def role(self, name: str) -> str:
+        """The id of a role named `name`, proposing a new one when the set has none."""
+        name = name.strip()
+        if name in self.roles_by_name:
+            return self.roles_by_name[name]
+        if name in self.new_roles:
+            return self.new_roles[name]
+        base = _KNOWN_IDS.get(name, "dept")
+        candidate = base
+        n = 1
+        taken = self.role_ids | set(self.new_roles.values())
+        while candidate in taken or candidate == "dept":
+            n += 1
+            candidate = f"{base}-{n}"
+        self.new_roles[name] = candidate
+        return candidate
+
+    def role_at_start(self, text: str) -> tuple[str, str] | None:
+        """(role name, rest) when `text` starts with a department or position."""
+        names = sorted([*self.roles_by_name, *self.new_roles], key=len, reverse=True)
+        for name in names:
+            if text.startswith(name):
+                return name, text[len(name):]
+        match = _ROLE_WORD.match(text)
+        if match:
+            return match.group(1), text[len(match.group(1)):]
+        return None
+
+
+_CITE = re.compile(
+    r"((?:[A-Z][A-Z0-9.\-_ ]{1,20}\d)\s*)?《([^《》]{1,60})》(\s*[A-Z][A-Z0-9.\-_]{1,20}\d)?")
+
+
+def with_references(text: str, index: SetIndex, cited: list[str]) -> str:
+    """《title》 of a known procedure or form → 【proc:CODE】 / 【form:CODE】 (the code printed
+    next to it in the original is taken in, since the reference prints it)."""
+
+    def replace(match: re.Match[str]) -> str:
+        title = match.group(2)
+        code = index.procedures.get(title)
+        kind = "proc"
+        if code is None:
+            code = index.forms.get(title)
+            kind = "form"
+        if code is None:
+            return match.group(0)
+        if kind == "form":
+            cited.append(code)
+        before, after = match.group(1) or "", match.group(3) or ""
+        keep_before = before if before and before.strip() != code else ""
+        keep_after = after if after and after.strip() != code else ""
+        return f"{keep_before}【{kind}:{code}】{keep_after}"
+
+    return _CITE.sub(replace, text)
+
+
+def safe_code(text: str | None) -> str | None:
+    if not text:
+        return None
+    code = re.sub(r"\s+", "", text)
+    return code if _SAFE_CODE.fullmatch(code) and ".." not in code else None
+
+
+class _Mapper:
+    def __init__(self, doc: ImportedProcedure | ImportedForm, index: SetIndex) -> None:
+        self.doc = doc
+        self.index = index
+        self.cited_forms: list[str] = []
+        self.guesses = doc.guesses
+        self.comments: list[tuple[CommentedMap, str, str]] = []
+        self.step_ids = 0
+
+    def guess(self, where: str, what: str, node: CommentedMap | None = None,
+              key: str | None = None) -> None:
+        self.guesses.append(Guess(where, what))
+        if node is not None and key is not None:
+            self.comments.append((node, key, what))
+
+    def text(self, value: str) -> str:
+        return with_references(value.strip(), self.index, self.cited_forms)
+
+    def finish(self, data: CommentedMap) -> CommentedMap:
+        for node, key, what in self.comments:
+            node.yaml_add_eol_comment(GUESS + what, key)
+        return data
+
+
+def _seq(items: list[Any], flow: bool = False) -> CommentedSeq:
+    seq = CommentedSeq(items)
+    if flow:
+        seq.fa.set_flow_style()
+    return seq
+
+
+def _flow(**values: Any) -> CommentedMap:
+    node = CommentedMap((k, v) for k, v in values.items() if v is not None)
+    node.fa.set_flow_style()
+    return node
+
+
+class ProcedureMapper(_Mapper):
+    doc: ImportedProcedure
+
+    def map(self, code: str) -> CommentedMap:
+        doc = self.doc
+        cover = doc.cover
+        data = CommentedMap()
+        data["code"] = code
+        data["title"] = cover.title or doc.source.stem
+        if not cover.title:
+            self.guess("封面", "未找到文件名称，用文件名代替", data, "title")
+        data["version"] = cover.version or "A/0"
+        if not cover.version:
+            self.guess("封面", "未找到版本，按首版 A/0", data, "version")
+        data["status"] = "draft"
+        self.comments.append((data, "status", "导入的文件一律为草稿，核对后发布"))
+        if cover.issue_date:
+            data["issue_date"] = cover.issue_date
+        if cover.effective_date:
+            data["effective_date"] = cover.effective_date
+        sections: dict[str | None, Unit] = {}
+        extras: list[Unit] = []
+        for unit in doc.sections:
+            key = section_key(unit.title or unit.text or "")
+            if key is None or key in sections:
+                extras.append(unit)
+            else:
+                sections[key] = unit
+        responsibilities = self.responsibilities(sections.get("responsibilities"))
+        owner = responsibilities[0]["role"] if responsibilities else None
+        data["owner"] = owner or self.index.role("文控中心")
+        self.guess("owner", "归口部门取自职责一节的第一个部门" if owner else
+                   "未找到归口部门，暂定文控中心", data, "owner")
+        approval = CommentedMap()
+        for key, sign in (("author", cover.author), ("reviewer", cover.reviewer),
+                          ("approver", cover.approver)):
+            if sign.name or key == "author":
+                approval[key] = _flow(name=sign.name or UNKNOWN_NAME, date=sign.date)
+                if not sign.name:
+                    self.guess("封面", "未找到编制人", approval, key)
+        data["approval"] = approval
+        for key in ("countersign", "distribution"):
+            ticked = [self.index.role(name) for name, on in getattr(cover, key) if on]
+            if ticked:
+                data[key] = _seq(list(dict.fromkeys(ticked)), flow=True)
+        revisions = self.revisions()
+        if revisions:
+            data["revisions"] = revisions
+        data["purpose"] = self.joined(sections.get("purpose"), "purpose")
+        data["scope"] = self.joined(sections.get("scope"), "scope")
+        terms = self.terms(sections.get("terms"))
+        if terms:
+            data["terms"] = terms
+        if not responsibilities:
+            role = data["owner"]
+            responsibilities = [CommentedMap(role=role, duties=_seq(["（原文未列职责）"]))]
+            self.guess("职责", "原文没有职责一节", responsibilities[0], "duties")
+        data["responsibilities"] = _seq(responsibilities)
+        procedure_unit = sections.get("procedure")
+        clauses = self.clauses(procedure_unit.children if procedure_unit else [])
+        if procedure_unit is not None:
+            clauses = self.leading_blocks(procedure_unit) + clauses
+        for unit in extras:
+            if unit is not None:
+                clauses.append(self.clause(unit))
+                self.guess(unit.number, f"“{unit.title or unit.text}”不是标准章节，"
+                           "暂作为工作程序下的一条")
+        if not clauses:
+            clauses = ["（原文无工作程序内容）"]
+            self.guess("工作程序", "原文没有工作程序一节")
+        data["procedure"] = _seq(clauses)
+        related = self.related(sections.get("related"))
+        if related:
+            data["related"] = related
+        records = self.records(sections.get("records"))
+        if records:
+            data["records"] = records
+        attachments = self.attachments(sections.get("attachments"))
+        if attachments:
+            data["attachments"] = attachments
+        return self.finish(data)
+
+    # --- sections ------------------------------------------------------------------------
+
+    def joined(self, unit: Unit | None, key: str) -> str:
+        if unit is None:
+            self.guess(key, f"原文没有“{SECTION_WORDS[key][0]}”一节")
+            return "（原文未写）"
+        parts = unit.all_text()
+        for child in unit.children:
+            parts.extend([child.title or "", *child.all_text()])
+        text = "".join(p for p in parts if p)
+        return self.text(text) if text else "无"
+
+    def terms(self, unit: Unit | None) -> CommentedSeq | None:
+        if unit is None:
+            return None
+        terms = CommentedSeq()
+        entries: list[tuple[str | None, str | None, Unit | None]] = [
+            (c.title, c.text, c) for c in unit.children]
+        if not entries:
+            for block in unit.blocks:
+                if isinstance(block, TextBlock):
+                    entries.append((None, block.text, None))
+        for title, text, child in entries:
+            line = (title or "") + ("：" + text if title and text else text or "")
+            match = re.match(r"^(.{1,30}?)\s*[：:]\s*(.+)$", line, re.S)
+            if not match:
+                if re.fullmatch(r"[无無]\W*", line.strip()):
+                    continue
+                self.doc.plain.append(line)
+                continue
+            definition = match.group(2)
+            if child is not None:
+                extra = child.all_text()[1:] if child.text else child.all_text()
+                definition += "".join(extra)
+            terms.append(CommentedMap(term=match.group(1).strip(),
+                                      definition=self.text(definition)))
+        return terms or None
+
+    def responsibilities(self, unit: Unit | None) -> list[CommentedMap]:
+        if unit is None:
+            return []
+        lines = [" ".join(p for p in (c.title, c.text) if p) for c in unit.children]
+        lines += [b.text for b in unit.blocks if isinstance(b, TextBlock)]
+        for block in unit.blocks:
+            if isinstance(block, ListBlock):
+                lines.extend(block.items)
+        for child in unit.children:
+            lines[unit.children.index(child)] += "".join(child.all_text()[1:] if child.text
+                                                         else child.all_text())
+        found: list[CommentedMap] = []
+        for line in lines:
+            start = self.index.role_at_start(line.strip())
+            if start is None:
+                self.doc.plain.append(line)
+                self.guess("职责", f"未能识别部门：{line[:20]}…")
+                continue
+            name, rest = start
+            duty = rest.lstrip("：: ")
+            found.append(CommentedMap(role=self.index.role(name),
+                                      duties=_seq([self.text(duty or "负责本程序的实施。")])))
+        return found
+
+    def related(self, unit: Unit | None) -> CommentedSeq | None:
+        if unit is None:
+            return None
+        lines = [" ".join(p for p in (c.title, c.text) if p) for c in unit.children]
+        for block in unit.blocks:
+            if isinstance(block, TextBlock):
+                lines.append(block.text)
+            elif isinstance(block, ListBlock):
+                lines.extend(block.items)
+            elif isinstance(block, TableBlock):
+                lines.extend(" ".join(r) for r in block.rows[1:])
+        out = CommentedSeq()
+        for line in lines:
+            line = line.strip()
+            if not line or re.fullmatch(r"[无無]\W*", line):
+                continue
+            match = re.search(r"《([^《》]+)》", line)
+            title = match.group(1) if match else line
+            code = self.index.procedures.get(title)
+            if code is not None:
+                out.append(_flow(procedure=code))
+                continue
+            form = self.index.forms.get(title)
+            if form is not None:
+                self.cited_forms.append(form)
+            found_code = re.search(r"[A-Z][A-Z0-9]{0,9}(?:[-_. ]?[A-Z0-9]{1,10}){1,4}",
+                                   line.replace(match.group(0), " ") if match else "")
+            out.append(_flow(title=title, code=found_code.group(0).strip() if found_code
+                             else None))
+        return out or None
+
+    def records(self, unit: Unit | None) -> CommentedSeq | None:
+        listed: list[str] = []
+        if unit is not None:
+            texts = [" ".join(p for p in (c.title, c.text) if p) for c in unit.children]
+            texts += unit.all_text()
+            for block in unit.blocks:
+                if isinstance(block, TableBlock):
+                    texts.extend(" ".join(r) for r in block.rows[1:])
+            for line in texts:
+                matched = False
+                for title, code in self.index.forms.items():
+                    if title in line or re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])",
+                                                  line):
+                        listed.append(code)
+                        matched = True
+                if not matched and line.strip() and not re.fullmatch(r"[无無]\W*",
+                                                                     line.strip()):
+                    self.doc.plain.append(line)
+                    self.guess("质量记录", f"“{line[:30]}”不是本套文件或本次导入的表单，"
+                               "按原文保留在报告中")
+        codes = list(dict.fromkeys([*listed, *self.cited_forms]))
+        if not codes:
+            return None
+        return _seq([_flow(form=c) for c in codes])
+
+    def attachments(self, unit: Unit | None) -> CommentedSeq | None:
+        if unit is None:
+            return None
+        lines = [" ".join(p for p in (c.title, c.text) if p) for c in unit.children]
+        lines += unit.all_text()
+        out = CommentedSeq()
+        for line in lines:
+            if line.strip() and not re.fullmatch(r"[无無]\W*", line.strip()):
+                out.append(CommentedMap(title=line.strip()))
+        return out or None
+
+    def revisions(self) -> CommentedSeq | None:
+        out = CommentedSeq()
+        cover = self.doc.cover
+        for row in cover.revisions:
+            if row.date is None or not row.version:
+                self.guess("修改履历", f"版本 {row.version or '?'} 的一行没有日期，未导入："
+                           f"{row.summary[:30]}")
+                continue
+            entry = CommentedMap()
+            entry["version"] = row.version
+            entry["date"] = row.date
+            if row.clauses:
+                entry["clauses"] = row.clauses
+            entry["summary"] = row.summary or "（原文未写）"
+            entry["author"] = row.author or cover.author.name or UNKNOWN_NAME
+            if not row.author:
+                self.comments.append((entry, "author", "原表未写修改人"))
+            for key in ("reviewer", "approver", "remark"):
+                if getattr(row, key):
+                    entry[key] = getattr(row, key)
+            entry.fa.set_flow_style()
+            out.append(entry)
+        return out or None
+
+    # --- clauses and blocks ----------------------------------------------------------------
+
+    def leading_blocks(self, unit: Unit) -> list[Any]:
+        """Content directly under the procedure section's heading, before 5.1."""
+        out: list[Any] = []
+        if unit.text:
+            out.append(self.text(unit.text))
+        for block in unit.blocks:
+            mapped = self.block(block, unit.number)
+            if mapped is not None:
+                if isinstance(mapped, str):
+                    out.append(mapped)
+                else:
+                    out.append(CommentedMap(body=_seq([mapped])))
+                self.guess(unit.number, "节标题下、第一条之前的内容成为单独一条")
+        return out
+
+    def clauses(self, units: list[Unit]) -> list[Any]:
+        return [self.clause(u) for u in units]
+
+    def clause(self, unit: Unit) -> Any:
+        body = [b for b in (self.block(x, unit.number) for x in unit.blocks) if b is not None]
+        children = self.clauses(unit.children)
+        if not unit.title and not body and not children and unit.text:
+            return self.text(unit.text)
+        node = CommentedMap()
+        if unit.title:
+            node["title"] = self.text(unit.title)
+        if unit.text:
+            node["text"] = self.text(unit.text)
+        if body:
+            node["body"] = _seq(body)
+        if children:
+            node["clauses"] = _seq(children)
+        if not node:
+            node["text"] = unit.number
+        return node
+
+    def block(self, block: Block, where: str) -> Any:
+        if isinstance(block, TextBlock):
+            return self.text(block.text)
+        if isinstance(block, ListBlock):
+            return CommentedMap(list=block.style,
+                                items=_seq([self.text(i) for i in block.items]))
+        if isinstance(block, NoteBlock):
+            return CommentedMap(note=self.text(block.text))
+        if isinstance(block, TableBlock):
+            return self.table(block, where)
+        if isinstance(block, ProcessBlock):
+            return self.process(block, where)
+        if isinstance(block, FormulaBlock):
+            formula = CommentedMap(name=block.name, expression=block.expression)
+            return CommentedMap(formula=formula)
+        if isinstance(block, CheckboxBlock):
+            names = list(dict.fromkeys(n for n, _ in block.options))
+            if len(names) < 2:
+                return self.text(" ".join(n for n, _ in block.options))
+            content = CommentedMap()
+            if block.label:
+                content["label"] = block.label
+            content["options"] = _seq(names, flow=True)
+            checked = [n for n, on in block.options if on]
+            if checked:
+                content["checked"] = _seq(checked, flow=True)
+            return CommentedMap(checkboxes=content)
+        if isinstance(block, FigureBlock):
+            self.doc.plain.append(f"{where} 图片 {block.picture.name}")
+            self.guess(where, "图片（如手绘流程图）未导入，需手工处理")
+            return None
+        return None
+
+    def table(self, block: TableBlock, where: str) -> Any:
+        rows = block.rows
+        if len(rows) < 2:
+            return self.text(" ".join(c for c in rows[0] if c)) if rows else None
+        columns = [c or "—" for c in rows[0]]
+        table = CommentedMap()
+        if block.caption:
+            table["caption"] = block.caption
+        table["columns"] = _seq(columns, flow=True)
+        table["rows"] = _seq([_seq([self.text(c) for c in r], flow=True) for r in rows[1:]])
+        return CommentedMap(table=table)
+
+    def process(self, block: ProcessBlock, where: str) -> Any:
+        steps = CommentedSeq()
+        for n, row in enumerate(block.rows, start=1):
+            self.step_ids += 1
+            cells = row.cells
+            step = CommentedMap()
+            step["id"] = f"s{self.step_ids}"
+            step["name"] = self.text(cells.get("step") or f"步骤{n}")
+            if cells.get("input"):
+                step["input"] = self.text(cells["input"])
+            owners = []
+            for name in re.split(r"[、，,/／\s]+", cells.get("owners", "")):
+                if name:
+                    owners.append(self.index.role(name))
+            if owners:
+                step["owners"] = _seq(list(dict.fromkeys(owners)), flow=True)
+            notes = [cells.get("key_points", "")]
+            notes += [v for k, v in cells.items() if k.startswith("extra") or k == "time"]
+            outputs: list[str] = []
+            for item in re.split(r"[、，,\n]+", cells.get("outputs", "")):
+                title = item.strip().strip("《》")
+                code = self.index.forms.get(title)
+                if code:
+                    outputs.append(code)
+                elif item.strip():
+                    notes.append(f"输出：{item.strip()}")
+                    self.guess(where, f"输出“{item.strip()}”不是表单，暂放入重点说明")
+            key_points = "\n".join(n for n in notes if n)
+            if key_points:
+                step["key_points"] = self.text(key_points)
+            if cells.get("documents"):
+                step["documents"] = _seq([self.text(d) for d in re.split(
+                    r"\n+", cells["documents"]) if d.strip()])
+            if outputs:
+                step["outputs"] = _seq(outputs, flow=True)
+            steps.append(step)
+        if len(steps) < 2:
+            return None
+        process = CommentedMap(title=block.title or "流程")
+        process["steps"] = steps
+        self.guess(where, "流程表已按行导入为步骤，步骤字母由 wenkong 按顺序编排")
+        return CommentedMap(process=process)
+
+
+class FormMapper(_Mapper):
+    doc: ImportedForm
+
+    def map(self, code: str, procedure: str | None, custodian: str) -> CommentedMap:
+        doc = self.doc
+        cover = doc.cover
+        data = CommentedMap()
+        data["code"] = code
+        data["title"] = cover.title or doc.source.stem
+        data["version"] = cover.version or "A/0"
+        if not cover.version:
+            self.guess("表头", "未找到版本，按首版 A/0", data, "version")
+        data["status"] = "draft"
+        data["procedure"] = procedure or "QP-01"
+        self.guess("procedure", "所属程序按表单编号推断" if procedure else
+                   "未能推断所属程序，请改正", data, "procedure")
+        data["custodian"] = custodian
+        self.guess("custodian", "保存部门取所属程序的归口部门", data, "custodian")
+        notes = [n for n in doc.notes if "一式" in n]
+        if notes:
+            data["copies"] = notes[0]
+        others = [n for n in doc.notes if "一式" not in n]
+        if others:
+            data["instructions"] = "\n".join(others)
+        sections = CommentedSeq()
+        used: set[str] = set()
+
+        def ident(label: str, prefix: str) -> str:
+            n = len(used) + 1
+            candidate = f"{prefix}{n}"
+            while candidate in used:
+                n += 1
+                candidate = f"{prefix}{n}"
+            used.add(candidate)
+            return candidate
+
+        for found in doc.sections:
+            section = CommentedMap()
+            if found.title:
+                section["title"] = found.title
+            if found.fields:
+                fields = CommentedSeq()
+                for item in found.fields:
+                    entry = CommentedMap()
+                    entry["id"] = ident(item.label, "f")
+                    entry["label"] = item.label or "（无标签）"
+                    if item.kind != "text":
+                        entry["type"] = item.kind
+                    if item.options:
+                        entry["options"] = _seq(list(dict.fromkeys(item.options)), flow=True)
+                    if item.wide:
+                        entry["wide"] = True
+                    entry.fa.set_flow_style()
+                    fields.append(entry)
+                section["fields"] = fields
+            if found.columns:
+                table = CommentedMap()
+                table["id"] = ident("table", "t")
+                table["columns"] = _seq([_flow(id=ident(c, "c"), label=c)
+                                         for c in found.columns])
+                table["rows"] = max(1, min(found.rows, 60))
+                section["table"] = table
+            sections.append(section)
+        data["sections"] = sections
+        if doc.signoff:
+            data["signoff"] = _seq([_flow(id=ident(s, "sign"), label=s) for s in doc.signoff])
+        self.guess("sections", "字段类型按表格内容推断（□ 选项、年 月 日、空白大格）",
+                   data, "sections")
+        return self.finish(data)

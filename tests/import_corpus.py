@@ -1,0 +1,271 @@
+"""Test corpus for `wenkong import`: Word files made at test time, in several factory styles.
+
+Written in our own words after the structures of real procedure sets (../shared/seeds/):
+typed numbers with a cover table and a revision history; Word automatic multilevel numbering
+on heading styles; a document without a cover table whose code sits in the page header; a
+process table; a formula; a table form with ☐ options, 年 月 日 and a sign-off row. Each
+builder returns what the importer must find, so tests compare against the source of truth.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docx import Document
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Pt
+
+
+@dataclass
+class Expected:
+    code: str
+    title: str
+    headings: list[str] = field(default_factory=list)  # "5.2 投诉的处理" as printed
+    phrases: list[str] = field(default_factory=list)  # text that must come back
+
+
+def _table(document: object, rows: list[list[str]]) -> object:
+    table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))  # type: ignore[attr-defined]
+    table.style = "Table Grid"
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    return table
+
+
+def _bold(document: object, text: str, size: float = 12) -> None:
+    paragraph = document.add_paragraph()  # type: ignore[attr-defined]
+    run = paragraph.add_run(text)
+    run.bold = True
+    run.font.size = Pt(size)
+
+
+def _fixed(document: object, path: Path) -> None:
+    props = document.core_properties  # type: ignore[attr-defined]
+    import datetime as dt
+    props.created = props.modified = dt.datetime(2024, 1, 1)
+    document.save(str(path))  # type: ignore[attr-defined]
+
+
+def complaint_procedure(path: Path) -> Expected:
+    """Typed numbers (1 目的 … 7 质量记录, 5.1, 5.1.1), cover table, revision history,
+    a process table, a formula, lists, a citation of a form imported in the same run."""
+    d = Document()
+    _table(d, [["东湖精工电子有限公司", "文件编号", "QP-21"],
+               ["程序文件", "版本/版次", "A/1"],
+               ["文件名称", "客户投诉处理程序", "页次", "1/3"]])
+    _table(d, [["编制", "林晓", "审核", "郑海", "批准", "韩东"],
+               ["日期", "2024-03-02", "日期", "2024-03-05", "日期", "2024-03-08"],
+               ["发行日期", "2024-03-10", "实施日期", "2024-03-15"]])
+    d.add_paragraph("会签：☑品质部 ☐总经理 ☑生产部")
+    _table(d, [["版本", "修改章节", "修改日期", "修改内容摘要", "修改人"],
+               ["A/0", "全文", "2023-05-01", "首次发行", "林晓"],
+               ["A/1", "5.2", "2024-03-02", "投诉回复时限由三天改为两天", "林晓"]])
+    body = [
+        "1 目的",
+        "规定客户投诉从受理到关闭的处理方法，及时消除客户的不满并防止问题重复发生。",
+        "2 适用范围",
+        "适用于本公司已交付产品的质量、交期及服务方面的客户投诉。",
+        "3 术语和定义",
+        "3.1 客户投诉：客户以书面、电话或邮件形式对产品或服务表达的不满。",
+        "4 职责",
+        "4.1 品质部负责投诉的受理、原因调查的组织和结案确认。",
+        "4.2 生产部负责实施与生产过程有关的纠正措施。",
+        "4.3 总经理负责批准重大投诉的处理方案。",
+        "5 工作程序",
+        "5.1 投诉的受理",
+        "5.1.1 品质部收到投诉后当日填写《客户投诉登记表》，注明客户、产品批号和问题描述。",
+        "5.1.2 投诉分为以下三类：",
+        "a) 质量投诉；",
+        "b) 交期投诉；",
+        "c) 服务投诉。",
+        "5.2 投诉的处理",
+        "5.2.1 品质部在两个工作日内组织相关部门分析原因，制定临时措施和永久措施。",
+        "5.2.2 处理流程如下表。",
+    ]
+    for line in body:
+        d.add_paragraph(line)
+    _table(d, [["输入", "工作流程", "权责", "重点说明", "输出"],
+               ["客户来电或邮件", "受理投诉", "品质部", "当日登记", "客户投诉登记表"],
+               ["投诉记录", "原因分析", "生产部", "两个工作日内完成", "分析报告"],
+               ["分析报告", "回复客户", "品质部", "经总经理批准后回复", "回复函"]])
+    for line in [
+        "5.3 统计分析",
+        "投诉处理及时率 = 按时关闭的投诉数 / 投诉总数 × 100%",
+        "5.3.1 品质部每月统计投诉处理及时率，列入质量月报。",
+        "6 相关文件",
+        "《纠正措施控制程序》",
+        "7 质量记录",
+        "《客户投诉登记表》",
+    ]:
+        d.add_paragraph(line)
+    _fixed(d, path)
+    return Expected(
+        "QP-21", "客户投诉处理程序",
+        ["1 目的", "2 适用范围", "5.1 投诉的受理", "5.2 投诉的处理", "5.3 统计分析"],
+        ["投诉回复时限由三天改为两天", "当日登记", "按时关闭的投诉数", "交期投诉"])
+
+
+_ABSTRACT = (
+    '<w:abstractNum {ns} w:abstractNumId="90"><w:multiLevelType w:val="multilevel"/>'
+    '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading1"/>'
+    '<w:lvlText w:val="%1"/><w:suff w:val="space"/></w:lvl>'
+    '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading2"/>'
+    '<w:lvlText w:val="%1.%2"/><w:suff w:val="space"/></w:lvl>'
+    '<w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading3"/>'
+    '<w:lvlText w:val="%1.%2.%3"/><w:suff w:val="space"/></w:lvl>'
+    '</w:abstractNum>')
+
+
+def _auto_numbering(document: object) -> str:
+    """Add a multilevel list (1 / 1.1 / 1.1.1) to numbering.xml; return its numId."""
+    numbering = document.part.numbering_part.element  # type: ignore[attr-defined]
+    abstract = parse_xml(_ABSTRACT.format(ns=nsdecls("w")))
+    first_num = numbering.find(qn("w:num"))
+    if first_num is not None:
+        first_num.addprevious(abstract)
+    else:
+        numbering.append(abstract)
+    num = parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>')
+    numbering.append(num)
+    return "90"
+
+
+def _numbered(document: object, text: str, level: int, num_id: str) -> None:
+    paragraph = document.add_paragraph(text, style=f"Heading {level + 1}")  # type: ignore[attr-defined]
+    ppr = paragraph._p.get_or_add_pPr()
+    numpr = parse_xml(f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/>'
+                      f'<w:numId w:val="{num_id}"/></w:numPr>')
+    ppr.append(numpr)
+
+
+def equipment_procedure(path: Path) -> Expected:
+    """Word automatic numbering on heading styles (no number typed), cover as paragraphs."""
+    d = Document()
+    _bold(d, "设备维护保养管理程序", 18)
+    d.add_paragraph("文件编号：QP-22    版本：A/0")
+    d.add_paragraph("编制人/日期：孙悦/2024-02-01  审核人/日期：郑海/2024-02-03  "
+                    "批准人/日期：韩东/2024-02-06")
+    num = _auto_numbering(d)
+    content: list[tuple[int, str, list[str]]] = [
+        (0, "目的", ["保持生产设备处于良好状态，减少故障停机，保证产品质量稳定。"]),
+        (0, "适用范围", ["适用于公司所有生产设备和检测设备的日常点检、定期保养和维修。"]),
+        (0, "术语和定义", ["无"]),
+        (0, "职责", []),
+        (1, "生产部负责设备的日常点检和一级保养。", []),
+        (1, "品质部负责检测设备的校准安排。", []),
+        (0, "工作程序", []),
+        (1, "设备台账", ["生产部建立设备台账，新设备验收合格后一周内登记。"]),
+        (1, "日常点检", []),
+        (2, "操作工每班开机前按点检表逐项检查，异常立即报告班长。", []),
+        (2, "点检表由班长每日确认签字。", []),
+        (1, "定期保养", ["保养周期按设备说明书确定，最长不超过三个月。",
+                       "保养完成后在保养记录上注明更换的零件。"]),
+        (0, "相关文件", ["无"]),
+        (0, "质量记录", ["无"]),
+    ]
+    for level, text, paragraphs in content:
+        _numbered(d, text, level, num)
+        for line in paragraphs:
+            d.add_paragraph(line)
+    _fixed(d, path)
+    return Expected("QP-22", "设备维护保养管理程序",
+                    ["1 目的", "5 工作程序", "5.1 设备台账", "5.2 日常点检", "5.3 定期保养"],
+                    ["点检表由班长每日确认签字", "最长不超过三个月"])
+
+
+def inspection_procedure(path: Path) -> Expected:
+    """No cover table: code and version in the page header; headings only bold."""
+    d = Document()
+    header = d.sections[0].header
+    header.paragraphs[0].text = "东湖精工电子有限公司  文件编号：QP-23  版本：B/2"
+    _bold(d, "来料检验程序", 16)
+    for level_text, bold in [
+        ("1 目的", True), ("确保投入生产的原材料和外购件符合规定要求。", False),
+        ("2 适用范围", True), ("适用于所有原材料、外购件和外协件的进货检验。", False),
+        ("3 术语和定义", True), ("3.1 AQL：可接收质量限。", False),
+        ("4 职责", True), ("4.1 品质部负责来料检验和检验记录的保存。", False),
+        ("5 工作程序", True),
+        ("5.1 报检", True), ("仓库收货后当天通知品质部检验，并在待检区挂待检标识。", False),
+        ("5.2 检验", True), ("5.2.1 检验员按抽样标准抽样，依据检验规范逐项检验。", False),
+        ("5.2.2 检验结果分为合格和不合格两种。", False),
+        ("5.3 不合格的处置", True),
+        ("(1) 退货；", False), ("(2) 让步接收，须经总经理批准；", False), ("(3) 挑选使用。", False),
+        ("6 相关文件", True), ("无", False),
+        ("7 质量记录", True), ("无", False),
+    ]:
+        if bold:
+            _bold(d, level_text, 12)
+        else:
+            d.add_paragraph(level_text)
+    _fixed(d, path)
+    return Expected("QP-23", "来料检验程序",
+                    ["5.1 报检", "5.2 检验", "5.3 不合格的处置"],
+                    ["让步接收，须经总经理批准", "可接收质量限"])
+
+
+def complaint_form(path: Path) -> Expected:
+    """A table form: label and blank cells, ☐ options, 年 月 日, a repeating table, sign-off."""
+    d = Document()
+    _bold(d, "客户投诉登记表", 16)
+    d.add_paragraph("QR-21-01 A/0")
+    _table(d, [["客户名称", "", "投诉日期", "    年   月   日"],
+               ["投诉方式", "☐电话 ☐邮件 ☐来函", "联系人", ""],
+               ["是否重复投诉", "☐是 ☐否", "产品批号", ""]])
+    d.add_paragraph("投诉产品明细")
+    _table(d, [["序号", "产品名称", "规格型号", "数量", "问题描述"],
+               ["", "", "", "", ""], ["", "", "", "", ""], ["", "", "", "", ""]])
+    _table(d, [["登记人/日期", "审核/日期", "批准/日期"]])
+    d.add_paragraph("本表一式两份，一份交生产部。")
+    _fixed(d, path)
+    return Expected("QR-21-01", "客户投诉登记表", [],
+                    ["投诉方式", "规格型号", "登记人"])
+
+
+BUILDERS = {
+    "客户投诉处理程序.docx": complaint_procedure,
+    "设备维护保养管理程序.docx": equipment_procedure,
+    "来料检验程序.docx": inspection_procedure,
+    "客户投诉登记表.docx": complaint_form,
+}
+
+
+def soffice(args: list[str], cwd: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix="lo-import-test-") as profile:
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+                        "--norestore", *args], cwd=cwd, check=True, capture_output=True,
+                       timeout=240)
+
+
+def make_corpus(folder: Path, *, libreoffice: bool = True) -> dict[str, Expected]:
+    """Write the corpus into `folder`; returns file name → expectation.
+
+    With `libreoffice`, the equipment procedure is also re-saved by LibreOffice (as Word
+    files travel) and the inspection procedure turned into an old .doc."""
+    folder.mkdir(parents=True, exist_ok=True)
+    expected = {name: build(folder / name) for name, build in BUILDERS.items()}
+    if libreoffice:
+        work = folder / "_lo"
+        work.mkdir()
+        (work / "resaved").mkdir()
+        soffice(["--convert-to", "docx:MS Word 2007 XML", "--outdir", str(work / "resaved"),
+                 str(folder / "设备维护保养管理程序.docx")], folder)
+        soffice(["--convert-to", "doc", "--outdir", str(work),
+                 str(folder / "来料检验程序.docx")], folder)
+        resaved = folder / "设备维护保养管理程序.docx"
+        resaved.write_bytes((work / "resaved" / resaved.name).read_bytes())
+        (folder / "来料检验程序.doc").write_bytes((work / "来料检验程序.doc").read_bytes())
+        (folder / "来料检验程序.docx").unlink()
+        expected["来料检验程序.doc"] = expected.pop("来料检验程序.docx")
+        for item in sorted(work.rglob("*"), reverse=True):
+            item.unlink() if item.is_file() else item.rmdir()
+        work.rmdir()
+    return expected
+
+
+__all__ = ["BUILDERS", "Expected", "copy", "make_corpus"]

@@ -108,28 +108,52 @@ class CheckboxesR:
 class BranchR:
     label: str
     to: str  # step id
-    to_letter: str
+    to_label: str  # the target as printed: its label, or its name when it has none
+
+
+@dataclass(frozen=True)
+class ProcessColumnR:
+    """One column of a process table. `title` None: the renderer's default title of a
+    built-in column; `width` None: the renderer decides (relative widths otherwise)."""
+
+    key: str  # label, input, flow, owners, key_points, documents, outputs, or the set's own
+    title: str | None
+    width: float | None
 
 
 @dataclass(frozen=True)
 class StepR:
     id: str
-    letter: str  # A, B, C … by position
+    label: str | None  # A, B, C … by position, the step's own label, or none
     name: Rich
-    input: Rich | None
-    owners: tuple[Role, ...]
+    inputs: tuple[Rich, ...]
+    owners: tuple[Role | str, ...]  # roles, and groups that are not roles (各部门) as text
     key_points: Rich | None
     documents: tuple[Rich, ...]
-    outputs: tuple[Ref, ...]  # form references
+    outputs: tuple[Rich, ...]  # form references, procedure references, text
+    cells: tuple[tuple[str, Rich], ...]  # the table's own columns: (column key, text)
     branches: tuple[BranchR, ...]
     next: str | None  # step id the flow continues to (None: end of the flow)
-    next_letter: str | None
+    next_label: str | None  # the next step as printed (label, or name without one)
     is_start: bool
     is_end: bool
+    jumps: bool = False  # the flow goes on to a step other than the row below
 
     @property
     def is_decision(self) -> bool:
         return bool(self.branches)
+
+    def cell(self, key: str) -> Rich | None:
+        return next((text for k, text in self.cells if k == key), None)
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The owners that are roles of the set (groups such as 各部门 left out)."""
+        return tuple(owner for owner in self.owners if isinstance(owner, Role))
+
+    @property
+    def owner_names(self) -> tuple[str, ...]:
+        return tuple(o if isinstance(o, str) else o.name for o in self.owners)
 
 
 @dataclass(frozen=True)
@@ -138,6 +162,13 @@ class ProcessR:
     title: str
     steps: tuple[StepR, ...]
     clause: str  # number label of the clause that holds the table
+    columns: tuple[ProcessColumnR, ...] = ()
+    columns_given: bool = False  # False: the six default columns with the set's titles
+
+    @property
+    def label_in_flow(self) -> bool:
+        """The step label prints before the step name unless it has a column of its own."""
+        return all(column.key != "label" for column in self.columns)
 
 
 Block = Paragraph | ListR | NoteR | TableR | FormulaR | CheckboxesR | ProcessR

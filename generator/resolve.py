@@ -33,6 +33,7 @@ from generator.docset import (
     NoteR,
     Paragraph,
     ProcedureDoc,
+    ProcessColumnR,
     ProcessR,
     RecordR,
     Ref,
@@ -44,11 +45,14 @@ from generator.docset import (
     TableR,
     TermClassR,
     TermR,
+    plain,
 )
 from generator.errors import Problem, Severity, SourceErrors, display_path
 from generator.load import Loc, SourceFile, iter_yaml_files, read_yaml, to_model
 from generator.model import Form, Procedure, Revision, Role, RoleFile, Settings
 from generator.model.procedure import (
+    BUILTIN_COLUMNS,
+    DEFAULT_COLUMNS,
     CheckboxRow,
     Clause,
     Formula,
@@ -57,7 +61,9 @@ from generator.model.procedure import (
     Note,
     ProcessTable,
     Status,
+    StepLabels,
     Table,
+    check_columns,
 )
 from generator.numbering import anchor, clause_label, letters, list_label, reference_label
 from generator.versions import VersionError, parse_version
@@ -113,6 +119,11 @@ def _read_documents(
         return [_read_document(job) for job in jobs]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_read_document, jobs, chunksize=64))
+
+
+def _is_group(owner: str) -> bool:
+    """A group written out (各部门) rather than a role id: role ids are ASCII."""
+    return any(ord(ch) > 0x7F for ch in owner)
 
 
 @dataclass(frozen=True)
@@ -736,17 +747,32 @@ class _Resolver:
         assert source is not None
         content = block.process
         steps = content.steps
-        letter_of: dict[str, str] = {}
+        given = content.columns or self.settings.process_columns
+        columns = tuple(
+            ProcessColumnR(key=c.show, title=c.title, width=c.width)
+            for c in (check_columns(given) if given else [])
+        ) or tuple(ProcessColumnR(key=key, title=None, width=None) for key in DEFAULT_COLUMNS)
+        own_columns = [c.key for c in columns if c.key not in BUILTIN_COLUMNS]
+        lettered = content.labels is StepLabels.letters
+        label_of: dict[str, str | None] = {}
+        shown_as: dict[str, str] = {}
+        names = [self.rich(step.name, (*loc, "steps", i, "name")) for i, step in enumerate(steps)]
         for i, step in enumerate(steps):
-            if step.id in letter_of:
+            if content.step_labels is StepLabels.letters and step.label is not None:
+                self.error(source, (*loc, "steps", i, "label"),
+                           "step_labels is letters (A, B, C … by position): drop this label, or "
+                           "set step_labels: given to print the labels as written")
+            if step.id in label_of:
                 self.error(source, (*loc, "steps", i, "id"),
                            f"step id {step.id!r} is used twice in this process table")
-            letter_of.setdefault(step.id, letters(i + 1))
+            label = letters(i + 1) if lettered else step.label
+            label_of.setdefault(step.id, label)
+            shown_as.setdefault(step.id, label or plain(names[i]))
 
         def target(step_id: str, where: Loc) -> str | None:
-            if step_id not in letter_of:
+            if step_id not in label_of:
                 self.error(source, where, f"no step with id {step_id!r}; "
-                           + self._known(step_id, list(letter_of)))
+                           + self._known(step_id, list(label_of)))
                 return None
             return step_id
 
@@ -758,27 +784,42 @@ class _Resolver:
             for j, branch in enumerate(step.branches):
                 to = target(branch.to, (*here, "branches", j, "to"))
                 if to is not None:
-                    branches.append(BranchR(branch.label, to, letter_of[to]))
+                    branches.append(BranchR(branch.label, to, shown_as[to]))
             following: str | None = None
             if step.next is not None:
                 following = target(step.next, (*here, "next"))
             elif not step.branches and not step.end and i + 1 < len(steps):
                 following = steps[i + 1].id
             exits[step.id] = [b.to for b in branches] + ([following] if following else [])
+            for key in step.cells:
+                if key not in own_columns:
+                    self.error(source, (*here, "cells", key),
+                               f"this process table has no column of its own named {key!r}; "
+                               + (self._known(key, own_columns) if own_columns else
+                                  "add it to the table's columns: {show: " + key
+                                  + ", title: …}"))
+            inputs = ([step.input] if isinstance(step.input, str) else step.input or [])
             resolved.append(StepR(
-                id=step.id, letter=letters(i + 1),
-                name=self.rich(step.name, (*here, "name")),
-                input=self.rich(step.input, (*here, "input")) or None,
-                owners=tuple(self.role(source, (*here, "owners", k), r)
-                             for k, r in enumerate(step.owners)),
+                id=step.id, label=label_of[step.id] if lettered else step.label,
+                name=names[i],
+                inputs=tuple(self.rich(text, (*here, "input") if isinstance(step.input, str)
+                                       else (*here, "input", k))
+                             for k, text in enumerate(inputs)),
+                owners=tuple(owner if _is_group(owner)
+                             else self.role(source, (*here, "owners", k), owner)
+                             for k, owner in enumerate(step.owners)),
                 key_points=self.rich(step.key_points, (*here, "key_points")) or None,
                 documents=tuple(self.rich(d, (*here, "documents", k))
                                 for k, d in enumerate(step.documents)),
-                outputs=tuple(ref for k, code in enumerate(step.outputs)
-                              if (ref := self.reference("form", code, (*here, "outputs", k)))),
+                outputs=tuple(self._output(text, (*here, "outputs", k))
+                              for k, text in enumerate(step.outputs)),
+                cells=tuple((key, self.rich(text, (*here, "cells", key)))
+                            for key, text in step.cells.items()),
                 branches=tuple(branches), next=following,
-                next_letter=letter_of.get(following) if following else None,
+                next_label=shown_as.get(following) if following else None,
                 is_start=i == 0, is_end=not branches and following is None,
+                jumps=following is not None and (i + 1 >= len(steps)
+                                                 or following != steps[i + 1].id),
             ))
         reached = {steps[0].id}
         frontier = [steps[0].id]
@@ -792,7 +833,16 @@ class _Resolver:
                 self.warn(source, (*loc, "steps", i, "id"),
                           f"step {step.id!r} cannot be reached from the first step")
         return ProcessR(id=content.id or f"process-{n}", title=content.title,
-                        steps=tuple(resolved), clause=clause)
+                        steps=tuple(resolved), clause=clause, columns=columns,
+                        columns_given=given is not None)
+
+    def _output(self, text: str, loc: Loc) -> Rich:
+        """A step output: a bare form code becomes its reference (an unknown code is an
+        error, as a typo must not print as text); anything else is text with references."""
+        if _is_group(text) or "【" in text or any(ch.isspace() for ch in text):
+            return self.rich(text, loc)
+        ref = self.reference("form", text, loc)
+        return (ref,) if ref is not None else (text,)
 
     # --- forms ---------------------------------------------------------------------------
 

@@ -153,9 +153,9 @@ def test_process_table_has_six_columns_letters_and_branches(docset, rendered):
     flows = [row.cells[1].text for row in table.rows[1:]]
     assert len(flows) == len(process.steps)
     for flow, step in zip(flows, process.steps, strict=True):
-        assert flow.startswith(step.letter + " ")
+        assert flow.startswith(f"{step.label} ")
         for branch in step.branches:
-            assert f"{branch.label} → {branch.to_letter}" in flow
+            assert f"{branch.label} → {branch.to_label}" in flow
     # the flowchart drawn from the same steps sits below the table and in the attachment
     assert part(data, "word/document.xml").count("<pic:pic") >= 2
     assert any(n.startswith("word/media/") for n in zipfile.ZipFile(io.BytesIO(data)).namelist())

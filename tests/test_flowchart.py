@@ -45,11 +45,11 @@ def step(letter: str, name: str, *, next: str | None = None,
          first: bool = False) -> StepR:
     sid = letter.lower()
     return StepR(
-        id=sid, letter=letter, name=(name,), input=None,
+        id=sid, label=letter, name=(name,), inputs=(),
         owners=tuple(Role(id=f"r{i}", name=o) for i, o in enumerate(owners)),
-        key_points=None, documents=(), outputs=(),
+        key_points=None, documents=(), outputs=(), cells=(),
         branches=tuple(BranchR(label, to.lower(), to) for label, to in branches),
-        next=next.lower() if next else None, next_letter=next,
+        next=next.lower() if next else None, next_label=next,
         is_start=first, is_end=not branches and next is None,
     )
 
@@ -97,20 +97,20 @@ def test_dot_has_every_step_with_letter_and_every_edge(complaint):
     assert len(process.steps) == 12
     for s in process.steps:
         # node line: letter in bold, then the name (wrapped lines joined by <br/>)
-        line = next(x for x in dot.splitlines() if x.startswith(f'  "{s.letter}" [label='))
+        line = next(x for x in dot.splitlines() if x.startswith(f'  "{s.label}" [label='))
         first = line.split("<br/>")[0]
-        assert f"<b>{s.letter}</b>&#160;" in first
+        assert f"<b>{s.label}</b>&#160;" in first
         name_part = line.split("label=<", 1)[1].split("<font")[0].replace("<br/>", "")
         text = re.sub(r"<[^>]+>", "", name_part).replace("&#160;", "")
-        assert text.replace(" ", "").startswith(s.letter + "".join(s.name).replace(" ", ""))
+        assert text.replace(" ", "").startswith(s.label + "".join(s.name).replace(" ", ""))
         for owner in s.owners:
             assert owner.name in line
     edges = re.findall(r'^  "([A-Z]+)" -> "([A-Z]+)"(?: \[(.*)\])?;$', dot, re.M)
     expected = set()
     for s in process.steps:
-        expected |= {(s.letter, b.to_letter, b.label) for b in s.branches}
-        if s.next_letter:
-            expected.add((s.letter, s.next_letter, None))
+        expected |= {(s.label, b.to_label, b.label) for b in s.branches}
+        if s.next_label:
+            expected.add((s.label, s.next_label, None))
     found = {(a, b, (re.search(r"label=<(.*?)>", attrs or "") or [None, None])[1])
              for a, b, attrs in edges}
     assert found == expected

@@ -130,12 +130,12 @@ def test_process_steps_are_lettered_and_linked(rich_set: Path) -> None:
     doc = load_document_set(rich_set).procedures["QP-02"]
     (process,) = doc.processes
     assert isinstance(process, ProcessR) and process.clause == "5.2.2"
-    assert [s.letter for s in process.steps] == ["A", "B", "C"]
+    assert [s.label for s in process.steps] == ["A", "B", "C"]
     first, decision, last = process.steps
     assert first.next == "check" and first.is_start and not first.is_end
-    assert [(b.label, b.to_letter) for b in decision.branches] == [("是", "C"), ("否", "A")]
+    assert [(b.label, b.to_label) for b in decision.branches] == [("是", "C"), ("否", "A")]
     assert last.is_end and last.next is None
-    assert first.outputs[0].code == "QR-02-01"
+    assert first.outputs[0][0].code == "QR-02-01"  # type: ignore[union-attr]
     assert doc.attachments[0].process is process and doc.attachments[0].label == "附件1"
 
 

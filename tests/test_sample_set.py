@@ -74,7 +74,7 @@ def test_process_tables_with_decisions_in_two_procedures(sample: DocumentSet) ->
     loops = [
         b for _, b in all_blocks(sample) if isinstance(b, ProcessR)
         for step in b.steps for branch in step.branches
-        if branch.to_letter <= step.letter
+        if branch.to_label <= (step.label or "")
     ]
     assert loops, "a branch that loops back"
 

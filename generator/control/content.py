@@ -225,14 +225,17 @@ def block_lines(block: Block) -> list[str]:
         return [f"{block.label or ''} {boxes}".strip()]
     if isinstance(block, ProcessR):
         lines = [block.title]
+        if block.columns_given:
+            lines.append(" | ".join(c.title or c.key for c in block.columns))
         for step in block.steps:
             cells = [
-                step.letter, plain(step.name), plain(step.input),
-                " ".join(r.name for r in step.owners), plain(step.key_points),
+                step.label or "", plain(step.name), " ".join(plain(i) for i in step.inputs),
+                " ".join(step.owner_names), plain(step.key_points),
                 " ".join(plain(d) for d in step.documents),
-                " ".join(r.text for r in step.outputs),
-                " ".join(f"{b.label}→{b.to_letter}" for b in step.branches),
-                f"→{step.next_letter}" if step.next_letter and not step.branches else "",
+                " ".join(plain(o) for o in step.outputs),
+                " ".join(f"{b.label}→{b.to_label}" for b in step.branches),
+                f"→{step.next_label}" if step.next_label and not step.branches else "",
+                *(f"{key}: {plain(text)}" for key, text in step.cells),
             ]
             lines.append(" | ".join(cells))
         return lines

@@ -11,7 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from generator.model.common import (
     Approval,
@@ -22,6 +22,9 @@ from generator.model.common import (
     Strict,
     Text,
     VersionLabel,
+    _check_code,
+    _check_id,
+    added_field,
     text_or_mapping,
 )
 
@@ -101,21 +104,55 @@ class Branch(Strict):
     to: Id
 
 
+def _has_cjk(value: str) -> bool:
+    return any(ord(ch) > 0x7F for ch in value)
+
+
+def _check_owner(value: str) -> str:
+    """A role id (quality), or a group written out in Chinese (各部门, 相关部门)."""
+    return value if _has_cjk(value) else _check_id(value)
+
+
+def _check_output(value: str) -> str:
+    """A form code (QR-06-01), or free text: 客户订单, 【proc:QP-09】, 《报价单》 …"""
+    if _has_cjk(value) or any(ch.isspace() for ch in value) or "【" in value:
+        return value
+    return _check_code(value)
+
+
+Owner = Annotated[Text, AfterValidator(_check_owner)]
+"""A role id from roles.yaml, or a group that is not a role, written in Chinese (各部门)."""
+
+Output = Annotated[Text, AfterValidator(_check_output)]
+"""A form code of this set (QR-06-01) or text (客户订单; 【form:…】 and 【proc:…】 inside)."""
+
+
 class ProcessStep(Strict):
     """One row of a process table (输入 | 工作流程 | 权责 | 重点说明 | 支持性文件 | 输出).
 
     A step with `branches` is a decision (diamond in the flowchart). Without `next` a step
-    flows to the step below it; `end: true` closes the flow.
+    flows to the step below it; `next` sends any step elsewhere; `end: true` closes the flow.
     """
 
     id: Id
+    label: Text | None = added_field(
+        None, description="The step's own label (A, B, 1 …) where the table prints the "
+        "company's labels (step_labels: given); the same label may stand on two rows.")
     name: Text
-    input: str | None = None
-    owners: list[Id] = Field(default_factory=list)
+    input: str | builtins.list[Text] | None = Field(
+        default=None, description="Text, or several lines; 【form:…】 and 【proc:…】 inside.")
+    owners: builtins.list[Owner] = Field(
+        default_factory=list,
+        description="Role ids, or groups written in Chinese such as 各部门 or 相关部门.")
     key_points: str | None = None
-    documents: list[Text] = Field(default_factory=list)
-    outputs: list[Code] = Field(default_factory=list)
-    branches: list[Branch] = Field(default_factory=list)
+    documents: builtins.list[Text] = Field(default_factory=list)
+    outputs: builtins.list[Output] = Field(
+        default_factory=list,
+        description="Form codes of this set (QR-06-01) or text (客户订单, 【proc:QP-09】).")
+    cells: dict[Id, Text] = added_field(
+        default_factory=dict,
+        description="Text of the table's own columns, by column (e.g. time_limit: 24小时内).")
+    branches: builtins.list[Branch] = Field(default_factory=list)
     next: Id | None = None
     end: bool = False
 
@@ -130,10 +167,85 @@ class ProcessStep(Strict):
         return self
 
 
+class StepLabels(StrEnum):
+    """How the steps of a process table are labelled."""
+
+    letters = "letters"  # A, B, C … by position (every row)
+    given = "given"  # each step's own `label`; a step without one has none
+
+
+BUILTIN_COLUMNS = ("label", "input", "flow", "owners", "key_points", "documents", "outputs")
+"""What a built-in column shows: the step label, 输入, the step itself (工作流程), 权责, 重点说明,
+支持性文件, 输出. Any other `show` names a column of the company's own, filled from `cells`."""
+
+DEFAULT_COLUMNS = ("input", "flow", "owners", "key_points", "documents", "outputs")
+"""The columns of a process table that does not name its own (the step label in `flow`)."""
+
+
+class ProcessColumn(Strict):
+    """One column of a process table: what it shows, its title, its relative width."""
+
+    show: Id = Field(description="label, input, flow, owners, key_points, documents, outputs, "
+                     "or the id of a column of your own that steps fill in `cells`.")
+    title: Text | None = Field(
+        default=None, description="Column title as printed; built-in columns have a default.")
+    width: float | None = Field(
+        default=None, gt=0, description="Relative width (e.g. 1, 3, 2); default from content.")
+
+    @model_validator(mode="after")
+    def _own_column_has_title(self) -> ProcessColumn:
+        if self.show not in BUILTIN_COLUMNS and self.title is None:
+            raise ValueError(f"column {self.show!r} is not one of {', '.join(BUILTIN_COLUMNS)}: "
+                             "a column of your own needs a title")
+        return self
+
+
+ColumnItem = Annotated[
+    Annotated[Id, Tag("<text>")] | Annotated[ProcessColumn, Tag("<mapping>")],
+    Discriminator(text_or_mapping),
+]
+"""A column: a built-in name (input), or a mapping with show, title and width."""
+
+
+def column_of(item: ProcessColumn | str) -> ProcessColumn:
+    return ProcessColumn(show=item) if isinstance(item, str) else item
+
+
+def check_columns(items: builtins.list[ProcessColumn | str]) -> builtins.list[ProcessColumn]:
+    columns = [column_of(item) for item in items]
+    shown = [c.show for c in columns]
+    for key in shown:
+        if shown.count(key) > 1:
+            raise ValueError(f"column {key!r} is listed twice")
+    if "flow" not in shown:
+        raise ValueError("the columns must include flow (the steps themselves)")
+    return columns
+
+
 class ProcessContent(Strict):
     id: Id | None = None
     title: Text
-    steps: list[ProcessStep] = Field(min_length=2)
+    columns: builtins.list[ColumnItem] | None = added_field(
+        None, description="The table's columns in order (default: input, flow, owners, "
+        "key_points, documents, outputs, with the titles of the set).", min_length=1)
+    step_labels: StepLabels | None = added_field(
+        None, description="letters: A, B, C … on every row; given: each step's own label. "
+        "Default: given when a step has a label, else letters.")
+    steps: builtins.list[ProcessStep] = Field(min_length=2)
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, value: builtins.list[ProcessColumn | str] | None
+                 ) -> builtins.list[ProcessColumn | str] | None:
+        if value is not None:
+            check_columns(value)
+        return value
+
+    @property
+    def labels(self) -> StepLabels:
+        if self.step_labels is not None:
+            return self.step_labels
+        return StepLabels.given if any(s.label for s in self.steps) else StepLabels.letters
 
 
 class ProcessTable(Strict):

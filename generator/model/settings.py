@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from generator.model.common import Id, Strict, Text
+from generator.model.common import Id, Strict, Text, added_field
+from generator.model.procedure import ColumnItem, ProcessColumn, check_columns
 from generator.model.registers import ApprovalRule, ExternalReviewRule, WorkingCalendar
 
 
@@ -68,6 +69,10 @@ class Settings(Strict):
     numbering_style: NumberingStyle = NumberingStyle.decimal
     fonts: Fonts = Fonts()
     section_titles: SectionTitles = SectionTitles()
+    process_columns: list[ColumnItem] | None = added_field(
+        None, min_length=1,
+        description="Columns of every process table that does not name its own (default: "
+        "input, flow, owners, key_points, documents, outputs).")
     attachment_label: str = Field(default="附件{n}", description="{n} is the attachment number.")
     controlled_notice: str = "管制文件 严禁自行影印，如需影印请洽文控中心"
     document_control_office: Id = Field(
@@ -91,3 +96,11 @@ class Settings(Strict):
         default_factory=list,
         description="Who may write, review and approve which documents; first match applies. "
         "Empty: anyone may sign.")
+
+    @field_validator("process_columns")
+    @classmethod
+    def _process_columns(cls, value: list[ProcessColumn | str] | None
+                         ) -> list[ProcessColumn | str] | None:
+        if value is not None:
+            check_columns(value)
+        return value

@@ -179,18 +179,19 @@ def dot_string(text: str) -> str:
 
 def _node_label(step: StepR) -> str:
     limit = DIAMOND_COLUMNS if step.is_decision else BOX_COLUMNS
-    lines = wrap(f"{step.letter} {plain(step.name)}", limit)
-    if lines and lines[0].startswith(f"{step.letter} "):
-        # The step letter is bold: readers match it with the 工作流程 column of the table.
+    label = step.label or ""
+    lines = wrap(f"{label} {plain(step.name)}" if label else plain(step.name), limit)
+    if label and lines and lines[0].startswith(f"{label} "):
+        # The step label is bold: readers match it with the 工作流程 column of the table.
         # A no-break space: SVG viewers drop an ordinary space that starts a text run.
-        rest = html_text(lines[0][len(step.letter) + 1:])
-        first = f"<b>{html_text(step.letter)}</b>&#160;{rest}"
+        rest = html_text(lines[0][len(label) + 1:])
+        first = f"<b>{html_text(label)}</b>&#160;{rest}"
     else:
-        first = html_text(lines[0]) if lines else html_text(step.letter)
+        first = html_text(lines[0]) if lines else html_text(label)
     parts = [first, *(html_text(line) for line in lines[1:])]
     # The name takes the node's fontsize: graphviz reads <font point-size> as a whole number.
     label = "<br/>".join(parts)
-    owners = "、".join(role.name for role in step.owners)
+    owners = "、".join(step.owner_names)
     if owners:
         owner_lines = wrap(owners, DIAMOND_COLUMNS if step.is_decision else OWNER_COLUMNS)
         small = (f'<font point-size="{OWNER_POINTS}" color="#404040">'
@@ -210,9 +211,18 @@ def _node_style(step: StepR) -> str:
     return "shape=box"
 
 
+def node_names(process: ProcessR) -> dict[str, str]:
+    """DOT node name of each step, by step id: its label when every step has a label of its
+    own (A, B … AA: a reader's tooltip in the SVG), else its id (labels may repeat or lack)."""
+    labels = [step.label for step in process.steps]
+    if all(labels) and len(set(labels)) == len(labels):
+        return {step.id: str(step.label) for step in process.steps}
+    return {step.id: step.id for step in process.steps}
+
+
 def _edges(process: ProcessR) -> Iterable[str]:
     position = {step.id: i for i, step in enumerate(process.steps)}
-    letter = {step.id: step.letter for step in process.steps}
+    letter = node_names(process)
     for i, step in enumerate(process.steps):
         exits: list[tuple[str, str | None]] = [(b.to, b.label) for b in step.branches]
         if step.next is not None:
@@ -248,10 +258,11 @@ def flowchart_dot(process: ProcessR, settings: Settings) -> str:
         f"  edge [fontname={dot_string(font)}, fontsize={EDGE_POINTS}, arrowsize=0.7, "
         f"penwidth=1];",
     ]
+    names = node_names(process)
     for step in process.steps:
-        # Node names are the step letters (A, B … AA), quoted: unquoted, a letter run could
-        # spell a DOT keyword (NODE, EDGE) in a very long table.
-        lines.append(f"  {dot_string(step.letter)} [label={_node_label(step)}, "
+        # Node names are quoted: unquoted, a letter run could spell a DOT keyword (NODE, EDGE)
+        # in a very long table.
+        lines.append(f"  {dot_string(names[step.id])} [label={_node_label(step)}, "
                      f"{_node_style(step)}];")
     lines.extend(_edges(process))
     lines.append("}")

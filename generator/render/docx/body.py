@@ -26,6 +26,7 @@ from generator.docset import (
     NoteR,
     Paragraph,
     ProcedureDoc,
+    ProcessColumnR,
     ProcessR,
     Rich,
     Section,
@@ -33,7 +34,7 @@ from generator.docset import (
     TableR,
     plain,
 )
-from generator.model.procedure import ListStyle
+from generator.model.procedure import DEFAULT_COLUMNS, ListStyle
 from generator.numbering import list_label
 from generator.render.docx import ooxml
 from generator.render.docx.labels import DocxLabels
@@ -57,8 +58,11 @@ PARAGRAPH_STYLES = (*HEADINGS, BODY, CLAUSE, *LISTS, NOTE, TABLE_TEXT, TABLE_HEA
                     FIGURE, FORMULA, TOC_HEADING, *TOC_LEVELS)
 USED_STYLES = (*PARAGRAPH_STYLES, STRONG, TABLE)
 
-# Relative widths of the process table (输入 | 工作流程 | 权责 | 重点说明 | 支持性文件 | 输出).
-PROCESS_WIDTHS = (2.0, 3.6, 2.4, 3.6, 2.4, 2.4)
+# Relative widths of the process table's columns where the table gives none (输入 | 工作流程 |
+# 权责 | 重点说明 | 支持性文件 | 输出, a label column, and a column of the company's own).
+PROCESS_WIDTHS = {"input": 2.0, "flow": 3.6, "owners": 2.4, "key_points": 3.6,
+                  "documents": 2.4, "outputs": 2.4, "label": 0.9}
+OWN_COLUMN_WIDTH = 2.4
 MAX_FIGURE_HEIGHT_MM = 215.0  # A4 text block minus header, caption and a line of text
 
 # A table of contents pays off from about three pages of body on (or many clauses).
@@ -385,43 +389,68 @@ class BodyBuilder:
         return paragraph
 
     def process(self, process: ProcessR) -> None:
-        """The familiar process table, then the flowchart drawn from the same steps."""
+        """The process table with the columns it names, then the flowchart drawn from the
+        same steps."""
         self.paragraph(CAPTION, process.title)
-        table = self.document.add_table(rows=1 + len(process.steps), cols=6)
+        columns = process.columns
+        table = self.document.add_table(rows=1 + len(process.steps), cols=len(columns))
         table._tbl.tblPr.style = self.style_ids[TABLE]
         # centred like the header table: a left-aligned table sticks out by its cell margin
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        total = sum(PROCESS_WIDTHS)
-        ooxml.set_column_widths(table, [self.width_mm * w / total for w in PROCESS_WIDTHS])
+        widths = process_widths(process)
+        total = sum(widths)
+        ooxml.set_column_widths(table, [self.width_mm * w / total for w in widths])
         ooxml.set_repeat_header(table.rows[0])
-        for cell, title in zip(table.rows[0].cells, self.labels.process_columns, strict=True):
-            self.cell(cell, title, TABLE_HEADING)
+        for cell, column in zip(table.rows[0].cells, columns, strict=True):
+            self.cell(cell, self.column_title(column), TABLE_HEADING)
         last = len(process.steps) - 1
         for index, (row, step) in enumerate(zip(table.rows[1:], process.steps, strict=True)):
             ooxml.set_cant_split(row)
-            cells = row.cells
-            self.cell(cells[0], step.input, TABLE_TEXT)
-            self.step_cell(cells[1], step, index == last, process)
-            self.cell(cells[2], "、".join(r.name for r in step.owners), TABLE_TEXT)
-            self.cell(cells[3], step.key_points, TABLE_TEXT)
-            self.lines(cells[4], step.documents)
-            self.lines(cells[5], tuple((ref,) for ref in step.outputs))
+            for cell, column in zip(row.cells, columns, strict=True):
+                self.step_column(cell, column.key, step, index == last, process)
         self.add(self.document, BODY)
         self.figure(process)
+
+    def column_title(self, column: ProcessColumnR) -> str:
+        if column.title is not None:
+            return column.title
+        if column.key == "label":
+            return self.labels.step
+        return self.labels.process_columns[DEFAULT_COLUMNS.index(column.key)]
+
+    def step_column(self, cell: Any, key: str, step: StepR, last: bool,
+                    process: ProcessR) -> None:
+        if key == "flow":
+            self.step_cell(cell, step, last, process)
+        elif key == "label":
+            paragraph = self.cell(cell, None, TABLE_TEXT)
+            if step.label:
+                self.strong(paragraph, step.label)
+        elif key == "input":
+            self.lines(cell, step.inputs)
+        elif key == "owners":
+            self.cell(cell, "、".join(step.owner_names), TABLE_TEXT)
+        elif key == "key_points":
+            self.cell(cell, step.key_points, TABLE_TEXT)
+        elif key == "documents":
+            self.lines(cell, step.documents)
+        elif key == "outputs":
+            self.lines(cell, step.outputs)
+        else:
+            self.cell(cell, step.cell(key), TABLE_TEXT)
 
     def step_cell(self, cell: Any, step: StepR, last: bool, process: ProcessR) -> None:
         paragraph = cell.paragraphs[0]
         self.styled(paragraph, TABLE_TEXT)
-        self.strong(paragraph, step.letter)
-        paragraph.add_run(" ")
+        if step.label and process.label_in_flow:
+            self.strong(paragraph, step.label)
+            paragraph.add_run(" ")
         self.rich(paragraph, step.name)
         if step.branches:
-            text = "；".join(f"{b.label} → {b.to_letter}" for b in step.branches)
+            text = "；".join(f"{b.label} → {b.to_label}" for b in step.branches)
             self.add(cell, TABLE_TEXT, text)
-        elif step.next_letter is not None:
-            following = _following_letter(process, step)
-            if step.next_letter != following:
-                self.add(cell, TABLE_TEXT, f"→ {step.next_letter}")
+        elif step.jumps and step.next_label is not None:
+            self.add(cell, TABLE_TEXT, f"→ {step.next_label}")
         elif step.is_end and not last:
             self.add(cell, TABLE_TEXT, f"→ {self.labels.end}")
 
@@ -456,7 +485,7 @@ def _section_anchor(section: Section) -> str:
     return f"s{section.number}"
 
 
-def _following_letter(process: ProcessR, step: StepR) -> str | None:
-    letters = [s.letter for s in process.steps]
-    at = letters.index(step.letter)
-    return letters[at + 1] if at + 1 < len(letters) else None
+def process_widths(process: ProcessR) -> list[float]:
+    """Relative column widths: as the table gives them, else the defaults by column."""
+    return [column.width or PROCESS_WIDTHS.get(column.key, OWN_COLUMN_WIDTH)
+            for column in process.columns]

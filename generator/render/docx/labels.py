@@ -40,6 +40,7 @@ class DocxLabels(Strict):
     process_columns: list[str] = Field(
         default=["输入", "工作流程", "权责", "重点说明", "支持性文件", "输出"], min_length=6,
         max_length=6)
+    step: str = "步骤"  # title of a process table's label column (show: label)
     flowchart: str = "流程图"
     end: str = "结束"
     records_columns: list[str] = Field(

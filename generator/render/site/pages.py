@@ -245,7 +245,7 @@ def _steps_of_role(docset: DocumentSet) -> dict[str, list[tuple[ProcedureDoc, Pr
     for doc in docset.current_procedures():
         for process in doc.processes:
             for step in process.steps:
-                for owner in step.owners:
+                for owner in step.roles:
                     found.setdefault(owner.id, []).append((doc, process, step))
     return found
 

@@ -13,25 +13,27 @@ import typer
 from rich.console import Console
 
 from generator.errors import Problem, Severity, SourceErrors, UsageError, WenkongError
+from generator.i18n import _, localize_click
+
+localize_click()
 
 app = typer.Typer(
     name="wenkong",
-    help=(
-        "文控 Wenkong: keeps the quality department's controlled documents (procedures, forms, "
-        "roles) as YAML files and builds Word documents, blank forms and the auditors' site "
-        "from them.\n\nRun a command with --help to see what it does, e.g. `wenkong validate "
-        "--help`."
+    help=_(
+        "文控 Wenkong：把质量部的受控文件（程序文件、表单、部门与岗位）保存为 YAML 文件，"
+        "并由它们生成 Word 程序文件、空白表单和供审核员查阅的文件网站。\n\n"
+        "在命令后加 --help 查看它的用法，例如 `wenkong validate --help`。"
     ),
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
 )
-new_app = typer.Typer(help="Add a new procedure or form file from a skeleton.",
-                      no_args_is_help=True)
+new_app = typer.Typer(help=_("由模板新建一个程序文件或表单文件。"),
+                      short_help=_("新建程序文件或表单。"), no_args_is_help=True)
 app.add_typer(new_app, name="new")
 records_app = typer.Typer(
-    help="Quality records (质量记录): file filled-in forms as validated records.",
-    no_args_is_help=True)
+    help=_("质量记录：把填好的表单作为经过校验的记录归档。"),
+    short_help=_("导入填好的表单，归档为质量记录。"), no_args_is_help=True)
 app.add_typer(records_app, name="records")
 
 out = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -42,8 +44,8 @@ T = TypeVar("T")
 RootOption = Annotated[
     Path | None,
     typer.Argument(
-        help="Folder of the document set (the one holding wenkong.yaml). Default: the current "
-        "folder if it holds one, otherwise the sample set shipped with Wenkong.",
+        help=_("文件集所在的文件夹（含 wenkong.yaml 的那个）。默认：当前文件夹含 wenkong.yaml "
+               "时用当前文件夹，否则用 Wenkong 自带的示例文件集。"),
         show_default=False,
     ),
 ]
@@ -65,7 +67,7 @@ def print_problems(problems: list[Problem], *, limit: int = 200) -> None:
         style = "yellow" if problem.severity is Severity.warning else "red"
         err.print(str(problem), style=style, markup=False)
     if len(problems) > limit:
-        err.print(f"… and {len(problems) - limit} more", style="red")
+        err.print(_("……另有 {count} 条").format(count=len(problems) - limit), style="red")
 
 
 def run(action: Callable[[], T]) -> T:
@@ -76,126 +78,123 @@ def run(action: Callable[[], T]) -> T:
         print_problems(exc.problems)
         errors = len(exc.errors)
         warnings = len(exc.problems) - errors
-        err.print(f"{errors} error(s), {warnings} warning(s)", style="bold red")
+        err.print(_("{errors} 个错误，{warnings} 个警告").format(errors=errors, warnings=warnings),
+                  style="bold red")
         raise typer.Exit(1) from None
     except (UsageError, WenkongError) as exc:
-        err.print(f"error: {exc}", style="bold red", markup=False)
+        err.print(_("错误：{message}").format(message=exc), style="bold red", markup=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        err.print("interrupted: nothing was changed", style="red")
+        err.print(_("已中断：没有改动任何文件"), style="red")
         raise typer.Exit(130) from None
 
 
-@app.command()
+@app.command(
+    short_help=_("检查文件集中的每个文件，列出全部问题。"),
+    help=_("检查文件集中的每个文件，列出全部问题。\n\n"
+           "每个问题一行：文件:行:列: 字段: 说明。没有错误时退出码为 0（可以有警告），"
+           "有需要修改的地方时为 1。"))
 def validate(root: RootOption = None) -> None:
-    """Check every document of the set and list all problems.
-
-    Each problem is printed as file:line:column: field: message. Exit status 0 when the set is
-    clean (warnings allowed), 1 when anything must be fixed.
-    """
     from generator.resolve import load_document_set
 
     folder = root or default_root()
     docset = run(lambda: load_document_set(folder))
     print_problems(docset.warnings)
-    out.print(
-        f"OK: {len(docset.procedures)} procedures, {len(docset.forms)} forms, "
-        f"{len(docset.roles)} roles in {folder}"
-        + (f" ({len(docset.warnings)} warning(s))" if docset.warnings else ""),
-        markup=False,
-    )
+    message = _("通过：{procedures} 个程序文件、{forms} 个表单、{roles} 个部门/岗位，位于 {folder}")
+    if docset.warnings:
+        message += _("（{warnings} 个警告）")
+    out.print(message.format(folder=folder, procedures=len(docset.procedures),
+                             forms=len(docset.forms), roles=len(docset.roles),
+                             warnings=len(docset.warnings)), markup=False)
 
 
-@app.command()
+@app.command(
+    short_help=_("写出 JSON Schema，让编辑器在输入时补全和检查 YAML。"),
+    help=_("写出 JSON Schema 文件，让编辑器（装有 YAML 扩展的 VS Code）在输入时补全并检查 "
+           "YAML。\n\n每个源文件在第一行写明它的 schema，例如 "
+           "`# yaml-language-server: $schema=../schemas/procedure.schema.json`。"))
 def schema(
-    folder: Annotated[Path, typer.Argument(help="Where to write the schema files.")] = Path(
+    folder: Annotated[Path, typer.Argument(help=_("schema 文件写到哪个文件夹。"))] = Path(
         "schemas"
     ),
 ) -> None:
-    """Write JSON Schema files so that editors (VS Code with the YAML extension) complete and
-    check the YAML while you type.
-
-    Each source file names its schema on its first line, e.g.
-    `# yaml-language-server: $schema=../schemas/procedure.schema.json`.
-    """
     from generator.schema import write_schemas
 
     for path in run(lambda: write_schemas(folder)):
-        out.print(f"wrote {path}", markup=False)
+        out.print(_("已写出 {path}").format(path=path), markup=False)
 
 
-@app.command()
+@app.command(
+    short_help=_("为另一家公司新建文件集。"),
+    help=_("为另一家公司新建文件集：公司设置、部门与岗位、网站配置，可直接运行 "
+           "`wenkong validate` 和 `wenkong build`。"))
 def init(
-    folder: Annotated[Path, typer.Argument(help="New folder for the document set.")],
-    company: Annotated[str, typer.Option(help="Company name for headers.")] = "示例有限公司",
+    folder: Annotated[Path, typer.Argument(help=_("新文件集的文件夹。"))],
+    company: Annotated[str, typer.Option(help=_("页眉中的公司名称。"))] = "示例有限公司",
 ) -> None:
-    """Start a new document set for another company: settings, roles, one procedure, one
-    form and the site configuration, ready for `wenkong validate` and `wenkong build`."""
     from generator.scaffold import init_document_set
 
     created = run(lambda: init_document_set(folder, company))
-    out.print(f"created {len(created)} files in {folder}. Next: wenkong validate {folder}",
-              markup=False)
+    out.print(_("已在 {folder} 中创建 {count} 个文件。下一步：wenkong validate {folder}").format(
+        folder=folder, count=len(created)), markup=False)
 
 
-@new_app.command("procedure")
+@new_app.command("procedure", short_help=_("新建一个草稿程序文件。"),
+                 help=_("由模板新建草稿 procedures/编号.yaml。已有同名文件时拒绝覆盖。"))
 def new_procedure(
-    code: Annotated[str | None, typer.Argument(help="Code such as QP-17; default: the next "
-                                               "free QP number.", show_default=False)] = None,
-    title: Annotated[str, typer.Argument(help="Title, e.g. 仓库管理程序.")] = "新程序文件",
-    root: Annotated[Path | None, typer.Option(help="Document set folder.")] = None,
+    code: Annotated[str | None, typer.Argument(
+        help=_("编号，例如 QP-17；默认：下一个未用的 QP 编号。"), show_default=False)] = None,
+    title: Annotated[str, typer.Argument(help=_("文件名称，例如 仓库管理程序。"))] = "新程序文件",
+    root: Annotated[Path | None, typer.Option(help=_("文件集所在的文件夹。"))] = None,
 ) -> None:
-    """Add procedures/CODE.yaml as a draft skeleton. Refuses to overwrite an existing file."""
     from generator.scaffold import new_procedure as make
 
     path = run(lambda: make(root or default_root(), code, title))
-    out.print(f"created {path}", markup=False)
+    out.print(_("已创建 {path}").format(path=path), markup=False)
 
 
-@new_app.command("form")
+@new_app.command("form", short_help=_("新建一个草稿表单，并列入其程序文件的质量记录。"),
+                 help=_("由模板新建草稿 forms/编号.yaml，并把它列入所属程序文件的质量记录。"
+                        "已有同名文件时拒绝覆盖。"))
 def new_form(
-    code: Annotated[str | None, typer.Argument(help="Code such as QR-15-03; default: the next "
-                                               "free number under the procedure.",
-                                               show_default=False)] = None,
-    title: Annotated[str, typer.Argument(help="Title, e.g. 顾客回访记录表.")] = "新表单",
-    procedure: Annotated[str, typer.Option(help="Code of the procedure the form belongs to.")]
-    = "",
-    root: Annotated[Path | None, typer.Option(help="Document set folder.")] = None,
+    code: Annotated[str | None, typer.Argument(
+        help=_("编号，例如 QR-15-03；默认：该程序文件下一个未用的编号。"),
+        show_default=False)] = None,
+    title: Annotated[str, typer.Argument(help=_("表单名称，例如 顾客回访记录表。"))] = "新表单",
+    procedure: Annotated[str, typer.Option(help=_("表单所属程序文件的编号。"))] = "",
+    root: Annotated[Path | None, typer.Option(help=_("文件集所在的文件夹。"))] = None,
 ) -> None:
-    """Add forms/CODE.yaml as a draft skeleton and list it in its procedure's records.
-    Refuses to overwrite an existing file."""
     from generator.scaffold import new_form as make
 
     path = run(lambda: make(root or default_root(), code, title, procedure))
-    out.print(f"created {path}", markup=False)
+    out.print(_("已创建 {path}").format(path=path), markup=False)
 
 
-@app.command()
+@app.command(
+    short_help=_("由 YAML 源文件生成 Word 程序文件、空白表单和文件网站。"),
+    help=_("由 YAML 源文件生成 Word 程序文件、空白表单和文件网站。\n\n"
+           "源文件有错误时什么也不写，上一次的生成结果保持原样。"))
 def build(
     root: RootOption = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Output folder. Default: build/ inside the document set.",
+        "--output", "-o", help=_("输出文件夹。默认：文件集中的 build/。"),
         show_default=False)] = None,
     pdf: Annotated[bool, typer.Option(
-        help="Also write a PDF of every document (needs LibreOffice).")] = False,
+        help=_("同时为每个文件生成 PDF（需要 LibreOffice）。"))] = False,
     only: Annotated[list[str] | None, typer.Option(
-        help="Build only these outputs: procedures, forms, site (repeat the option).",
+        help=_("只生成这些输出：procedures、forms、site（可重复此选项）。"),
         show_default=False)] = None,
     version: Annotated[list[str] | None, typer.Option(
-        "--version", help="Rebuild a released version exactly as it was released, e.g. "
-        "QP-01@A/1 (from git history; repeat the option). Written to versions/ in the "
-        "output folder.", show_default=False)] = None,
+        "--version", help=_("按发布时的原样重建一个已发布版本，例如 QP-01@A/1（取自 git "
+                            "历史；可重复此选项），写到输出文件夹的 versions/ 中。"),
+        show_default=False)] = None,
 ) -> None:
-    """Build the Word procedures, the blank forms and the site from the YAML sources.
-
-    Nothing is written when a source has an error; the previous build stays as it was.
-    """
     if version:
         from generator.control.rebuild import write_versions
 
         for path in run(lambda: write_versions((root or default_root()).resolve(), version,
                                                output)):
-            out.print(f"wrote {path}", markup=False)
+            out.print(_("已写出 {path}").format(path=path), markup=False)
         return
     from generator.build import BuildOptions
     from generator.build import build as run_build
@@ -215,37 +214,34 @@ def build(
         return len(files)
 
     count = run(action)
-    out.print(f"built {count} files", markup=False)
+    out.print(_("已生成 {count} 个文件").format(count=count), markup=False)
 
 
 from generator.control import commands as _control_commands  # noqa: E402,F401 (registers)
 
 
-@records_app.command("import")
+@records_app.command(
+    "import", short_help=_("读取填好的表单，归档为质量记录。"),
+    help=_("读取填好的表单，归档为质量记录。\n\n"
+           "给出一个 .docx 或存放它们的文件夹（用 Word 或 LibreOffice 填写）。每份表单都按它的"
+           "空白表单检查：必须是现行版本，必填项已填，日期写成日期（2026-11-23），数字写成数字，"
+           "单选处只勾一项。\n\n"
+           "每份表单存为 records/<表单编号>/<编号>.json，records/<表单编号>/register.csv"
+           "（可用 Excel 打开）列出该表单的全部记录。同一份表单再导入一次不会改变任何内容。"
+           "任何一个文件有问题时，列出每个问题及其文件和栏位，并且什么也不写：改好表单后再运行"
+           "一次。"))
 def records_import(
     files: Annotated[list[Path], typer.Argument(
-        help="Filled-in forms (.docx) to file, or folders holding them.",
-        metavar="FILE_OR_FOLDER", show_default=False)],
+        help=_("要归档的填好的表单（.docx），或存放它们的文件夹。"),
+        metavar=_("文件或文件夹"), show_default=False)],
     records_dir: Annotated[Path | None, typer.Option(
-        "--records-dir", help="Where records are kept. Default: records/ inside the "
-        "document set.", show_default=False)] = None,
+        "--records-dir", help=_("记录存放的位置。默认：文件集中的 records/。"),
+        show_default=False)] = None,
     root: Annotated[Path | None, typer.Option(
-        help="Document set folder (the one holding wenkong.yaml).", show_default=False)] = None,
+        help=_("文件集所在的文件夹（含 wenkong.yaml 的那个）。"), show_default=False)] = None,
     replace: Annotated[bool, typer.Option(
-        help="Replace a record already filed under the same 编号 with this form's values.")]
-    = False,
+        help=_("同一编号下已归档的记录，用这份表单的内容替换。"))] = False,
 ) -> None:
-    """Read filled-in forms and file them as records.
-
-    Give one .docx or a folder of them (filled in Word or LibreOffice). Each form is checked
-    against its blank form: it must be the current version, required boxes filled in, dates
-    written as dates (2026-11-23), numbers as numbers, one box ticked where only one may be.
-
-    Each form becomes records/<form code>/<编号>.json, and records/<form code>/register.csv
-    (opens in Excel) lists all records of that form. Importing the same form again changes
-    nothing. If any file has a problem, every problem is listed with the file and the box,
-    and nothing is written: fix the forms and run the command again.
-    """
     from generator.progress import progress_bar
     from generator.records import ImportResult, import_records
     from generator.resolve import load_document_set
@@ -258,47 +254,47 @@ def records_import(
         with progress_bar() as report:
             return import_records(
                 files, docset, target, replace=replace,
-                progress=lambda done, total: report("reading forms", done, total))
+                progress=lambda done, total: report(_("读取表单"), done, total))
 
     result = run(action)
-    lines = ([("new", f) for f in result.added] + [("replaced", f) for f in result.replaced]
-             + [("unchanged", f) for f in result.unchanged])
+    lines = ([(_("新增"), f) for f in result.added] + [(_("替换"), f) for f in result.replaced]
+             + [(_("未变"), f) for f in result.unchanged])
     for what, filed in lines[:100]:
         out.print(f"{what:<9} {filed.form} {filed.key}  {filed.record}  <- {filed.source}",
                   markup=False)
     if len(lines) > 100:
-        out.print(f"… and {len(lines) - 100} more", markup=False)
-    out.print(f"filed {len(result.added)} new record(s), replaced {len(result.replaced)}, "
-              f"{len(result.unchanged)} already filed (unchanged)", markup=False)
+        out.print(_("……另有 {count} 条").format(count=len(lines) - 100), markup=False)
+    out.print(_("新归档 {added} 份记录，替换 {replaced} 份，{unchanged} 份早已归档（未变）").format(
+        added=len(result.added), replaced=len(result.replaced),
+        unchanged=len(result.unchanged)), markup=False)
     for register in result.registers:
-        out.print(f"register: {register}", markup=False)
+        out.print(_("登记表：{path}").format(path=register), markup=False)
 
 
-@app.command("import")
+@app.command(
+    "import", short_help=_("把现有的 Word 程序文件和表单导入为草稿 YAML。"),
+    help=_("把现有的 Word 程序文件和表单导入为草稿 YAML。\n\n"
+           "读取条款编号（手打的 1.0、3.1、一、（一）、第一条，或 Word 自动编号）、封面或页眉表格"
+           "（文件编号、版本、编制/审核/批准、日期）、修改履历、流程表、其他表格、列表和公式；"
+           "表格式表单变成表单定义。旧版 .doc 和 WPS 文件先由 LibreOffice 转换。\n\n"
+           "每个文件写成 procedures/ 或 forms/ 下的一个 YAML（状态为草稿），推断出来的内容标有"
+           "“# 导入推断”注释；已有的文件不会被覆盖，除非加 --replace。某个文件读不了，只报告该"
+           "文件，其余照常导入。最后在终端和 import-report.md 中给出报告：每个文件导入了什么、"
+           "推断了什么、保真度（原文字符按顺序出现在重建的 Word 文档中的比例）。有文件失败时退出"
+           "码为 1。"))
 def import_word(
     files: Annotated[list[Path], typer.Argument(
-        help="要导入的 Word 文件（.docx、.doc、.wps）或文件夹。", metavar="FILE_OR_FOLDER",
+        help=_("要导入的 Word 文件（.docx、.doc、.wps）或文件夹。"), metavar=_("文件或文件夹"),
         show_default=False)],
     root: Annotated[Path | None, typer.Option(
-        help="导入到哪个文档集（含 wenkong.yaml 的文件夹）。默认：当前文件夹。",
+        help=_("导入到哪个文档集（含 wenkong.yaml 的文件夹）。默认：当前文件夹。"),
         show_default=False)] = None,
     replace: Annotated[bool, typer.Option(
-        help="覆盖文档集中已有的同编号 YAML 文件（默认不覆盖）。")] = False,
+        help=_("覆盖文档集中已有的同编号 YAML 文件（默认不覆盖）。"))] = False,
     report: Annotated[Path | None, typer.Option(
-        help="导入报告（Markdown）写到哪里。默认：文档集中的 import-report.md。",
+        help=_("导入报告（Markdown）写到哪里。默认：文档集中的 import-report.md。"),
         show_default=False)] = None,
 ) -> None:
-    """把现有的 Word 程序文件和表单导入为草稿 YAML。
-
-    读取条款编号（手打的 1.0、3.1、一、（一）、第一条，或 Word 自动编号）、封面或页眉表格
-    （文件编号、版本、编制/审核/批准、日期）、修改履历、流程表、其他表格、列表和公式；
-    表格式表单变成表单定义。旧版 .doc 和 WPS 文件先由 LibreOffice 转换。
-
-    每个文件写成 procedures/ 或 forms/ 下的一个 YAML（状态为草稿），推断出来的内容标有
-    “# 导入推断”注释；已有的文件不会被覆盖，除非加 --replace。某个文件读不了，只报告该文件，
-    其余照常导入。最后在终端和 import-report.md 中给出报告：每个文件导入了什么、推断了什么、
-    保真度（原文字符按顺序出现在重建的 Word 文档中的比例）。有文件失败时退出码为 1。
-    """
     from generator.importer.report import markdown, summary_lines
     from generator.importer.run import ImportReport, import_documents
     from generator.progress import progress_bar
@@ -317,21 +313,22 @@ def import_word(
     result = run(action)
     for line in summary_lines(result, folder):
         out.print(line, markup=False)
-    out.print(f"报告：{result.report_file}", markup=False)
+    out.print(_("报告：{path}").format(path=result.report_file), markup=False)
     if result.failed:
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(
+    short_help=_("在本机预览文件网站，源文件一改就重新生成。"),
+    help=_("生成文件网站并在 http://127.0.0.1:端口/ 上预览；YAML 源文件一有改动就重新生成"
+           "网页（浏览器自动刷新）。按 Ctrl+C 停止。"))
 def serve(
     root: RootOption = None,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8000,
+    port: Annotated[int, typer.Option(help=_("127.0.0.1 上的端口。"))] = 8000,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Build folder. Default: build/ inside the document set.",
+        "--output", "-o", help=_("生成文件夹。默认：文件集中的 build/。"),
         show_default=False)] = None,
 ) -> None:
-    """Build everything, then preview the site on http://127.0.0.1:PORT/ and rebuild its
-    pages whenever a YAML source changes (the browser reloads by itself). Ctrl+C stops."""
     from generator.render.site.serve import serve_site
 
     folder = (root or default_root()).resolve()
@@ -349,8 +346,7 @@ def main() -> None:
     except Exception:  # a bug, not a user error: say so plainly
         if os.environ.get("WENKONG_DEBUG"):
             raise
-        err.print("internal error in wenkong (a bug, not a problem in your files):",
-                  style="bold red")
+        err.print(_("wenkong 内部错误（是程序的缺陷，不是您文件的问题）："), style="bold red")
         err.print(traceback.format_exc(limit=-3), markup=False)
         sys.exit(2)
 

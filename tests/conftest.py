@@ -14,6 +14,10 @@ from generator.scaffold import init_document_set
 REPO = Path(__file__).resolve().parent.parent
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+# Messages are Chinese by default and English when the locale says so (generator/i18n.py): tests
+# run in the default language whatever the machine's locale; a test that wants English sets
+# LANGUAGE=en (monkeypatch.setenv or a subprocess environment).
+os.environ["LANGUAGE"] = "zh_CN"
 
 
 @pytest.fixture

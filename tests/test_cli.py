@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,14 @@ def wenkong(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
 def test_validate_clean_set_exits_zero(docset_dir: Path) -> None:
     result = wenkong("validate", str(docset_dir))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("OK: 1 procedures, 1 forms, 4 roles")
+    assert result.stdout.startswith("通过：1 个程序文件、1 个表单、4 个部门/岗位")
+
+
+def test_validate_speaks_english_when_the_locale_is_english(docset_dir: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "generator", "validate", str(docset_dir)],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "LANGUAGE": "en"})
+    assert result.stdout.startswith("OK: 1 procedures, 1 forms, 4 roles"), result.stdout
 
 
 def test_validate_reports_every_problem_and_exits_one(docset_dir: Path) -> None:
@@ -45,7 +53,7 @@ def test_validate_reports_model_errors_with_lines(docset_dir: Path) -> None:
     assert result.returncode == 1
     assert ("procedures/QP-01.yaml:13:1: purpos: unknown field 'purpos'; did you mean "
             "'purpose'?") in result.stderr
-    assert "1 error(s)" in result.stderr
+    assert "1 个错误，0 个警告" in result.stderr
 
 
 def test_not_a_document_set(tmp_path: Path) -> None:
@@ -59,7 +67,7 @@ def test_help_is_plain_words() -> None:
     assert result.returncode == 0
     for command in ("validate", "build", "init", "new", "schema"):
         assert command in result.stdout
-    assert "Check every document" in wenkong("validate", "--help").stdout
+    assert "检查文件集中的每个文件" in wenkong("validate", "--help").stdout
 
 
 def test_init_refuses_a_non_empty_folder(docset_dir: Path) -> None:

@@ -93,7 +93,7 @@ def test_diff_release_against_working_draft(history: Path) -> None:
 def test_diff_command_prints_marked_words(history: Path) -> None:
     result = wenkong("diff", "QP-01", "A/0", "A/1", "--root", str(history))
     assert result.code == 0, result.text
-    assert "5.2 记录保存 changed" in result.stdout and "5.3 added" in result.stdout
+    assert "5.2 记录保存 修改" in result.stdout and "5.3 新增" in result.stdout
     assert "[-三-]" in result.stdout or "[-三年-]" in result.stdout
     result = wenkong("diff", "QP-01", "A/7", "--root", str(history))
     assert result.code == 1 and "no released version A/7" in result.text

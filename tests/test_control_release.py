@@ -30,7 +30,7 @@ def test_first_release_is_a0_and_keeps_comments_and_layout(repo: Path) -> None:
     before = qp01(repo).read_text(encoding="utf-8")
     result = release(repo)
     assert result.code == 0, result.text
-    assert "released QP-01 A/0 (first issue)" in result.stdout
+    assert "已发布 QP-01 A/0（首次发行）" in result.stdout
     after = qp01(repo).read_text(encoding="utf-8")
     # Only lines were added or changed where a release writes: every original line but the
     # status line is still there, in the same order, comments and quoting included.
@@ -103,7 +103,7 @@ def test_lock_file_is_sorted_and_stable(repo: Path) -> None:
     (["release", "QP-10", "--summary", "x", "--approved-by", "gm/王强"], "unknown document"),
     (["release", "QP-01", "--summary", "x", "--approved-by", "boss/王强"], "unknown role 'boss'"),
     (["release", "QP-01", "--summary", "x", "--approved-by", "王强"], "takes ROLE/NAME"),
-    (["release", "QP-01", "--summary", "x"], "--approved-by ROLE/NAME"),
+    (["release", "QP-01", "--summary", "x"], "--approved-by 部门或岗位/姓名"),
 ])
 def test_bad_release_input_is_refused_and_nothing_is_written(
         repo: Path, args: list[str], message: str) -> None:
@@ -268,7 +268,7 @@ def test_adopt_records_a_set_released_before_wenkong(repo: Path) -> None:
     assert wenkong("validate", str(repo)).code == 0
     commit(repo, "pre-Wenkong set")
     result = wenkong("lock", "--adopt", "--root", str(repo))
-    assert result.code == 0 and "adopted 1 documents" in result.stdout
+    assert result.code == 0 and "已将 1 份文件记入 wenkong.lock" in result.stdout
     head = commit(repo, "lock")
     lock, _ = read_lock(repo)
     assert lock is not None
@@ -315,7 +315,7 @@ def test_release_commit_tags_the_release(repo: Path, monkeypatch: pytest.MonkeyP
         monkeypatch.setenv(name, value)
     result = release(repo, "QP-01", "首次发行", "--commit")
     assert result.code == 0, result.text
-    assert "tagged QP-01/A-0" in result.stdout
+    assert "标签 QP-01/A-0" in result.stdout
     assert git(repo, "status", "--porcelain").strip() == ""
     head = git(repo, "rev-parse", "HEAD").strip()
     assert git(repo, "rev-parse", "QP-01/A-0^{commit}").strip() == head

@@ -25,16 +25,27 @@ def effective(tmp_path: Path) -> Path:
 def test_due_lists_overdue_with_days_and_exits_one(effective: Path) -> None:
     result = wenkong("due", "--as-of", "2027-01-15", "--root", str(effective))
     assert result.code == 1
-    assert "QP-01" in result.stdout and "overdue 10 days" in result.stdout
+    assert "QP-01" in result.stdout and "逾期 10 天" in result.stdout
+    assert "1 项评审逾期：QP-01" in result.stderr
+    header = next(line for line in result.stdout.splitlines() if "编号" in line)
+    assert [cell.strip() for cell in header.strip("┃ ").split("┃")] == [
+        "编号", "状态", "下次评审", "版本", "归口部门", "文件名称"]
+
+
+def test_due_speaks_english_when_the_locale_is_english(
+        effective: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANGUAGE", "en_US")
+    result = wenkong("due", "--as-of", "2027-01-15", "--root", str(effective))
+    assert "overdue 10 days" in result.stdout and "next review" in result.stdout
     assert "1 review(s) overdue: QP-01" in result.stderr
 
 
 def test_due_soon_is_listed_but_exits_zero(effective: Path) -> None:
     result = wenkong("due", "--as-of", "2026-12-20", "--root", str(effective))
     assert result.code == 0, result.text
-    assert "due in 16 days" in result.stdout
+    assert "16 天后到期" in result.stdout
     result = wenkong("due", "--as-of", "2026-06-01", "--root", str(effective))
-    assert result.code == 0 and "no review due" in result.stdout
+    assert result.code == 0 and "天内没有到期的评审" in result.stdout
 
 
 def test_per_document_interval_overrides_the_company_default(effective: Path) -> None:
@@ -53,7 +64,7 @@ def test_recording_a_review_restarts_the_clock(effective: Path) -> None:
     assert data["version"] == "A/0"  # a review without a change is not a new version
     assert wenkong("validate", str(effective)).code == 0
     result = wenkong("due", "--as-of", "2027-02-01", "--root", str(effective))
-    assert result.code == 0 and "no review due" in result.stdout
+    assert result.code == 0 and "天内没有到期的评审" in result.stdout
 
 
 def test_review_of_a_draft_or_before_effective_date_is_refused(tmp_path: Path) -> None:
@@ -73,7 +84,7 @@ def test_review_of_a_draft_or_before_effective_date_is_refused(tmp_path: Path) -
 def test_every_control_command_explains_itself(command: str) -> None:
     result = wenkong(command, "--help")
     assert result.code == 0
-    assert "Usage: " in result.stdout and len(result.stdout.splitlines()) > 5
+    assert "用法：" in result.stdout and len(result.stdout.splitlines()) > 5
 
 
 def test_build_help_mentions_version_rebuilds() -> None:
@@ -83,10 +94,10 @@ def test_build_help_mentions_version_rebuilds() -> None:
 def test_lock_status_without_and_with_a_lock(tmp_path: Path) -> None:
     root = new_repo(tmp_path / "set")
     result = wenkong("lock", "--root", str(root))
-    assert result.code == 0 and "no wenkong.lock yet" in result.stdout
+    assert result.code == 0 and "还没有 wenkong.lock" in result.stdout
     assert release(root).code == 0
     result = wenkong("lock", "--root", str(root))
-    assert result.code == 0 and "wenkong.lock matches the 2 documents" in result.stdout
+    assert result.code == 0 and "wenkong.lock 与 2 份文件一致" in result.stdout
 
 
 def test_console_command_never_shows_a_traceback(tmp_path: Path) -> None:

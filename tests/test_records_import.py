@@ -270,7 +270,7 @@ def test_cli_imports_and_fails_clearly(blank: bytes, tmp_path: Path) -> None:
     result = runner.invoke(app, ["records", "import", str(good), "--root", str(FIXTURE),
                                  "--records-dir", str(records)])
     assert result.exit_code == 0, result.output
-    assert "filed 1 new record(s)" in result.output
+    assert "新归档 1 份记录" in result.output
     bad = filled(blank, tmp_path, "bad.docx", **{"order-qty": "很多"})
     result = runner.invoke(app, ["records", "import", str(bad), "--root", str(FIXTURE),
                                  "--records-dir", str(records)])

@@ -15,161 +15,157 @@ from rich.table import Table
 from rich.text import Text
 
 from generator.cli import app, default_root, err, out, print_problems, run
+from generator.i18n import _
 
 DocRoot = Annotated[Path | None, typer.Option(
-    "--root", help="Folder of the document set. Default: the current folder, or the sample set.",
+    "--root", help=_("文件集所在的文件夹。默认：当前文件夹，或示例文件集。"),
     show_default=False)]
 
 
-def date_option(what: str) -> object:
+def date_option(help_text: str) -> object:
     return typer.Option("--date", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
-                        help=f"{what}. Default: today.", show_default=False)
+                        help=help_text, show_default=False)
 
 
-IssueDate = Annotated[dt.datetime | None, date_option("Issue date (发行日期)")]
-RetireDate = Annotated[dt.datetime | None, date_option("Date it stops being valid")]
-ReviewDate = Annotated[dt.datetime | None, date_option("Date of the review (评审日期)")]
+IssueDate = Annotated[dt.datetime | None, date_option(_("发行日期。默认：今天。"))]
+RetireDate = Annotated[dt.datetime | None, date_option(_("失效日期。默认：今天。"))]
+ReviewDate = Annotated[dt.datetime | None, date_option(_("评审日期。默认：今天。"))]
 
 
 def _day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value is not None else None
 
 
-@app.command()
+@app.command(
+    short_help=_("更改经批准后，发布文件的新版本。"),
+    help=_("更改经批准后，发布文件的新版本。\n\n"
+           "自动得出下一个版本（首次 A/0，之后 A/1、A/2 …；加 --major 为 B/0），在修改履历中"
+           "加一行并写明改动的条款，填写发行日期、实施日期和批准人，把文件设为生效，并把这次发布"
+           "记入 wenkong.lock。YAML 文件的注释和排版保持不变。有任何问题时什么也不写。之后把两个"
+           "文件一起提交（或加 --commit）。"))
 def release(
-    code: Annotated[str, typer.Argument(help="Document code, e.g. QP-01 or QR-01-01.")],
+    code: Annotated[str, typer.Argument(help=_("文件编号，例如 QP-01 或 QR-01-01。"))],
     summary: Annotated[str, typer.Option(
-        "--summary", "-s", help="What changed, in a sentence: goes into the revision history "
-        "(修改内容摘要).")] = "",
+        "--summary", "-s", help=_("一句话说明改了什么，写入修改履历（修改内容摘要）。"))] = "",
     approved_by: Annotated[str, typer.Option(
-        "--approved-by", help="Who approved it, as ROLE/NAME, e.g. gm/陈立峰 (批准).")] = "",
+        "--approved-by", help=_("批准人，写成 部门或岗位/姓名，例如 gm/陈立峰。"))] = "",
     major: Annotated[bool, typer.Option(
-        "--major", help="A new edition: A/3 becomes B/0 (rewrite, or the company's limit of "
-        "revisions reached).")] = False,
+        "--major", help=_("换版：A/3 变为 B/0（文件重写，或修改次数达到公司规定的上限）。"))]
+    = False,
     reviewed_by: Annotated[str | None, typer.Option(
-        "--reviewed-by", help="Who reviewed it, as ROLE/NAME (审核). Default: the reviewer "
-        "already named in the file.", show_default=False)] = None,
-    author: Annotated[str | None, typer.Option(
-        "--author", help="Who made the change (修改人). Default: the author named in the file.",
+        "--reviewed-by", help=_("审核人，写成 部门或岗位/姓名。默认：文件中已写的审核人。"),
         show_default=False)] = None,
+    author: Annotated[str | None, typer.Option(
+        "--author", help=_("修改人。默认：文件中已写的编写人。"), show_default=False)] = None,
     date: IssueDate = None,
     effective: Annotated[dt.datetime | None, typer.Option(
         "--effective", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
-        help="Effective date (实施日期) if later than the issue date.",
-        show_default=False)] = None,
+        help=_("实施日期（晚于发行日期时填写）。"), show_default=False)] = None,
     remark: Annotated[str | None, typer.Option(
-        "--remark", help="Remark for the revision history (备注), e.g. the number of the "
-        "change request (文件更改申请单).", show_default=False)] = None,
+        "--remark", help=_("修改履历的备注，例如文件更改申请单的编号。"),
+        show_default=False)] = None,
     commit: Annotated[bool, typer.Option(
-        "--commit", help="Also commit the two files to git and tag the commit CODE/VERSION "
-        "(e.g. QP-01/A-1), the release mark in the repository.")] = False,
+        "--commit", help=_("同时把两个文件提交到 git，并给这次提交打上 编号/版本 标签"
+                           "（例如 QP-01/A-1），作为仓库中的发布标记。"))] = False,
     root: DocRoot = None,
 ) -> None:
-    """Release a new version of a document after its change was approved.
-
-    Works out the next version (A/0 first, then A/1, A/2 …; B/0 with --major), adds the
-    revision-history row with the clauses that changed, sets the issue and effective dates and
-    the approver, marks the document effective, and records the release in wenkong.lock.
-    The YAML file keeps its comments and layout. Nothing is written if anything is wrong.
-    Then commit both files (or pass --commit).
-    """
     from generator.control.release import release as do_release
 
     if not approved_by:
-        err.print("error: say who approved the release: --approved-by ROLE/NAME "
-                  "(e.g. gm/陈立峰)", style="bold red", markup=False)
+        err.print(_("错误：请写明谁批准了这次发布：--approved-by 部门或岗位/姓名"
+                    "（例如 gm/陈立峰）"), style="bold red", markup=False)
         raise typer.Exit(1)
     result = run(lambda: do_release(
         root or default_root(), code, summary=summary, approved_by=approved_by, major=major,
         reviewed_by=reviewed_by, author=author, date=_day(date), effective_date=_day(effective),
         commit=commit, remark=remark))
-    before = f" (was {result.previous})" if result.previous else " (first issue)"
-    out.print(f"released {result.code} {result.version}{before} on {result.date}; clauses "
-              f"changed: {result.clauses}", markup=False)
+    before = (_("（原为 {previous}）").format(previous=result.previous) if result.previous
+              else _("（首次发行）"))
+    out.print(_("已发布 {code} {version}{before}，日期 {date}；改动的条款：{clauses}").format(
+        code=result.code, version=result.version, before=before, date=result.date,
+        clauses=result.clauses), markup=False)
     if result.tag:
-        out.print(f"committed {result.source.name} and {result.lock.name}, tagged {result.tag}",
-                  markup=False)
+        out.print(_("已提交 {source} 和 {lock}，标签 {tag}").format(
+            source=result.source.name, lock=result.lock.name, tag=result.tag), markup=False)
     else:
-        out.print(f"updated {result.source} and {result.lock}: commit them together.",
-                  markup=False)
+        out.print(_("已更新 {source} 和 {lock}：请把它们一起提交。").format(
+            source=result.source, lock=result.lock), markup=False)
     if not result.in_git:
-        err.print("warning: this document set is not in a git repository, so nothing keeps the "
-                  "source of this release for rebuilding or comparing it later (git init)",
-                  style="yellow", markup=False)
+        err.print(_("警告：此文件集不在 git 仓库中，这次发布的源文件没有保存下来，以后无法重建或"
+                    "比较（请运行 git init）"), style="yellow", markup=False)
 
 
-@app.command()
+@app.command(
+    short_help=_("作废一份生效的文件。"),
+    help=_("作废一份生效的文件。\n\n"
+           "把它标为作废并写明原因，记入 wenkong.lock。仍有生效文件引用它时拒绝作废："
+           "请先发布那些文件的新版本。"))
 def obsolete(
-    code: Annotated[str, typer.Argument(help="Document code to retire, e.g. QP-07.")],
+    code: Annotated[str, typer.Argument(help=_("要作废的文件编号，例如 QP-07。"))],
     reason: Annotated[str, typer.Option(
-        "--reason", "-r", help="Why it is retired (作废原因), e.g. 由QP-12替代.")] = "",
+        "--reason", "-r", help=_("作废原因，例如 由QP-12替代。"))] = "",
     approved_by: Annotated[str | None, typer.Option(
-        "--approved-by", help="Who approved the retirement, as ROLE/NAME.",
+        "--approved-by", help=_("批准作废的人，写成 部门或岗位/姓名。"),
         show_default=False)] = None,
     date: RetireDate = None,
     root: DocRoot = None,
 ) -> None:
-    """Retire (作废) an effective document.
-
-    Marks it obsolete with the reason and records that in wenkong.lock. Refused while any
-    effective document still cites it: release those documents first.
-    """
     from generator.control.release import obsolete as do_obsolete
 
     result = run(lambda: do_obsolete(root or default_root(), code, reason=reason,
                                      approved_by=approved_by, date=_day(date)))
-    out.print(f"{result.code} {result.version} is obsolete from {result.date}; updated "
-              f"{result.source} and wenkong.lock: commit them together.", markup=False)
+    out.print(_("{code} {version} 自 {date} 起作废；已更新 {source} 和 wenkong.lock："
+                "请把它们一起提交。").format(code=result.code, version=result.version,
+                                         date=result.date, source=result.source), markup=False)
 
 
-@app.command()
+@app.command(
+    short_help=_("记录一次定期评审：程序文件继续有效。"),
+    help=_("记录一次定期评审：评审认为程序文件继续有效。\n\n"
+           "只改评审日期；需要修改文字的评审请改用发布（release）。"))
 def review(
-    code: Annotated[str, typer.Argument(help="Procedure code, e.g. QP-01.")],
+    code: Annotated[str, typer.Argument(help=_("程序文件编号，例如 QP-01。"))],
     date: ReviewDate = None,
     root: DocRoot = None,
 ) -> None:
-    """Record a periodic review that found the procedure still suitable (继续有效).
-
-    Only the review date changes; a review that changes the text is a release instead.
-    """
     from generator.control.release import record_review
 
     path = run(lambda: record_review(root or default_root(), code, date=_day(date)))
-    out.print(f"recorded the review in {path}", markup=False)
+    out.print(_("已在 {path} 中记录评审").format(path=path), markup=False)
 
 
-@app.command()
+@app.command(
+    short_help=_("逐条显示两个版本之间的改动。"),
+    help=_("逐条显示两个版本之间的改动。\n\n"
+           "`wenkong diff QP-01` 比较最近一次发布和文件现在的内容；`wenkong diff QP-01 A/0 A/1` "
+           "比较两次发布。删除的文字显示为 [-这样-]，新增的文字显示为 {+这样+}。"))
 def diff(
-    code: Annotated[str, typer.Argument(help="Document code, e.g. QP-01.")],
+    code: Annotated[str, typer.Argument(help=_("文件编号，例如 QP-01。"))],
     old: Annotated[str | None, typer.Argument(
-        help="Older version, e.g. A/0. Default: the latest release.", show_default=False)] = None,
+        help=_("较早的版本，例如 A/0。默认：最近一次发布。"), show_default=False)] = None,
     new: Annotated[str | None, typer.Argument(
-        help="Newer version, e.g. A/1. Default: the working draft (the file as it is now).",
+        help=_("较新的版本，例如 A/1。默认：工作稿（文件现在的内容）。"),
         show_default=False)] = None,
     docx: Annotated[Path | None, typer.Option(
-        "--docx", help="Also write a redline .docx (Word tracked changes) to this file.",
+        "--docx", help=_("同时把修订对照 .docx（Word 修订模式）写到这个文件。"),
         show_default=False)] = None,
     root: DocRoot = None,
 ) -> None:
-    """Show what changed between two versions, clause by clause.
-
-    `wenkong diff QP-01` compares the latest release with the file as it is now;
-    `wenkong diff QP-01 A/0 A/1` compares two releases. Deleted words are shown [-like this-]
-    and inserted words {+like this+}.
-    """
     from generator.control.diff import compare, marked_lines
 
     comparison = run(lambda: compare(root or default_root(), code, old, new))
     out.print(f"{comparison.code} {comparison.new.title}: {comparison.old.label} → "
               f"{comparison.new.label}", style="bold", markup=False)
     if not comparison.changes:
-        out.print("no changes", markup=False)
+        out.print(_("没有改动"), markup=False)
     for change in comparison.changes:
         label = change.label if change.kind != "changed" or change.old_label == change.label \
-            else f"{change.label} (was {change.old_label})"
+            else _("{label}（原 {old_label}）").format(label=change.label,
+                                                   old_label=change.old_label)
         colour = {"added": "green", "removed": "red", "changed": "yellow"}[change.kind]
         heading = f"{label} {change.title}".strip() if change.kind == "changed" else label
-        out.print(Text(f"\n{heading} {change.kind}", style=f"bold {colour}"))
+        kind = {"added": _("新增"), "removed": _("删除"), "changed": _("修改")}[change.kind]
+        out.print(Text(f"\n{heading} {kind}", style=f"bold {colour}"))
         for runs in marked_lines(change.words, context=change.kind != "changed"):
             line = Text()
             for op, text in runs:
@@ -192,22 +188,21 @@ def diff(
             heading=f"{comparison.code} {comparison.new.title} "
                     f"{comparison.old.label} → {comparison.new.label}"))
         write_file(docx, data)
-        out.print(f"\nwrote {docx}", markup=False)
+        out.print("\n" + _("已写出 {path}").format(path=docx), markup=False)
 
 
-@app.command()
+@app.command(
+    short_help=_("列出定期评审已到期或逾期的文件。"),
+    help=_("列出定期评审已到期或逾期的文件。\n\n"
+           "有逾期的评审时退出码为 1，可在 CI 或 cron 中运行以提醒相关人员。"))
 def due(
     as_of: Annotated[dt.datetime | None, typer.Option(
         "--as-of", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
-        help="Day to check against. Default: today.", show_default=False)] = None,
+        help=_("按哪一天检查。默认：今天。"), show_default=False)] = None,
     within: Annotated[int, typer.Option(
-        help="Also list reviews falling due within this many days.")] = 30,
+        help=_("同时列出这么多天之内到期的评审。"))] = 30,
     root: DocRoot = None,
 ) -> None:
-    """List documents whose periodic review (定期评审) is due or overdue.
-
-    Exit status 1 when any review is overdue, so it can run in CI or cron and alert someone.
-    """
     from generator.control.review import reviews_due
     from generator.resolve import load_document_set
 
@@ -217,40 +212,41 @@ def due(
     print_problems(docset.warnings)
     found = reviews_due(docset, day, within)
     if not found:
-        out.print(f"no review due within {within} days of {day}", markup=False)
+        out.print(_("{day} 起 {within} 天内没有到期的评审").format(day=day, within=within),
+                  markup=False)
         return
-    table = Table(title=f"periodic reviews as of {day}")
+    table = Table(title=_("定期评审（截至 {day}）").format(day=day))
     # Code, state and dates never wrap (a clerk reads them in an 80-column terminal or a CI
     # log); the title gives way first.
-    for column in ("code", "state", "next review", "version", "owner"):
+    for column in (_("编号"), _("状态"), _("下次评审"), _("版本"), _("归口部门")):
         table.add_column(column, no_wrap=True)
-    table.add_column("title", overflow="fold")
+    table.add_column(_("文件名称"), overflow="fold")
     for item in found:
-        state = (Text(f"overdue {item.days} days", style="bold red") if item.overdue
-                 else Text(f"due in {-item.days} days", style="yellow"))
+        state = (Text(_("逾期 {days} 天").format(days=item.days), style="bold red")
+                 if item.overdue
+                 else Text(_("{days} 天后到期").format(days=-item.days), style="yellow"))
         table.add_row(item.code, state, str(item.next_review), item.version, item.owner,
                       item.title)
     out.print(table)
     overdue = [i for i in found if i.overdue]
     if overdue:
-        err.print(f"{len(overdue)} review(s) overdue: " + ", ".join(i.code for i in overdue),
-                  style="bold red", markup=False)
+        err.print(_("{count} 项评审逾期：{codes}").format(
+            count=len(overdue), codes=", ".join(i.code for i in overdue)),
+            style="bold red", markup=False)
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(
+    short_help=_("检查 wenkong.lock，或为已有的文件集建立它（--adopt）。"),
+    help=_("检查 wenkong.lock，或为已有的文件集建立它（--adopt）。\n\n"
+           "加 --adopt 时，每份文件现在的内容成为其现行版本的指纹；修改履历中更早的版本记为"
+           "“Wenkong 之前发布”（列出，但没有可重建的源文件）。"))
 def lock(
     adopt: Annotated[bool, typer.Option(
-        "--adopt", help="Record every effective document that the lock does not know yet, as "
-        "it is now (for a document set that was released before Wenkong).")] = False,
+        "--adopt", help=_("把锁文件还不认识的每份生效文件按现在的内容记录下来（用于 Wenkong "
+                          "之前就已发布的文件集）。"))] = False,
     root: DocRoot = None,
 ) -> None:
-    """Check wenkong.lock, or start it for an existing document set (--adopt).
-
-    With --adopt, each document's current content becomes the fingerprint of its current
-    version; earlier versions of its revision history are recorded as released before
-    Wenkong (listed, but without a source to rebuild from).
-    """
     from generator.control.release import adopt as do_adopt
     from generator.resolve import load_document_set
 
@@ -258,39 +254,40 @@ def lock(
     if adopt:
         adopted = run(lambda: do_adopt(folder))
         if adopted:
-            out.print(f"adopted {len(adopted)} documents into wenkong.lock: "
-                      + ", ".join(adopted), markup=False)
+            out.print(_("已将 {count} 份文件记入 wenkong.lock：{codes}").format(
+                count=len(adopted), codes=", ".join(adopted)), markup=False)
         else:
-            out.print("nothing to adopt: the lock knows every released document", markup=False)
+            out.print(_("无需记录：锁文件已包含每份已发布的文件"), markup=False)
         return
     docset = run(lambda: load_document_set(folder))
     from generator.control.lock import lock_path
 
     if not lock_path(docset.root).is_file():
-        out.print("no wenkong.lock yet: `wenkong release CODE …` starts it, or `wenkong lock "
-                  "--adopt` for documents released before Wenkong", markup=False)
+        out.print(_("还没有 wenkong.lock：`wenkong release 编号 …` 会建立它；Wenkong 之前已发布"
+                    "的文件用 `wenkong lock --adopt`"), markup=False)
         return
-    out.print(f"OK: wenkong.lock matches the {len(docset.procedures) + len(docset.forms)} "
-              "documents", markup=False)
+    out.print(_("通过：wenkong.lock 与 {count} 份文件一致").format(
+        count=len(docset.procedures) + len(docset.forms)), markup=False)
 
 
-@app.command()
+@app.command(
+    short_help=_("列出已发布的版本（文件发布记录）。"),
+    help=_("列出已发布的版本（文件发布记录）：日期、摘要、批准人、源文件所在。"))
 def versions(
     code: Annotated[str | None, typer.Argument(
-        help="Document code. Default: every document.", show_default=False)] = None,
+        help=_("文件编号。默认：全部文件。"), show_default=False)] = None,
     root: DocRoot = None,
 ) -> None:
-    """List released versions (文件发布记录): date, summary, approver, where the source is."""
     from generator.control.history import released_versions
 
     found = run(lambda: released_versions((root or default_root()).resolve(), code))
     table = Table()
-    for column in ("code", "version", "date", "summary", "approved by", "source"):
+    for column in (_("编号"), _("版本"), _("日期"), _("摘要"), _("批准人"), _("源文件")):
         table.add_column(column)
     for item in found:
         source = item.commit[:10] if item.commit else (
-            "before Wenkong" if item.fingerprint is None else "not committed")
-        table.add_row(item.code, item.version + (" (obsolete)" if item.obsolete and item.current
+            _("Wenkong 之前") if item.fingerprint is None else _("未提交"))
+        table.add_row(item.code, item.version + (_("（作废）") if item.obsolete and item.current
                                                  else ""),
                       item.date, item.summary, item.approved_by or "", source)
     out.print(table)

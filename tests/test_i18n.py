@@ -1,0 +1,113 @@
+"""Messages in two languages: every msgid of the code has its English translation, the locale
+picks the language, and click's own words follow it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from generator import i18n
+from generator.i18n import CLICK_CATALOGUE, ENGLISH_CATALOGUE, _, ngettext, source_messages
+
+REPO = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*(?:![rsa])?(?::[^{}]*)?\}")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def catalogue(path: Path) -> dict[object, object]:
+    with path.open("rb") as handle:
+        return {m.id if isinstance(m.id, str) else tuple(m.id): m.string
+                for m in read_po(handle) if m.id}
+
+
+def test_every_message_of_the_code_has_chinese_and_english() -> None:
+    found = source_messages()
+    english = catalogue(ENGLISH_CATALOGUE)
+    assert len(found) >= 30  # the CLI alone has more: extraction must be working
+    problems = []
+    for msgid, where in sorted(found.items(), key=str):
+        ids = (msgid,) if isinstance(msgid, str) else msgid
+        if not any(HAN.search(text) for text in ids) and not all(
+                PLACEHOLDER.fullmatch(text.strip()) for text in ids):
+            problems.append(f"{where[0]}: msgid is not Chinese: {msgid!r}")
+        translation = english.get(msgid)
+        strings = (translation,) if isinstance(translation, str) else tuple(translation or ())
+        if not strings or not all(strings):
+            problems.append(f"{where[0]}: no English translation of {msgid!r} in "
+                            f"{ENGLISH_CATALOGUE.relative_to(REPO)} (run `make messages`)")
+            continue
+        for text in strings:
+            if sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(ids[-1])) and \
+                    sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(ids[0])):
+                problems.append(f"{where[0]}: placeholders differ: {msgid!r} -> {text!r}")
+    stale = [msgid for msgid in english if msgid not in found]
+    problems += [f"{ENGLISH_CATALOGUE.name}: no longer in the code (run `make messages`): "
+                 f"{msgid!r}" for msgid in stale]
+    assert problems == []
+
+
+def test_click_translations_name_words_click_and_typer_still_have() -> None:
+    import click
+    import typer
+
+    words: set[object] = set()
+    for package in (click, typer):
+        words |= set(source_messages(Path(package.__file__).parent))
+    chinese = catalogue(CLICK_CATALOGUE)
+    assert "Usage:" in chinese
+    missing = [msgid for msgid in chinese if msgid not in words]
+    assert missing == [], "click/typer changed these texts; update click.po"
+
+
+@pytest.mark.parametrize(("variables", "expected"), [
+    ({}, "zh"),
+    ({"LANG": "C.UTF-8"}, "zh"),
+    ({"LANG": "zh_CN.UTF-8"}, "zh"),
+    ({"LANG": "en_US.UTF-8"}, "en"),
+    ({"LC_ALL": "en_GB.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),
+    ({"LC_MESSAGES": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, "zh"),
+    ({"LANGUAGE": "en:zh_CN", "LANG": "zh_CN.UTF-8"}, "en"),
+    ({"LANGUAGE": "zh_CN:en", "LANG": "en_US.UTF-8"}, "zh"),
+])
+def test_the_first_locale_variable_set_picks_the_language(
+        monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], expected: str) -> None:
+    for name in i18n.LOCALE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert i18n.language() == expected
+
+
+def test_translation_follows_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    english = catalogue(ENGLISH_CATALOGUE)
+    msgid, translation = next((k, v) for k, v in english.items() if isinstance(k, str))
+    monkeypatch.setenv("LANGUAGE", "zh_CN")
+    assert _(msgid) == msgid
+    monkeypatch.setenv("LANGUAGE", "en")
+    assert _(msgid) == translation != msgid
+    assert _("这句话不在目录里") == "这句话不在目录里"  # unknown text: shown as written
+    assert ngettext("{n} 个", "{n} 个", 2) == "{n} 个"
+
+
+def run_help(language: str, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in i18n.LOCALE_VARIABLES}
+    env.update(LANGUAGE=language, PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, "-m", "generator", *args, "--help"], env=env,
+                          capture_output=True, text=True, check=True, cwd=REPO).stdout
+
+
+def test_help_is_chinese_by_default_and_english_on_request() -> None:
+    chinese = run_help("zh_CN")
+    english = run_help("en")
+    assert "用法：" in chinese and "显示本帮助并退出。" in chinese
+    assert "Usage:" in english and "Show this message and exit." in english
+    for line in chinese.split("命令")[-1].splitlines()[1:]:
+        assert "..." not in line, f"short help cut mid-sentence: {line!r}"
+    for line in english.split("Commands:")[-1].splitlines()[1:]:
+        assert "..." not in line, f"short help cut mid-sentence: {line!r}"

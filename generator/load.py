@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from generator.errors import Problem, Severity, SourceErrors
+from generator.model.common import FROM_SOURCE
 
 Loc = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -53,6 +54,9 @@ class SourceFile:
     display: str
     data: Any
     positions: dict[Loc, Position] = field(default_factory=dict)
+    # The text as written of every plain scalar YAML read as something else (`No` → False,
+    # `1.10` → 1.1, `2026-01-01` → a date): a text field takes this text instead (to_model).
+    texts: dict[Loc, str] = field(default_factory=dict)
 
     def where(self, loc: Loc) -> Position:
         """Position of the value at `loc`, or of its nearest ancestor that exists."""
@@ -69,10 +73,11 @@ class SourceFile:
         a worker process then sends back only the model."""
         self.data = None
         self.positions = {}
+        self.texts = {}
 
     def reload(self) -> None:
         fresh = read_yaml(self.path, self.display)
-        self.data, self.positions = fresh.data, fresh.positions
+        self.data, self.positions, self.texts = fresh.data, fresh.positions, fresh.texts
 
     def problem(
         self, loc: Loc, message: str, severity: Severity = Severity.error
@@ -179,7 +184,10 @@ def _convert(
                 return _unfold_cjk(node.value)
             return node.value  # the common case, without the constructor's overhead
         try:
-            return _constructor.yaml_constructors[node.tag](_constructor, node)
+            value = _constructor.yaml_constructors[node.tag](_constructor, node)
+            if value is not None and not node.style:  # plain (libyaml: "", PyYAML: None)
+                source.texts[loc] = node.value
+            return value
         except (ValueError, TypeError, OverflowError):
             if node.tag == "tag:yaml.org,2002:timestamp":
                 problems.append(_at(source, node, loc, f"{node.value!r} is not a real date"))
@@ -301,13 +309,70 @@ def _message(error: Any, loc: Loc) -> str:
     return message
 
 
+# Errors where a text was expected and YAML gave a bool, number or date: the field takes the
+# scalar as written instead (`label: No`, `title: 1.10`, `remark: 2026-01-01`).
+_WANTS_TEXT = {"string_type", "enum", "literal_error"}
+
+
+def _scalar_loc(data: Any, loc: tuple[Any, ...]) -> Loc | None:
+    """The path in the data of the scalar a pydantic error loc points at (union tags and such
+    dropped), or None when it does not end at a scalar."""
+    kept: list[str | int] = []
+    current = data
+    for part in loc:
+        in_mapping = isinstance(current, dict) and isinstance(part, str) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_mapping or in_list:
+            kept.append(part)
+            current = current[part]
+    return None if isinstance(current, dict | list) else tuple(kept)
+
+
+def _with_texts(data: Any, texts: dict[Loc, str]) -> Any:
+    """A copy of `data` with the scalars at the given paths replaced (copied along those paths
+    only; the rest is shared)."""
+    root: Any = {"": data}
+    for loc, text in texts.items():
+        parent: Any = root
+        key: str | int = ""
+        for part in loc:
+            child = parent[key]
+            parent[key] = child = dict(child) if isinstance(child, dict) else list(child)
+            parent, key = child, part
+        parent[key] = text
+    return root[""]
+
+
+def validate_as_written(source: SourceFile, cls: type[M]) -> M:
+    """`cls.model_validate` on the file's data where every text field keeps its scalar exactly
+    as written, whatever YAML would make of it; dates and numbers stay typed where the field
+    wants a date or a number. Raises ValidationError for the data as finally read."""
+    data = source.data
+    taken: set[Loc] = set()
+    while True:
+        try:
+            return cls.model_validate(data, context=FROM_SOURCE)
+        except ValidationError as exc:
+            texts: dict[Loc, str] = {}
+            for error in exc.errors():
+                if error["type"] not in _WANTS_TEXT or isinstance(error["input"], str):
+                    continue
+                loc = _scalar_loc(data, error["loc"])
+                if loc is not None and loc in source.texts and loc not in taken:
+                    texts[loc] = source.texts[loc]
+            if not texts:
+                raise
+            taken.update(texts)
+            data = _with_texts(data, texts)
+
+
 def to_model(source: SourceFile, cls: type[M], problems: list[Problem]) -> M | None:
     """Validate a file's data as `cls`; on failure add one problem per field and return None."""
     if not isinstance(source.data, dict):
         problems.append(source.problem((), f"expected a mapping of fields for a {cls.__name__}"))
         return None
     try:
-        return cls.model_validate(source.data)
+        return validate_as_written(source, cls)
     except ValidationError as exc:
         found = [(_data_loc(source.data, e["loc"]), e) for e in exc.errors()]
         # A typo (`purpos:`) is both an unknown field and a missing one: report it once.

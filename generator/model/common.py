@@ -12,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     WithJsonSchema,
 )
 
@@ -59,9 +60,15 @@ def _check_id(value: str) -> str:
     return value
 
 
-def _scalar_to_str(value: Any) -> Any:
+FROM_SOURCE = {"from_source": True}
+"""Validation context of the loader (generator/load.py): it gives a text field the scalar as
+written in the file (`1.10`, not the float 1.1), so the field must not convert numbers itself."""
+
+
+def _scalar_to_str(value: Any, info: ValidationInfo) -> Any:
     # YAML reads `version: 1` as an int and `1.0` as a float; versions are labels, not numbers.
-    if isinstance(value, bool):
+    # Read from a file, the loader supplies the text as written (`1.10`) when this fails.
+    if isinstance(value, bool) or (info.context or {}).get("from_source"):
         return value
     if isinstance(value, int | float):
         return str(value)
@@ -128,8 +135,9 @@ class Revision(Strict):
 
 def text_or_mapping(value: Any) -> str:
     """Discriminator for `Text | Model` unions, told apart by the YAML shape so that errors
-    speak of one alternative only (a plain union reports "not a string" next to the real one)."""
-    return "<text>" if isinstance(value, str) else "<mapping>"
+    speak of one alternative only (a plain union reports "not a string" next to the real one).
+    A bare number, yes/no or date is text as written."""
+    return "<text>" if isinstance(value, str | int | float | dt.date) else "<mapping>"
 
 
 _ADDED = "x-wenkong-added"

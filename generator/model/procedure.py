@@ -304,7 +304,7 @@ _BLOCK_KEYS = ("list", "note", "table", "process", "formula", "checkboxes")
 
 
 def _block_kind(value: Any) -> str | None:
-    if isinstance(value, str):
+    if isinstance(value, str | int | float | dt.date):  # a bare number or date: text as written
         return "<paragraph>"
     if isinstance(value, dict):
         for key in _BLOCK_KEYS:

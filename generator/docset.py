@@ -13,12 +13,16 @@ from typing import TYPE_CHECKING, Literal
 
 from generator.errors import Problem
 from generator.model import Form, Procedure, Role, Settings
-from generator.model.procedure import ListStyle, Status
+from generator.model.layout import BUILTIN_SECTIONS, NumberingStyle
+from generator.model.procedure import ClassesStyle, ListStyle, Status
+from generator.numbering import Numbering
 
 if TYPE_CHECKING:
     from generator.control.registers import Registers
 
-RefKind = Literal["form", "procedure", "role", "clause"]
+_DEFAULT_NUMBERING = NumberingStyle.decimal
+
+RefKind = Literal["form", "procedure", "role", "clause", "formula"]
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class Ref:
     text: str
     code: str | None = None  # document the reference lands in (None for roles)
     title: str | None = None
-    anchor: str | None = None  # clause anchor inside the target document, e.g. "c5-2-1"
+    anchor: str | None = None  # clause or formula anchor in the target, e.g. "c5-2-1", "f1"
 
 
 Inline = str | Ref
@@ -88,6 +92,8 @@ class FormulaR:
     denominator: str | None
     multiplier: str | None
     where: tuple[tuple[str, str], ...]
+    label: str | None = None  # "(1)" at the right margin, for a numbered formula
+    anchor: str | None = None  # "f1": bookmark and site anchor of a numbered formula
 
     @property
     def as_text(self) -> str:
@@ -202,15 +208,21 @@ class ClauseR:
 
 @dataclass(frozen=True)
 class Section:
-    """A top-level section: 1 目的, 2 范围 … 5 工作程序 … 8 附件."""
+    """A top-level section, in the order and with the title of the document's layout: 1 目的,
+    2 范围 … 5 工作程序 … 8 附件, or 三、参考文件. `key` is a built-in section (purpose, scope,
+    terms, responsibilities, procedure, related, records, attachments) or one of the company's
+    own, whose clauses are in `clauses`."""
 
-    key: Literal[
-        "purpose", "scope", "terms", "responsibilities", "procedure", "related", "records",
-        "attachments",
-    ]
+    key: str
     number: int
     label: str  # "1", "1.0" or "一、"
     title: str  # 目的
+    empty: bool = False  # nothing in it: print 无
+    clauses: tuple[ClauseR, ...] = ()  # a section of the company's own
+
+    @property
+    def builtin(self) -> bool:
+        return self.key in BUILTIN_SECTIONS
 
 
 @dataclass(frozen=True)
@@ -219,6 +231,14 @@ class TermClassR:
     name: str
     definition: Rich
     examples: tuple[Rich, ...]
+    label: str | None = None  # A 类
+    example_labels: tuple[str, ...] = ()  # 1) 2) … (classes printed as a list)
+
+    @property
+    def heading(self) -> str:
+        """A 类：致命缺陷（CR）"""
+        head = f"{self.name}（{self.code}）"
+        return f"{self.label}：{head}" if self.label else head
 
 
 @dataclass(frozen=True)
@@ -226,8 +246,10 @@ class TermR:
     label: str  # 3.1
     term: str
     en: str | None
-    definition: Rich
+    definition: Rich  # may be empty: the body says it
     classes: tuple[TermClassR, ...]
+    body: tuple[Block, ...] = ()
+    classes_style: ClassesStyle = ClassesStyle.table
 
 
 @dataclass(frozen=True)
@@ -276,7 +298,7 @@ class ProcedureDoc:
     distribution: tuple[Role, ...]
     review_interval_months: int
     next_review: dt.date | None
-    sections: tuple[Section, ...]
+    sections: tuple[Section, ...]  # printed ones, in order
     purpose: Rich
     scope: Rich
     terms: tuple[TermR, ...]
@@ -286,11 +308,16 @@ class ProcedureDoc:
     records: tuple[RecordR, ...]
     attachments: tuple[AttachmentR, ...]
     processes: tuple[ProcessR, ...]
+    numbering: Numbering = field(default_factory=lambda: Numbering.of(_DEFAULT_NUMBERING))
 
     def all_clauses(self) -> list[ClauseR]:
+        """Every clause: the procedure section's, then those of the company's own sections."""
         found: list[ClauseR] = []
         for clause in self.clauses:
             found.extend(clause.walk())
+        for section in self.sections:
+            for clause in section.clauses:
+                found.extend(clause.walk())
         return found
 
     def section(self, key: str) -> Section | None:

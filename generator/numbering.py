@@ -1,12 +1,32 @@
-"""Resolve stage helper: how clause numbers, list labels and step letters are printed."""
+"""Resolve stage helper: how clause numbers, list labels and step letters are printed.
+
+Clause numbers follow a *numbering*: one format per level, like Word's multilevel lists. A level
+format is written as the first clause of that level prints (every number 1): `一、`, `1.1`,
+`1.0`, `（一）`, `第一条`, `①`. Each number in it stands for one level, the last for the level
+itself and those before it for its parents, in the style it is written in: `1.1` under `一、`
+prints `3.1` below `三、`. Everything else in the format is printed as written.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
+from generator.model.layout import NUMBER_TOKENS, NumberingSpec, NumberingStyle
 from generator.model.procedure import ListStyle
-from generator.model.settings import NumberingStyle
 
 _DIGITS = "零一二三四五六七八九"
 _CIRCLED = [chr(0x2460 + i) for i in range(20)]  # ① … ⑳
+_TOKEN = re.compile("|".join(re.escape(t) for t in NUMBER_TOKENS))
+# Trailing punctuation a reference leaves off: 三、 → 三, 5.0 → 5, 1. → 1 (but 1) and （一） keep).
+_REFERENCE_TAIL = re.compile(r"[、.．0\s]*")
+
+PRESETS: dict[NumberingStyle, tuple[str, ...]] = {
+    NumberingStyle.decimal: ("1", "1.1", "1.1.1", "1.1.1.1"),
+    NumberingStyle.decimal_zero: ("1.0", "1.1", "1.1.1", "1.1.1.1"),
+    NumberingStyle.chinese: ("一、", "（一）", "1.", "（1）", "①"),
+}
+"""Today's numbering styles as level formats (deeper levels extend the last one)."""
 
 
 def chinese_numeral(n: int) -> str:
@@ -20,32 +40,111 @@ def chinese_numeral(n: int) -> str:
     return head + "十" + (_DIGITS[units] if units else "")
 
 
-def clause_label(numbers: tuple[int, ...], style: NumberingStyle) -> str:
-    """The number printed before a clause: 5.2.1 / 5.0 / 一、(二) …"""
-    if style is NumberingStyle.chinese:
-        n = numbers[-1]
-        depth = len(numbers)
-        if depth == 1:
-            return f"{chinese_numeral(n)}、"
-        if depth == 2:
-            return f"（{chinese_numeral(n)}）"
-        if depth == 3:
-            return f"{n}."
-        if depth == 4:
-            return f"（{n}）"
-        return _CIRCLED[n - 1] if n <= len(_CIRCLED) else f"{n})"
-    text = ".".join(str(n) for n in numbers)
-    if style is NumberingStyle.decimal_zero and len(numbers) == 1:
-        text += ".0"
-    return text
+def _number(n: int, token: str) -> str:
+    if token == "一":
+        return chinese_numeral(n)
+    if token == "①":
+        return _CIRCLED[n - 1] if 0 < n <= len(_CIRCLED) else str(n)
+    if token in "aA":
+        text = letters(n)
+        return text.lower() if token == "a" else text
+    return str(n)
 
 
-def reference_label(numbers: tuple[int, ...], style: NumberingStyle) -> str:
-    """How a reference names a clause: the full path, so it is never ambiguous."""
-    if style is NumberingStyle.chinese:
-        return "".join(clause_label(numbers[: i + 1], style).rstrip("、.") for i in
-                       range(len(numbers)))
-    return ".".join(str(n) for n in numbers)
+@dataclass(frozen=True)
+class LevelFormat:
+    """One level's format, split into literal text and number tokens (`1`, `一`, `①`, `a`)."""
+
+    parts: tuple[tuple[bool, str], ...]  # (is_number, text)
+
+    @classmethod
+    def parse(cls, text: str) -> LevelFormat:
+        parts: list[tuple[bool, str]] = []
+        position = 0
+        for match in _TOKEN.finditer(text):
+            if match.start() > position:
+                parts.append((False, text[position:match.start()]))
+            parts.append((True, match.group(0)))
+            position = match.end()
+        if position < len(text):
+            parts.append((False, text[position:]))
+        if not any(is_number for is_number, _ in parts):
+            raise ValueError(f"numbering format {text!r} has no number (write 1, 一, ① or a)")
+        return cls(tuple(parts))
+
+    @property
+    def count(self) -> int:
+        """How many levels it prints (its own and the parents before it)."""
+        return sum(1 for is_number, _ in self.parts if is_number)
+
+    def render(self, numbers: tuple[int, ...], *, reference: bool = False) -> str:
+        """The label for `numbers` (the last numbers fill the tokens, the parents' first)."""
+        values = numbers[-self.count:]
+        parts = list(self.parts)
+        if reference:  # leave off the trailing 、 or .0: "按三" / "见 5"
+            while parts and not parts[-1][0] and _REFERENCE_TAIL.fullmatch(parts[-1][1]):
+                parts.pop()
+        out = []
+        index = 0
+        for is_number, text in parts:
+            if is_number:
+                out.append(_number(values[index], text))
+                index += 1
+            else:
+                out.append(text)
+        return "".join(out)
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """A multilevel numbering: the format of each level, deeper levels extending the last."""
+
+    levels: tuple[LevelFormat, ...]
+
+    @classmethod
+    def of(cls, spec: NumberingSpec) -> Numbering:
+        formats = PRESETS[spec] if isinstance(spec, NumberingStyle) else tuple(spec)
+        return cls(tuple(LevelFormat.parse(text) for text in formats))
+
+    def level(self, depth: int) -> LevelFormat:
+        """The format of level `depth` (1-based). Below the last level given: a full path that
+        ends in a number grows by `.1` (5.2.1.3.1); any other format repeats (①)."""
+        if depth <= len(self.levels):
+            return self.levels[depth - 1]
+        last = self.levels[-1]
+        is_number, token = last.parts[-1]
+        if last.count == len(self.levels) and is_number:
+            extra = depth - len(self.levels)
+            return LevelFormat(last.parts + ((False, "."), (True, token)) * extra)
+        return last
+
+    def _format(self, numbers: tuple[int, ...]) -> LevelFormat:
+        fmt = self.level(len(numbers))
+        return fmt if fmt.count <= len(numbers) else LevelFormat(fmt.parts[-1:])
+
+    def label(self, numbers: tuple[int, ...]) -> str:
+        """The number printed before a clause: 5.2.1 / 5.0 / 一、 / 3.1 / （二）."""
+        return self._format(numbers).render(numbers)
+
+    def reference(self, numbers: tuple[int, ...]) -> str:
+        """How a reference names a clause: the full path, so it is never ambiguous (三 / 3.1 /
+        五（二）1 / 第二章第三条)."""
+        fmt = self._format(numbers)
+        own = fmt.render(numbers, reference=True)
+        covered = fmt.count
+        if covered >= len(numbers):
+            return own
+        return self.reference(numbers[:len(numbers) - covered]) + own
+
+
+def clause_label(numbers: tuple[int, ...], style: NumberingSpec) -> str:
+    """The number printed before a clause in a preset or level-format numbering."""
+    return Numbering.of(style).label(numbers)
+
+
+def reference_label(numbers: tuple[int, ...], style: NumberingSpec) -> str:
+    """How a reference names a clause in a preset or level-format numbering."""
+    return Numbering.of(style).reference(numbers)
 
 
 def anchor(numbers: tuple[int, ...]) -> str:

@@ -50,11 +50,13 @@ from generator.docset import (
 from generator.errors import Problem, Severity, SourceErrors, display_path
 from generator.load import Loc, SourceFile, iter_yaml_files, read_yaml, to_model
 from generator.model import Form, Procedure, Revision, Role, RoleFile, Settings
+from generator.model.layout import BUILTIN_SECTIONS, EmptySection, SectionEntry
 from generator.model.procedure import (
     BUILTIN_COLUMNS,
     DEFAULT_COLUMNS,
     CheckboxRow,
     Clause,
+    ClauseItem,
     Formula,
     ListBlock,
     ListItem,
@@ -63,9 +65,10 @@ from generator.model.procedure import (
     Status,
     StepLabels,
     Table,
+    Term,
     check_columns,
 )
-from generator.numbering import anchor, clause_label, letters, list_label, reference_label
+from generator.numbering import Numbering, anchor, letters, list_label
 from generator.versions import VersionError, parse_version
 
 SETTINGS_FILE = "wenkong.yaml"
@@ -76,9 +79,30 @@ REFERENCE = re.compile(r"【\s*([A-Za-z]+)\s*[:：]\s*([^】]*?)\s*】")
 IME."""
 
 _KINDS = {"form": "form", "proc": "procedure", "procedure": "procedure", "role": "role",
-          "clause": "clause"}
-_SECTION_KEYS = ("purpose", "scope", "terms", "responsibilities", "procedure", "related",
-                 "records")
+          "clause": "clause", "formula": "formula"}
+# Sections a procedure must fill while its layout has them (a procedure without a purpose or
+# any clauses is a mistake, not a style).
+_REQUIRED_SECTIONS = ("purpose", "scope", "responsibilities", "procedure")
+DEFAULT_LAYOUT = tuple(
+    SectionEntry(key=key, empty=EmptySection.omit if key == "attachments" else None)
+    for key in BUILTIN_SECTIONS)
+"""The layout of a set that names none: today's order, titles from settings.section_titles."""
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A top-level section of one procedure, as its layout places it."""
+
+    key: str
+    title: str
+    number: int
+    empty: bool
+
+
+def _has_content(procedure: Procedure, key: str) -> bool:
+    if key in BUILTIN_SECTIONS:
+        return bool(getattr(procedure, key))
+    return bool(procedure.sections.get(key))
 
 
 @dataclass
@@ -231,6 +255,10 @@ class _Resolver:
         self.procedure_models: dict[str, tuple[Procedure, SourceFile]] = {}
         self.form_models: dict[str, tuple[Form, SourceFile]] = {}
         self.clause_targets: dict[str, dict[str, tuple[int, ...]]] = {}
+        self.formula_targets: dict[str, dict[str, int]] = {}
+        self.layouts: dict[str, list[_Slot]] = {}
+        self.numberings: dict[str, Numbering] = {}
+        self.formula_count = 0
         self.referenced_by: dict[str, set[str]] = {}
         self.broken_codes: set[str] = set()
         # set while resolving one document
@@ -316,8 +344,13 @@ class _Resolver:
                 self.form_models[item.code] = (loaded.form, loaded.source)
         self.procedure_models = dict(sorted(self.procedure_models.items()))
         self.form_models = dict(sorted(self.form_models.items()))
+        self._check_set_layout()
         for code, (procedure, source) in self.procedure_models.items():
-            self.clause_targets[code] = self._number_clause_ids(procedure, source)
+            self.layouts[code] = self._layout(procedure, source)
+            self.numberings[code] = Numbering.of(
+                procedure.numbering or self.settings.numbering or self.settings.numbering_style)
+            self.clause_targets[code], self.formula_targets[code] = self._number_targets(
+                procedure, source, self.layouts[code])
 
         docset = DocumentSet(root=self.root, settings=self.settings, roles=self.roles,
                              procedures={}, forms={})
@@ -360,7 +393,7 @@ class _Resolver:
             kind = _KINDS.get(kind_word)
             if kind is None:
                 self.error(source, loc, f"unknown reference kind {kind_word!r} in "
-                           f"{match.group(0)}; use form, proc, role or clause")
+                           f"{match.group(0)}; use form, proc, role, clause or formula")
                 parts.append(match.group(0))
                 continue
             ref = self.reference(kind, target, loc)
@@ -393,26 +426,47 @@ class _Resolver:
             title = found[0].title
             return Ref(kind, target, f"《{title}》{prefix}{target}", code=target,  # type: ignore[arg-type]
                        title=title)
-        # clause: "id" in this procedure, or "CODE#id"
+        # clause or formula: "id" in this procedure, or "CODE#id"
         code, _, clause_id = target.rpartition("#")
         code = code or self.current_code
         targets = self.clause_targets.get(code)
         if targets is None:
-            self.error(source, loc, f"unknown procedure {code!r} in 【clause:{target}】; "
+            if code in self.broken_codes:
+                return None
+            self.error(source, loc, f"unknown procedure {code!r} in 【{kind}:{target}】; "
                        + self._known(code, sorted(self.procedure_models)))
             return None
+        if kind == "formula":
+            return self._formula_reference(code, clause_id, loc)
         numbers = targets.get(clause_id)
         if numbers is None:
             known = sorted(targets)
             self.error(source, loc, f"procedure {code} has no clause with id {clause_id!r}; "
                        + (self._known(clause_id, known) if known else "give the clause an id:"))
             return None
-        label = reference_label(numbers, self.settings.numbering_style)
+        label = self.numberings[code].reference(numbers)
         if code != self.current_code:
             self._note_reference(code, self.procedure_models[code][0].status, loc)
             label = f"{prefix}{code} {label}"
         return Ref("clause", code, label, code=code, title=self.procedure_models[code][0].title,
                    anchor=anchor(numbers))
+
+    def _formula_reference(self, code: str, formula_id: str, loc: Loc) -> Ref | None:
+        source = self.current
+        assert source is not None
+        n = self.formula_targets[code].get(formula_id)
+        if n is None:
+            known = sorted(self.formula_targets[code])
+            self.error(source, loc, f"procedure {code} has no formula with id {formula_id!r}; "
+                       + (self._known(formula_id, known) if known
+                          else "give the formula an id (formula: {id: …})"))
+            return None
+        label = self.settings.formula_label.format(n=n)
+        if code != self.current_code:
+            self._note_reference(code, self.procedure_models[code][0].status, loc)
+            label = f"{self.settings.code_prefix}{code} {label}"
+        return Ref("formula", code, label, code=code, title=self.procedure_models[code][0].title,
+                   anchor=f"f{n}")
 
     def _note_reference(self, code: str, status: Status, loc: Loc) -> None:
         source = self.current
@@ -428,33 +482,134 @@ class _Resolver:
 
     # --- procedures ----------------------------------------------------------------------
 
-    def _number_clause_ids(
-        self, procedure: Procedure, source: SourceFile
-    ) -> dict[str, tuple[int, ...]]:
-        found: dict[str, tuple[int, ...]] = {}
-        procedure_section = _SECTION_KEYS.index("procedure") + 1
+    # --- layout: which top-level sections, in which order, under which titles -----------
 
-        def visit(items: list[Clause | str], numbers: tuple[int, ...], loc: Loc) -> None:
+    def _check_set_layout(self) -> None:
+        """The set's own layout, checked once (not once per procedure)."""
+        if self.settings.layout is None or self.settings_source is None:
+            return
+        seen: set[str] = set()
+        for i, entry in enumerate(self.settings.layout):
+            if entry.key in seen:
+                self.error(self.settings_source, ("layout", i, "key"),
+                           f"section {entry.key!r} is in the layout twice")
+            seen.add(entry.key)
+            if entry.key not in BUILTIN_SECTIONS and not entry.title:
+                self.error(self.settings_source, ("layout", i, "key"),
+                           f"section {entry.key!r} is the company's own: give its title "
+                           f"({entry.key}: 标题)")
+
+    def _layout(self, procedure: Procedure, source: SourceFile) -> list[_Slot]:
+        """The printed top-level sections of `procedure`, numbered in order.
+
+        Order and titles come from the procedure's `layout`, else the set's, else the default;
+        a title left out falls back to the set's layout, then to settings.section_titles.
+        """
+        set_layout = self.settings.layout or DEFAULT_LAYOUT
+        set_entries = {e.key: e for e in set_layout}
+        own = procedure.layout is not None
+        entries = procedure.layout or set_layout
+        slots: list[_Slot] = []
+        seen: set[str] = set()
+        for i, entry in enumerate(entries):
+            loc: Loc = ("layout", i)
+            inherited = set_entries.get(entry.key)
+            title = entry.title or (inherited.title if inherited else None)
+            if title is None and entry.key in BUILTIN_SECTIONS:
+                title = getattr(self.settings.section_titles, entry.key)
+            if entry.key in seen:
+                if own:
+                    self.error(source, (*loc, "key"),
+                               f"section {entry.key!r} is in the layout twice")
+                continue
+            seen.add(entry.key)
+            if title is None:
+                if own:
+                    self.error(source, (*loc, "key"),
+                               f"section {entry.key!r} is not a built-in section ("
+                               + ", ".join(BUILTIN_SECTIONS) + "): give the company's own "
+                               f"section a title ({entry.key}: 标题)")
+                continue
+            empty = entry.empty or (inherited.empty if inherited else None) or \
+                self.settings.empty_sections
+            has = _has_content(procedure, entry.key)
+            if not has and entry.key in _REQUIRED_SECTIONS:
+                self.error(source, (entry.key,),
+                           f"missing required field {entry.key!r} (the layout has the "
+                           f"section {title})")
+            if not has and empty is EmptySection.omit:
+                continue
+            slots.append(_Slot(entry.key, title, len(slots) + 1, not has))
+        placed = {slot.key for slot in slots} | seen
+        for key in BUILTIN_SECTIONS:
+            if key not in placed and _has_content(procedure, key):
+                self.error(source, (key,),
+                           f"{key} is given but the layout leaves this section out: add "
+                           f"{key} to the layout or remove it")
+        for key in procedure.sections:
+            if key in BUILTIN_SECTIONS:
+                self.error(source, ("sections", key),
+                           f"{key} is a built-in section: write it as `{key}:` at the top level")
+            elif key not in placed:
+                self.error(source, ("sections", key),
+                           f"section {key!r} is not in the layout: add `- {key}: 标题` to "
+                           "layout, or remove it")
+        return slots
+
+    def _number_targets(
+        self, procedure: Procedure, source: SourceFile, slots: list[_Slot],
+    ) -> tuple[dict[str, tuple[int, ...]], dict[str, int]]:
+        """Clause ids → numbers, formula ids → formula numbers, in printed order."""
+        clauses: dict[str, tuple[int, ...]] = {}
+        formulas: dict[str, int] = {}
+        count = 0
+
+        def formula(block: object, loc: Loc) -> None:
+            nonlocal count
+            if not isinstance(block, Formula):
+                return
+            f = block.formula
+            if not (f.numbered if f.numbered is not None else f.id is not None):
+                return
+            count += 1
+            if f.id is not None:
+                if f.id in formulas:
+                    self.error(source, (*loc, "formula", "id"),
+                               f"formula id {f.id!r} is used twice in {procedure.code}")
+                formulas.setdefault(f.id, count)
+
+        def visit(items: list[ClauseItem], numbers: tuple[int, ...], loc: Loc) -> None:
             for index, item in enumerate(items):
                 here = (*numbers, index + 1)
                 if isinstance(item, str):
                     continue
                 if item.id is not None:
-                    if item.id in found:
+                    if item.id in clauses:
                         self.error(source, (*loc, index, "id"),
                                    f"clause id {item.id!r} is used twice in {procedure.code}")
-                    found[item.id] = here
+                    clauses[item.id] = here
+                for b, block in enumerate(item.body):
+                    formula(block, (*loc, index, "body", b))
                 visit(item.clauses, here, (*loc, index, "clauses"))
 
-        visit(procedure.procedure, (procedure_section,), ("procedure",))
-        return found
+        for slot in slots:
+            if slot.key == "terms":
+                for t, term in enumerate(procedure.terms):
+                    for b, block in enumerate(term.body):
+                        formula(block, ("terms", t, "body", b))
+            elif slot.key == "procedure":
+                visit(procedure.procedure, (slot.number,), ("procedure",))
+            elif slot.key not in BUILTIN_SECTIONS:
+                visit(procedure.sections.get(slot.key, []), (slot.number,),
+                      ("sections", slot.key))
+        return clauses, formulas
 
     def _procedure(self, procedure: Procedure, source: SourceFile) -> ProcedureDoc:
         self.current, self.current_code, self.current_status = (
             source, procedure.code, procedure.status)
-        style = self.settings.numbering_style
-        titles = self.settings.section_titles
         self._check_dates_and_versions(procedure, source)
+        numbering = self.numberings[procedure.code]
+        self.formula_count = 0
 
         owner = self.role(source, ("owner",), procedure.owner)
         for field_name in ("author", "reviewer", "approver"):
@@ -464,52 +619,33 @@ class _Resolver:
         countersign = self._role_list(source, "countersign", procedure.countersign)
         distribution = self._role_list(source, "distribution", procedure.distribution)
 
-        keys = list(_SECTION_KEYS) + (["attachments"] if procedure.attachments else [])
-        sections = tuple(
-            Section(key=key, number=n, label=clause_label((n,), style),  # type: ignore[arg-type]
-                    title=getattr(titles, key))
-            for n, key in enumerate(keys, start=1)
-        )
-        number_of = {s.key: s.number for s in sections}
-
-        terms = tuple(
-            TermR(
-                label=clause_label((number_of["terms"], i + 1), style),
-                term=term.term,
-                en=term.en,
-                definition=self.rich(term.definition, ("terms", i, "definition")),
-                classes=tuple(
-                    TermClassR(
-                        code=c.code, name=c.name,
-                        definition=self.rich(c.definition, ("terms", i, "classes", j,
-                                                            "definition")),
-                        examples=tuple(self.rich(e, ("terms", i, "classes", j, "examples", k))
-                                       for k, e in enumerate(c.examples)),
-                    )
-                    for j, c in enumerate(term.classes)
-                ),
-            )
-            for i, term in enumerate(procedure.terms)
-        )
-        seen_roles: set[str] = set()
-        responsibilities = []
-        for i, duty in enumerate(procedure.responsibilities):
-            if duty.role in seen_roles:
-                self.warn(source, ("responsibilities", i, "role"),
-                          f"{duty.role} appears twice; merge its duties into one entry")
-            seen_roles.add(duty.role)
-            responsibilities.append(ResponsibilityR(
-                label=clause_label((number_of["responsibilities"], i + 1), style),
-                role=self.role(source, ("responsibilities", i, "role"), duty.role),
-                duties=tuple(self.rich(d, ("responsibilities", i, "duties", k))
-                             for k, d in enumerate(duty.duties)),
-            ))
-
+        slots = self.layouts[procedure.code]
         processes: list[ProcessR] = []
-        clauses = tuple(
-            self._clause(item, (number_of["procedure"], i + 1), ("procedure", i), processes)
-            for i, item in enumerate(procedure.procedure)
-        )
+        terms: tuple[TermR, ...] = ()
+        responsibilities: list[ResponsibilityR] = []
+        clauses: tuple[ClauseR, ...] = ()
+        own_sections: dict[str, tuple[ClauseR, ...]] = {}
+        # In printed order, so that formulas are numbered as they print.
+        for slot in slots:
+            if slot.key == "terms":
+                terms = tuple(self._term(term, i, (slot.number, i + 1), numbering, processes)
+                              for i, term in enumerate(procedure.terms))
+            elif slot.key == "responsibilities":
+                responsibilities = self._responsibilities(procedure, source, slot.number,
+                                                          numbering)
+            elif slot.key == "procedure":
+                clauses = tuple(
+                    self._clause(item, (slot.number, i + 1), ("procedure", i), processes)
+                    for i, item in enumerate(procedure.procedure))
+            elif slot.key not in BUILTIN_SECTIONS:
+                own_sections[slot.key] = tuple(
+                    self._clause(item, (slot.number, i + 1), ("sections", slot.key, i),
+                                 processes)
+                    for i, item in enumerate(procedure.sections.get(slot.key, [])))
+        sections = tuple(
+            Section(key=slot.key, number=slot.number, label=numbering.label((slot.number,)),
+                    title=slot.title, empty=slot.empty, clauses=own_sections.get(slot.key, ()))
+            for slot in slots)
         process_ids = [p.id for p in processes]
         for process_id in process_ids:
             if process_ids.count(process_id) > 1:
@@ -581,12 +717,58 @@ class _Resolver:
             version=procedure.version, status=procedure.status, owner=owner,
             countersign=countersign, distribution=distribution,
             review_interval_months=interval, next_review=next_review, sections=sections,
+            numbering=numbering,
             purpose=self.rich(procedure.purpose, ("purpose",)),
             scope=self.rich(procedure.scope, ("scope",)),
             terms=terms, responsibilities=tuple(responsibilities), clauses=clauses,
             related=tuple(related), records=tuple(records), attachments=tuple(attachments),
             processes=tuple(processes),
         )
+
+    def _term(self, term: Term, i: int, numbers: tuple[int, ...], numbering: Numbering,
+              processes: list[ProcessR]) -> TermR:
+        source = self.current
+        assert source is not None
+        loc: Loc = ("terms", i)
+        label = numbering.label(numbers)
+        body = []
+        for b, block in enumerate(term.body):
+            if isinstance(block, ProcessTable):
+                self.error(source, (*loc, "body", b),
+                           "a process table belongs in a clause of the procedure, not in a term")
+                continue
+            body.append(self._block(block, (*loc, "body", b), label, processes))
+        classes = []
+        for j, c in enumerate(term.classes):
+            here: Loc = (*loc, "classes", j)
+            classes.append(TermClassR(
+                code=c.code, name=c.name, label=c.label,
+                definition=self.rich(c.definition, (*here, "definition")),
+                examples=tuple(self.rich(e, (*here, "examples", k))
+                               for k, e in enumerate(c.examples)),
+                example_labels=tuple(list_label(k + 1, term.examples_list)
+                                     for k in range(len(c.examples))),
+            ))
+        return TermR(label=label, term=term.term, en=term.en,
+                     definition=self.rich(term.definition, (*loc, "definition")),
+                     classes=tuple(classes), body=tuple(body), classes_style=term.classes_style)
+
+    def _responsibilities(self, procedure: Procedure, source: SourceFile, number: int,
+                          numbering: Numbering) -> list[ResponsibilityR]:
+        seen_roles: set[str] = set()
+        responsibilities = []
+        for i, duty in enumerate(procedure.responsibilities):
+            if duty.role in seen_roles:
+                self.warn(source, ("responsibilities", i, "role"),
+                          f"{duty.role} appears twice; merge its duties into one entry")
+            seen_roles.add(duty.role)
+            responsibilities.append(ResponsibilityR(
+                label=numbering.label((number, i + 1)),
+                role=self.role(source, ("responsibilities", i, "role"), duty.role),
+                duties=tuple(self.rich(d, ("responsibilities", i, "duties", k))
+                             for k, d in enumerate(duty.duties)),
+            ))
+        return responsibilities
 
     def _role_list(self, source: SourceFile, key: str, ids: list[str]) -> tuple[Role, ...]:
         roles = []
@@ -672,8 +854,7 @@ class _Resolver:
 
     def _clause(self, item: Clause | str, numbers: tuple[int, ...], loc: Loc,
                 processes: list[ProcessR]) -> ClauseR:
-        style = self.settings.numbering_style
-        label = clause_label(numbers, style)
+        label = self.numberings[self.current_code].label(numbers)
         if isinstance(item, str):
             return ClauseR(numbers=numbers, label=label, anchor=anchor(numbers), id=None,
                            title=None, text=self.rich(item, loc), blocks=(), children=())
@@ -713,9 +894,15 @@ class _Resolver:
             )
         if isinstance(block, Formula):
             f = block.formula
+            label = formula_anchor = None
+            if f.numbered if f.numbered is not None else f.id is not None:
+                self.formula_count += 1
+                label = self.settings.formula_label.format(n=self.formula_count)
+                formula_anchor = f"f{self.formula_count}"
             return FormulaR(name=f.name, expression=f.expression, numerator=f.numerator,
                             denominator=f.denominator, multiplier=f.multiplier,
-                            where=tuple((s.symbol, s.meaning) for s in f.where))
+                            where=tuple((s.symbol, s.meaning) for s in f.where),
+                            label=label, anchor=formula_anchor)
         if isinstance(block, CheckboxRow):
             c = block.checkboxes
             return CheckboxesR(label=c.label,

@@ -37,8 +37,6 @@ from generator.docset import (
 from generator.load import Loc
 from generator.model import Form, Procedure
 from generator.model.common import is_added_field
-from generator.model.settings import NumberingStyle
-from generator.numbering import reference_label
 
 CONTROL_FIELDS = frozenset({
     "version", "status", "issue_date", "effective_date", "approval", "revisions",
@@ -135,14 +133,15 @@ class Unit:
         return f"{self.label} {self.title}".strip()
 
 
-def units_of(doc: ProcedureDoc | FormDoc, style: NumberingStyle) -> list[Unit]:
-    """The units of a resolved document, in document order."""
+def units_of(doc: ProcedureDoc | FormDoc) -> list[Unit]:
+    """The units of a resolved document, in document order, labelled as references print
+    them in the document's own numbering."""
     if isinstance(doc, ProcedureDoc):
-        return _procedure_units(doc, style)
+        return _procedure_units(doc)
     return _form_units(doc)
 
 
-def _procedure_units(doc: ProcedureDoc, style: NumberingStyle) -> list[Unit]:
+def _procedure_units(doc: ProcedureDoc) -> list[Unit]:
     units = [Unit(UNIT_NAMES["cover"], "", "\n".join([
         doc.title,
         doc.owner.name,
@@ -151,7 +150,7 @@ def _procedure_units(doc: ProcedureDoc, style: NumberingStyle) -> list[Unit]:
     ]), ("title",))]
 
     def label(*numbers: int) -> str:
-        return reference_label(numbers, style)
+        return doc.numbering.reference(numbers)
 
     for section in doc.sections:
         number = section.number
@@ -162,8 +161,11 @@ def _procedure_units(doc: ProcedureDoc, style: NumberingStyle) -> list[Unit]:
         elif section.key == "terms":
             for i, term in enumerate(doc.terms):
                 lines = [f"{term.term} {term.en or ''}".strip(), plain(term.definition)]
+                for block in term.body:
+                    lines.extend(block_lines(block))
                 for c in term.classes:
-                    lines.append(f"{c.code} {c.name} {plain(c.definition)}")
+                    lines.append(f"{c.label + ' ' if c.label else ''}{c.code} {c.name} "
+                                 f"{plain(c.definition)}")
                     lines.extend(plain(e) for e in c.examples)
                 units.append(Unit(label(number, i + 1), term.term, "\n".join(lines),
                                   ("terms", i)))
@@ -174,9 +176,14 @@ def _procedure_units(doc: ProcedureDoc, style: NumberingStyle) -> list[Unit]:
                                   ("responsibilities", i)))
         elif section.key == "procedure":
             for i, clause in enumerate(doc.clauses):
-                _clause_units(clause, ("procedure", i), style, units)
+                _clause_units(clause, ("procedure", i), doc, units)
+        elif not section.builtin:
+            if section.empty:
+                units.append(Unit(label(number), section.title, "", ("sections", section.key)))
+            for i, clause in enumerate(section.clauses):
+                _clause_units(clause, ("sections", section.key, i), doc, units)
         elif section.key == "related":
-            lines = [f"{r.title} {r.code or ''}".strip() for r in doc.related]
+            lines = [" ".join(filter(None, [r.title, r.code, r.note])) for r in doc.related]
             units.append(Unit(label(number), section.title, "\n".join(lines), ("related",)))
         elif section.key == "records":
             lines = [f"{r.form.text} {r.custodian.name} {r.retention}" for r in doc.records]
@@ -190,14 +197,14 @@ def _procedure_units(doc: ProcedureDoc, style: NumberingStyle) -> list[Unit]:
     return units
 
 
-def _clause_units(clause: ClauseR, loc: Loc, style: NumberingStyle, out: list[Unit]) -> None:
+def _clause_units(clause: ClauseR, loc: Loc, doc: ProcedureDoc, out: list[Unit]) -> None:
     lines = [plain(clause.text)] if clause.text else []
     for block in clause.blocks:
         lines.extend(block_lines(block))
-    out.append(Unit(reference_label(clause.numbers, style), plain(clause.title),
+    out.append(Unit(doc.numbering.reference(clause.numbers), plain(clause.title),
                     "\n".join(lines), loc))
     for j, child in enumerate(clause.children):
-        _clause_units(child, (*loc, "clauses", j), style, out)
+        _clause_units(child, (*loc, "clauses", j), doc, out)
 
 
 def block_lines(block: Block) -> list[str]:
@@ -219,7 +226,8 @@ def block_lines(block: Block) -> list[str]:
         lines.extend(" | ".join(plain(cell) for cell in row) for row in block.rows)
         return lines
     if isinstance(block, FormulaR):
-        return [block.as_text, *(f"{s} {m}" for s, m in block.where)]
+        line = f"{block.as_text} {block.label}" if block.label else block.as_text
+        return [line, *(f"{s} {m}" for s, m in block.where)]
     if isinstance(block, CheckboxesR):
         boxes = " ".join(("☑" if checked else "□") + text for text, checked in block.options)
         return [f"{block.label or ''} {boxes}".strip()]

@@ -192,7 +192,7 @@ def _side_of(docset: DocumentSet, code: str, label: str,
              release: LockedVersion | None) -> Side:
     doc = _doc(docset, code)
     return Side(code, label, doc.title,
-                tuple(units_of(doc, docset.settings.numbering_style)), release)
+                tuple(units_of(doc)), release)
 
 
 def release_side(root: Path, code: str, version: str,
@@ -297,4 +297,4 @@ def changes_since_previous(docset: DocumentSet, code: str) -> list[ClauseChange]
         old = release_side(docset.root, code, previous.version, docset)
     except UsageError:
         return None
-    return compare_units(old.units, units_of(doc, docset.settings.numbering_style))
+    return compare_units(old.units, units_of(doc))

@@ -316,7 +316,7 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
             f"{code} was made obsolete on {entry.obsolete.date} (wenkong.lock) but the file says "
             f"effective: an obsolete document comes back only as a new release"))
     if latest.fingerprint is not None and fingerprint(model) != latest.fingerprint:
-        units = units_of(doc, docset.settings.numbering_style)
+        units = units_of(doc)
         changes = changed_units(latest.unit_pairs(), units)
         where: Loc = ("version",)
         first = next((u for kind, u in changes if kind != "removed" and u is not None), None)

@@ -336,7 +336,7 @@ def clauses_changed(docset: DocumentSet, doc: ProcedureDoc | FormDoc,
     """The revision history's 修改章节: changed units by number, or 全文."""
     if previous is None or major or not previous.units:
         return labels.WHOLE_DOCUMENT
-    changes = changed_units(previous.unit_pairs(), units_of(doc, docset.settings.numbering_style))
+    changes = changed_units(previous.unit_pairs(), units_of(doc))
     parts = []
     for kind, unit in changes:
         if kind == "changed" and not isinstance(unit, str) and unit is not None:
@@ -491,7 +491,7 @@ def release(
         version=new_version, date=day, summary=summary, clauses=clauses, author=author_name,
         reviewed_by=str(reviewer) if reviewer else reviewer_name,
         approved_by=str(approver), fingerprint=content,
-        units=units_record(units_of(doc, docset.settings.numbering_style)),
+        units=units_record(units_of(doc)),
     )
     new_lock = lock.model_copy(deep=True) if lock else LockFile()
     if entry is None:
@@ -697,7 +697,7 @@ def adopt(root: Path) -> list[str]:
                 clauses=revision.clauses, author=revision.author,
                 reviewed_by=revision.reviewer, approved_by=revision.approver,
                 fingerprint=fingerprint(model) if current else None,
-                units=units_record(units_of(doc, docset.settings.numbering_style))
+                units=units_record(units_of(doc))
                 if current else None,
             ))
         if not versions:

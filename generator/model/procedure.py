@@ -27,6 +27,7 @@ from generator.model.common import (
     added_field,
     text_or_mapping,
 )
+from generator.model.layout import Layout, NumberingSpec
 
 
 class Status(StrEnum):
@@ -258,8 +259,15 @@ class Symbol(Strict):
 
 
 class FormulaContent(Strict):
-    """`name = expression`, or `name = numerator / denominator × multiplier` drawn as a fraction."""
+    """`name = expression`, or `name = numerator / denominator × multiplier` drawn as a fraction.
 
+    A formula with an `id` (or `numbered: true`) is numbered (1), (2) … at the right margin, and
+    text cites it as 【formula:id】 (another procedure's: 【formula:QP-09#id】).
+    """
+
+    id: Id | None = added_field(None, description="For 【formula:id】 references; numbers it.")
+    numbered: bool | None = added_field(
+        None, description="Number it (1), (2) at the right margin; default: when it has an id.")
     name: Text
     expression: str | None = None
     numerator: str | None = None
@@ -372,19 +380,41 @@ Clause.model_rebuild()
 
 
 class TermClass(Strict):
-    """One class of a classified term, e.g. 致命缺陷 CR."""
+    """One class of a classified term, e.g. A 类 致命缺陷 CR, with its examples."""
 
+    label: str | None = added_field(None, description="e.g. A 类; printed before the name.")
     code: Text
     name: Text
     definition: Text
     examples: list[Text] = Field(default_factory=list)
 
 
+class ClassesStyle(StrEnum):
+    """How the classes of a term print."""
+
+    table = "table"  # one table: 代号 | 类别 | 定义 | 示例
+    list = "list"  # A 类：致命缺陷（CR） — definition, then the examples numbered 1) 2)
+
+
 class Term(Strict):
+    """A term and its definition; `body` carries more: paragraphs, lists, notes, a table."""
+
     term: Text
     en: str | None = None
-    definition: Text
+    definition: Text | None = Field(default=None, description="The definition's first "
+                                    "paragraph; a term needs a definition or a body.")
+    body: list[Block] = added_field(default_factory=list,
+                                    description="Further paragraphs, lists, notes, tables.")
     classes: list[TermClass] = Field(default_factory=list)
+    classes_style: ClassesStyle = added_field(ClassesStyle.table)
+    examples_list: ListStyle = added_field(
+        ListStyle.numbered, description="Labels of a class's examples when classes_style: list.")
+
+    @model_validator(mode="after")
+    def _defined(self) -> Term:
+        if self.definition is None and not self.body and not self.classes:
+            raise ValueError("a term needs a definition, a body or classes")
+        return self
 
 
 class Responsibility(Strict):
@@ -398,7 +428,8 @@ class RelatedDocument(Strict):
     procedure: Code | None = None
     title: str | None = None
     code: str | None = None
-    note: str | None = Field(default=None, description="e.g. 按顾客分别签订")
+    note: str | None = Field(default=None, description="Printed after it in brackets, "
+                             "e.g. 按顾客分别签订")
 
     @model_validator(mode="after")
     def _procedure_or_title(self) -> RelatedDocument:
@@ -440,11 +471,23 @@ class Procedure(Strict):
     obsolete_date: dt.date | None = Field(default=None, description="Day it was withdrawn.")
     obsolete_reason: str | None = None
     revisions: list[Revision] = Field(default_factory=list)
-    purpose: Text
-    scope: Text
+    layout: Layout | None = added_field(
+        None, description="This procedure's own top-level sections, in print order (replaces "
+        "the set's layout), e.g. [purpose, scope: 范围, related: 参考文件, terms: 定义, "
+        "responsibilities: 权责, procedure: 作业内容, safety: 安全事项, records: 表格].")
+    numbering: NumberingSpec | None = added_field(
+        None, description="This procedure's clause numbering (replaces the set's), e.g. "
+        "[一、, 1.1, 1.1.1].")
+    purpose: Text | None = Field(default=None, description="Required while the layout has it.")
+    scope: Text | None = Field(default=None, description="Required while the layout has it.")
     terms: list[Term] = Field(default_factory=list)
-    responsibilities: list[Responsibility] = Field(min_length=1)
-    procedure: list[ClauseItem] = Field(min_length=1)
+    responsibilities: list[Responsibility] = Field(
+        default_factory=list, description="Required while the layout has it.")
+    procedure: list[ClauseItem] = Field(
+        default_factory=list, description="Required while the layout has it.")
+    sections: dict[Id, list[ClauseItem]] = added_field(
+        default_factory=dict, description="Clauses of the company's own top-level sections, "
+        "by their key in the layout (e.g. safety: [...]).")
     related: list[RelatedDocument] = Field(default_factory=list)
     records: list[RecordEntry] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)

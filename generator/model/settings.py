@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import Field, field_validator
 
 from generator.model.common import Id, Strict, Text, added_field
+from generator.model.layout import EmptySection, Layout, NumberingSpec, NumberingStyle
 from generator.model.procedure import ColumnItem, ProcessColumn, check_columns
 from generator.model.registers import ApprovalRule, ExternalReviewRule, WorkingCalendar
 
@@ -17,14 +18,6 @@ class VersionScheme(StrEnum):
     letter_revision = "letter_revision"  # A/0, A/1 … B/0 (edition letter / revision number)
     semantic = "semantic"  # V1.0, V1.1 … V2.0
     integer = "integer"  # 1, 2, 3
-
-
-class NumberingStyle(StrEnum):
-    """How clause numbers are printed."""
-
-    decimal = "decimal"  # 1, 4.2, 5.2.1.3
-    decimal_zero = "decimal_zero"  # 1.0, 4.2, 5.2.1.3 (top level carries ".0")
-    chinese = "chinese"  # 一、 (一) 1. (1) ①
 
 
 class Company(Strict):
@@ -67,12 +60,27 @@ class Settings(Strict):
     )
     version_scheme: VersionScheme = VersionScheme.letter_revision
     numbering_style: NumberingStyle = NumberingStyle.decimal
+    numbering: NumberingSpec | None = Field(
+        default=None, description="Clause numbers level by level, e.g. [一、, 1.1, 1.1.1]; "
+        "replaces numbering_style when given. A procedure may set its own.")
     fonts: Fonts = Fonts()
     section_titles: SectionTitles = SectionTitles()
     process_columns: list[ColumnItem] | None = added_field(
         None, min_length=1,
         description="Columns of every process table that does not name its own (default: "
         "input, flow, owners, key_points, documents, outputs).")
+    layout: Layout | None = Field(
+        default=None, description="Top-level sections in print order, with their titles, e.g. "
+        "[purpose, scope: 范围, related: 参考文件, terms: 定义, responsibilities: 权责, "
+        "procedure: 作业内容, records: 表格]. Default: the sections in the order of "
+        "section_titles. A procedure may set its own.")
+    empty_sections: EmptySection = Field(
+        default=EmptySection.print_none,
+        description="A section of the layout a document has nothing for: print_none prints "
+        "its heading and 无, omit leaves it out. In the default layout, attachments are left "
+        "out when empty.")
+    formula_label: str = Field(default="({n})", description="Number of a numbered formula at "
+                               "the right margin; {n} is its number in the document.")
     attachment_label: str = Field(default="附件{n}", description="{n} is the attachment number.")
     controlled_notice: str = "管制文件 严禁自行影印，如需影印请洽文控中心"
     document_control_office: Id = Field(

@@ -195,7 +195,13 @@ class BodyBuilder:
         for section in self.doc.sections:
             heading = self.paragraph(HEADINGS[0], section.title, label=section.label)
             self.mark(heading, _section_anchor(section))
-            getattr(self, f"section_{section.key}")()
+            if section.empty:
+                self.nothing()
+            elif section.builtin:
+                getattr(self, f"section_{section.key}")()
+            else:  # a section of the company's own: clauses like the procedure section
+                for clause in section.clauses:
+                    self.clause(clause)
 
     def contents(self) -> None:
         """Contents with PAGEREF page numbers (see README: why not a TOC field)."""

@@ -227,7 +227,33 @@ def complaint_form(path: Path) -> Expected:
                     ["投诉方式", "规格型号", "登记人"])
 
 
+def training_procedure(path: Path) -> Expected:
+    """Headings without numbers, told only by Word's heading styles."""
+    d = Document()
+    _bold(d, "员工培训管理程序", 16)
+    d.add_paragraph("文件编号：QP-24  版本：A/0")
+    for level, text in [
+        (1, "目的"), (0, "提高员工的岗位技能和质量意识，保证员工胜任本岗位工作。"),
+        (1, "适用范围"), (0, "适用于公司全体员工的入职培训、岗位培训和外部培训。"),
+        (1, "术语和定义"), (0, "无"),
+        (1, "职责"), (0, "品质部负责质量意识培训的实施。"),
+        (1, "工作程序"),
+        (2, "培训需求"), (0, "各部门每年十二月提出下一年度的培训需求。"),
+        (2, "培训实施"), (0, "培训结束后由讲师进行考核，考核不合格者须重新培训。"),
+        (1, "相关文件"), (0, "无"),
+        (1, "质量记录"), (0, "无"),
+    ]:
+        if level:
+            d.add_paragraph(text, style=f"Heading {level}")
+        else:
+            d.add_paragraph(text)
+    _fixed(d, path)
+    return Expected("QP-24", "员工培训管理程序", ["目的", "5.1 培训需求", "5.2 培训实施"],
+                    ["考核不合格者须重新培训"])
+
+
 BUILDERS = {
+    "员工培训管理程序.docx": training_procedure,
     "客户投诉处理程序.docx": complaint_procedure,
     "设备维护保养管理程序.docx": equipment_procedure,
     "来料检验程序.docx": inspection_procedure,

@@ -442,6 +442,13 @@ class _Outline:
                 return
         if not text:
             return
+        if self.scheme.top == "unnumbered":
+            level = _unnumbered_heading(para)
+            if level is not None and (level > 1 or section_key(text)) and \
+                    level <= len(self.stack) + 1:
+                siblings = self.doc.sections if level == 1 else self.stack[level - 2].children
+                self.open(Found("unnumbered", (len(siblings) + 1,), "", text, True), level)
+                return
         found = find_label(text)
         if found is not None and not found.is_list and found.rest:
             depth = _depth(found, self.scheme, self.stack)
@@ -544,7 +551,26 @@ def _first_section(items: list[Item]) -> tuple[int, Found | None]:
             return index, found
         if fallback[1] is None and title and (item.heading or item.bold):
             fallback = (index, found)
+    if fallback[1] is None:
+        # headings without numbers, told by style or bold type: 目的 / 范围 / 职责 …
+        for index, item in enumerate(items):
+            if isinstance(item, Para) and _unnumbered_heading(item) == 1 and \
+                    section_key(item.text) == "purpose":
+                return index, Found("unnumbered", (1,), "", item.text.strip(), True)
     return fallback
+
+
+def _unnumbered_heading(para: Para) -> int | None:
+    """Outline depth of a heading without a number: its heading style's level, or 1 for a
+    short bold paragraph naming a standard section."""
+    text = para.text.strip()
+    if not text or len(text) > 30 or find_label(text) is not None:
+        return None
+    if para.heading:
+        return para.heading
+    if para.bold and section_key(text):
+        return 1
+    return None
 
 
 def _looks_like_form(doc: WordDocument, start: int, cover: CoverData) -> bool:

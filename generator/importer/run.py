@@ -163,9 +163,12 @@ def _compare_headings(original: ImportedProcedure, rebuilt: bytes,
     again = recognise(read_document(package), original.source)
     want = _headings(original.sections)
     have = set(_headings(again.sections)) if isinstance(again, ImportedProcedure) else set()
-    exact = [w for w in want if w in have]
+    titles = {t for _, t in have}
+    # a heading the original did not number matches by its title alone
+    exact = [w for w in want if w in have or (not w[0] and w[1] in titles)]
     result.headings = (len(exact), len(want))
-    result.heading_misses = [f"{n} {t}" for n, t in want if (n, t) not in have][:10]
+    result.heading_misses = [f"{n} {t}".strip() for n, t in want if n + t not in
+                             {m + s for m, s in exact}][:10]
 
 
 def _staging(root: Path, settings: Any) -> Path:
@@ -240,6 +243,9 @@ def import_documents(inputs: list[Path], root: Path, *, replace: bool = False,
                 result.error = str(exc)
             except RecursionError:
                 result.error = "文档嵌套过深，按不安全文件拒绝"
+            except Exception as exc:  # noqa: BLE001 — one odd file must not stop the folder
+                result.error = (f"读取时出现内部错误（wenkong 的缺陷，请连同文件报告）："
+                                f"{type(exc).__name__}: {exc}")
             tell("读取 Word 文件", done, len(files))
     return _map_check_write(documents, results, docset, root, settings, replace, tell)
 

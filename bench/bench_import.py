@@ -21,11 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from docx import Document  # noqa: E402
-from import_corpus import BUILDERS  # noqa: E402
+from docx import Document
+from import_corpus import BUILDERS
 
-from generator.importer.run import import_documents  # noqa: E402
-from generator.scaffold import init_document_set  # noqa: E402
+from generator.importer.run import import_documents
+from generator.scaffold import init_document_set
 
 
 def _recode(path: Path, old: str, new: str) -> None:

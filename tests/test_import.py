@@ -73,7 +73,8 @@ def test_imported_yaml_keeps_what_the_original_says(imported: tuple[Path, Import
     root, _ = imported
     qp21 = (root / "procedures" / "QP-21.yaml").read_text(encoding="utf-8")
     assert "version: A/1" in qp21
-    assert "{version: A/1, date: 2024-03-02, clauses: '5.2', summary: 投诉回复时限由三天改为两天" in qp21
+    assert ("{version: A/1, date: 2024-03-02, clauses: '5.2', summary: 投诉回复时限由三天改为两天"
+            in qp21)
     assert "approver: {name: 韩东, date: 2024-03-08}" in qp21
     assert "countersign: [quality, production]" in qp21
     assert "【form:QR-21-01】" in qp21  # a form of the same run is cited by reference

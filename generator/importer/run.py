@@ -243,7 +243,7 @@ def import_documents(inputs: list[Path], root: Path, *, replace: bool = False,
                 result.error = str(exc)
             except RecursionError:
                 result.error = "文档嵌套过深，按不安全文件拒绝"
-            except Exception as exc:  # noqa: BLE001 — one odd file must not stop the folder
+            except Exception as exc:
                 result.error = (f"读取时出现内部错误（wenkong 的缺陷，请连同文件报告）："
                                 f"{type(exc).__name__}: {exc}")
             tell("读取 Word 文件", done, len(files))

@@ -126,17 +126,56 @@ def schema(
 
 @app.command(
     short_help=_("为另一家公司新建文件集。"),
-    help=_("为另一家公司新建文件集：公司设置、部门与岗位、网站配置，可直接运行 "
-           "`wenkong validate` 和 `wenkong build`。"))
+    help=_("为另一家公司新建文件集：公司设置、部门与岗位、网站配置、可在 Word 中修改的程序文件"
+           "模板（templates/procedure.docx）、git 仓库和空的 wenkong.lock，可直接运行 "
+           "`wenkong validate` 和 `wenkong build`。\n\n"
+           "没有用选项给出的公司选择（公司名称、编号前缀、版式、文控部门名称）在终端中逐项询问；"
+           "不在终端中运行时用默认值。示例程序文件 QP-01 和表单 QR-01-01 只在加 --example "
+           "时创建。"))
 def init(
     folder: Annotated[Path, typer.Argument(help=_("新文件集的文件夹。"))],
-    company: Annotated[str, typer.Option(help=_("页眉中的公司名称。"))] = "示例有限公司",
+    company: Annotated[str | None, typer.Option(
+        help=_("页眉中的公司名称。"), show_default=False)] = None,
+    code_prefix: Annotated[str | None, typer.Option(
+        "--code-prefix", help=_("印在每个编号前的公司前缀，例如 HX-（HX-QP-15）。默认：无。"),
+        show_default=False)] = None,
+    layout: Annotated[str | None, typer.Option(
+        "--layout", help=_("条款编号与章节标题的版式：standard（1 目的，4.2）、decimal-zero"
+                           "（1.0 目的，权责）、chinese（一、目的）。默认：standard。"),
+        show_default=False)] = None,
+    office: Annotated[str | None, typer.Option(
+        "--office", help=_("文控部门的名称，例如 文控中心、综合办公室、行政部。默认：文控中心。"),
+        show_default=False)] = None,
+    example: Annotated[bool, typer.Option(
+        "--example", help=_("同时创建示例程序文件 QP-01 和表单 QR-01-01（草稿）。"))] = False,
+    git: Annotated[bool, typer.Option(
+        "--git/--no-git", help=_("在新文件夹中运行 git init。"))] = True,
 ) -> None:
-    from generator.scaffold import init_document_set
+    from generator.scaffold import OFFICE_DEFAULT, init_document_set, layout_presets
 
-    created = run(lambda: init_document_set(folder, company))
+    asking = sys.stdin.isatty()
+
+    def choose(value: str | None, question: str, default: str) -> str:
+        if value is not None:
+            return value
+        return str(typer.prompt(question, default=default)) if asking else default
+
+    presets = layout_presets()
+    if layout is None and asking:
+        for name, preset in presets.items():
+            out.print(f"  {name:<13} {preset['description']}", markup=False)
+    chosen_company = choose(company, _("公司名称"), "示例有限公司")
+    chosen_prefix = choose(code_prefix, _("编号前缀（没有就直接回车）"), "")
+    chosen_layout = choose(layout, _("版式"), "standard")
+    chosen_office = choose(office, _("文控部门名称"), OFFICE_DEFAULT)
+    created = run(lambda: init_document_set(
+        folder, chosen_company, example=example, code_prefix=chosen_prefix,
+        layout=chosen_layout, office=chosen_office, control=git))
     out.print(_("已在 {folder} 中创建 {count} 个文件。下一步：wenkong validate {folder}").format(
         folder=folder, count=len(created)), markup=False)
+    if git and not (folder / ".git").exists():
+        err.print(_("警告：没有找到 git，未建立 git 仓库；发布记录需要 git（安装后运行 git init）"),
+                  style="yellow", markup=False)
 
 
 @new_app.command("procedure", short_help=_("新建一个草稿程序文件。"),

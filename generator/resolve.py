@@ -48,6 +48,7 @@ from generator.docset import (
     plain,
 )
 from generator.errors import Problem, Severity, SourceErrors, display_path
+from generator.i18n import _
 from generator.load import Loc, SourceFile, iter_yaml_files, read_yaml, to_model
 from generator.model import Form, Procedure, Revision, Role, RoleFile, Settings
 from generator.model.layout import BUILTIN_SECTIONS, EmptySection, SectionEntry
@@ -202,8 +203,10 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
         if loaded is not None:
             (procedures if loaded.kind == "procedure" else forms).append(loaded)
     if not procedures and not any(p.file.startswith(settings.procedures_dir) for p in problems):
+        # A set just started by `wenkong init` has none yet: say how to add one, do not fail.
         problems.append(Problem(display_path(root / settings.procedures_dir, root), 1, 1, "",
-                                "no procedures found (procedures/*.yaml)"))
+                                _("还没有程序文件：用 `wenkong new procedure 编号 名称` 添加"),
+                                Severity.warning))
 
     resolver = _Resolver(root, settings, settings_source, roles_source, role_file, problems)
     # Codes of files that failed validation: references to them are not reported again.

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import jinja2
+import yaml
 
 from generator.errors import UsageError
+from generator.i18n import _
 from generator.load import read_yaml
 from generator.model.common import _check_code
 from generator.model.settings import VersionScheme
@@ -40,31 +43,92 @@ def _safe_code(code: str) -> str:
         raise UsageError(str(exc)) from None
 
 
-def init_document_set(folder: Path, company: str) -> list[Path]:
-    """Create a new, valid document set in `folder` (which must be empty or new)."""
+OFFICE_DEFAULT = "文控中心"
+NOTICE = "受控文件 未经{office}批准不得复印"
+
+
+def layout_presets() -> dict[str, dict[str, Any]]:
+    """The section layouts `wenkong init --layout` offers (generator/skeleton/presets.yaml)."""
+    text = (Path(__file__).resolve().parent / "skeleton" / "presets.yaml").read_text("utf-8")
+    presets: dict[str, dict[str, Any]] = yaml.safe_load(text)
+    return presets
+
+
+def init_document_set(folder: Path, company: str, *, example: bool = False,
+                      code_prefix: str = "", layout: str = "standard",
+                      office: str = OFFICE_DEFAULT, control: bool = False) -> list[Path]:
+    """Create a new, valid document set in `folder` (which must be empty or new).
+
+    The company's choices go into wenkong.yaml and roles.yaml: code prefix, section layout
+    preset (numbering style and section titles), the name of the document-control office (also
+    in the controlled notice). `example` adds a draft QP-01 and QR-01-01 to start from. The
+    Word template is copied to templates/ so the company can restyle it. `control` starts git
+    (when installed) and an empty wenkong.lock.
+    """
     if folder.exists() and any(folder.iterdir()):
-        raise UsageError(f"{folder} is not empty; choose a new folder")
+        raise UsageError(_("{folder} 不是空文件夹；请换一个新文件夹").format(folder=folder))
+    presets = layout_presets()
+    if layout not in presets:
+        raise UsageError(_("没有 {layout} 这种版式；可选：{known}").format(
+            layout=layout, known="、".join(presets)))
+    if code_prefix and not re.fullmatch(r"[A-Za-z0-9]+[-_]?", code_prefix):
+        raise UsageError(_("编号前缀 {prefix} 只能由字母和数字组成，可以以 - 结尾，例如 HX-")
+                         .format(prefix=code_prefix))
+    office = office.strip() or OFFICE_DEFAULT
+    preset = presets[layout]
     scheme = VersionScheme.letter_revision
     files = {
-        "wenkong.yaml": _render("wenkong.yaml.j2", company=company),
-        "roles.yaml": _render("roles.yaml.j2"),
-        "procedures/QP-01.yaml": _render("procedure.yaml.j2", code="QP-01", title="文件控制程序",
-                                         version=first_version(scheme), owner="doc-control"),
-        "forms/QR-01-01.yaml": _render("form.yaml.j2", code="QR-01-01", title="文件更改申请单",
-                                       version=first_version(scheme), procedure="QP-01",
-                                       custodian="doc-control"),
+        "wenkong.yaml": _render("wenkong.yaml.j2", company=company, code_prefix=code_prefix,
+                                numbering_style=preset["numbering_style"],
+                                section_titles=preset["section_titles"],
+                                notice=NOTICE.format(office=office)),
+        "roles.yaml": _render("roles.yaml.j2", office=office),
         "mkdocs.yml": _render("mkdocs.yml.j2", company=company),
         ".gitignore": b"/build/\n/records/\n",
     }
-    files["procedures/QP-01.yaml"] = files["procedures/QP-01.yaml"].replace(
-        b"records: []", b"records:\n  - form: QR-01-01")
+    if example:
+        files["procedures/QP-01.yaml"] = _render(
+            "procedure.yaml.j2", code="QP-01", title="文件控制程序",
+            version=first_version(scheme), owner="doc-control").replace(
+            b"records: []", b"records:\n  - form: QR-01-01")
+        files["forms/QR-01-01.yaml"] = _render(
+            "form.yaml.j2", code="QR-01-01", title="文件更改申请单", version=first_version(scheme),
+            procedure="QP-01", custodian="doc-control")
+    else:
+        # Empty folders are not kept by git; the marker says what goes there.
+        files["procedures/.gitkeep"] = b""
+        files["forms/.gitkeep"] = b""
+    from generator.render.docx.procedure import BUNDLED_TEMPLATE
+
+    for name in (BUNDLED_TEMPLATE.name, "README.md"):
+        shipped = BUNDLED_TEMPLATE.parent / name
+        if shipped.is_file():
+            files[f"templates/{name}"] = shipped.read_bytes()
+    if control:
+        from generator.control.lock import LOCK_FILE, LockFile, dump_lock
+
+        files[LOCK_FILE] = dump_lock(LockFile())
     created = []
     for relative, data in files.items():
         path = folder / relative
         write_file(path, data)
         created.append(path)
     created.extend(write_schemas(folder / "schemas"))
+    if control:
+        start_git(folder)
     return created
+
+
+def start_git(folder: Path) -> bool:
+    """`git init` in the new set; False when git is not installed (the set works without)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or (folder / ".git").exists():
+        return False
+    done = subprocess.run(["git", "init", "-q", str(folder)], capture_output=True, text=True,
+                          check=False)
+    return done.returncode == 0
 
 
 def _settings_dirs(root: Path) -> tuple[Path, Path, str]:

@@ -24,7 +24,7 @@ os.environ["LANGUAGE"] = "zh_CN"
 def docset_dir(tmp_path: Path) -> Path:
     """A fresh valid document set (settings, roles, QP-01, QR-01-01) to break on purpose."""
     root = tmp_path / "set"
-    init_document_set(root, "测试有限公司")
+    init_document_set(root, "测试有限公司", example=True)
     return root
 
 

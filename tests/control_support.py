@@ -34,7 +34,7 @@ def commit(root: Path, message: str) -> str:
 
 def new_repo(folder: Path) -> Path:
     """A fresh valid set (QP-01 draft, QR-01-01 draft) committed in a new git repository."""
-    init_document_set(folder, "测试精密机械有限公司")
+    init_document_set(folder, "测试精密机械有限公司", example=True)
     git(folder, "init", "-q", "-b", "main")
     commit(folder, "start")
     return folder

@@ -72,7 +72,7 @@ def test_help_is_plain_words() -> None:
 
 def test_init_refuses_a_non_empty_folder(docset_dir: Path) -> None:
     result = wenkong("init", str(docset_dir))
-    assert result.returncode == 1 and "not empty" in result.stderr
+    assert result.returncode == 1 and "不是空文件夹" in result.stderr
 
 
 def test_new_procedure_and_form_take_the_next_free_code(docset_dir: Path) -> None:

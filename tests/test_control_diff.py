@@ -191,7 +191,7 @@ def test_set_in_a_subfolder_of_the_repository(tmp_path: Path) -> None:
     git(top, "init", "-q", "-b", "main")
     (top / "README.txt").write_text("other things\n", encoding="utf-8")
     root = top / "sets" / "acme"
-    init_document_set(root, "测试有限公司")
+    init_document_set(root, "测试有限公司", example=True)
     assert release(root).code == 0
     commit(top, "A/0")
     at_release = rebuild_version(root, "QP-01", "A/0")[1]

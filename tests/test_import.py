@@ -31,7 +31,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Ex
 def imported(corpus: tuple[Path, dict[str, Expected]],
              tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ImportReport]:
     root = tmp_path_factory.mktemp("set") / "set"
-    init_document_set(root, "东湖精工电子有限公司")
+    init_document_set(root, "东湖精工电子有限公司", example=True)
     return root, import_documents([corpus[0]], root)
 
 
@@ -122,7 +122,7 @@ _DOC = (b'<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformat
 def test_bad_files_get_their_own_error_and_the_rest_is_imported(
         corpus: tuple[Path, dict[str, Expected]], tmp_path: Path) -> None:
     root = tmp_path / "set"
-    init_document_set(root, "测试公司")
+    init_document_set(root, "测试公司", example=True)
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(corpus[0] / "客户投诉处理程序.docx", folder / "good.docx")

@@ -403,7 +403,7 @@ def test_a_set_made_by_init_builds_with_its_own_mkdocs_yml(tmp_path: Path) -> No
     from generator.scaffold import init_document_set
 
     root = tmp_path / "new"
-    init_document_set(root, "新公司 <有限>")
+    init_document_set(root, "新公司 <有限>", example=True)
     files = build_site_files(root)
     home = files["site/index.html"].decode()
     assert "<title>首页 - 新公司 ＜有限＞ 受控文件</title>" in home

@@ -82,7 +82,7 @@ class Settings(Strict):
     formula_label: str = Field(default="({n})", description="Number of a numbered formula at "
                                "the right margin; {n} is its number in the document.")
     attachment_label: str = Field(default="附件{n}", description="{n} is the attachment number.")
-    controlled_notice: str = "管制文件 严禁自行影印，如需影印请洽文控中心"
+    controlled_notice: str = "受控文件 未经批准不得复印"
     document_control_office: Id = Field(
         description="Role id of the office that keeps the master list (文控中心).",
     )

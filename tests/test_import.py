@@ -86,6 +86,16 @@ def test_imported_yaml_keeps_what_the_original_says(imported: tuple[Path, Import
     assert "type: yes_no" in form and "type: date" in form
     assert "label: 规格型号" in form and "rows: 3" in form
     assert "label: 登记人/日期" in form
+    qp26 = (root / "procedures" / "QP-26.yaml").read_text(encoding="utf-8")
+    assert "numbering: [一、, '1.1']" in qp26 or "numbering: [一、, 1.1]" in qp26
+    assert "  - related: 参考文件\n" not in qp26  # numbered entries: kept as its own section
+    assert "  - responsibilities: 权责\n  - procedure: 作业内容\n" in qp26
+    assert "step_labels: given" in qp26 and "owners: [各部门]" in qp26
+    assert "- {label: 是, to: s" in qp26 and "- {label: 否, to: s" in qp26
+    assert "{show: label, title: 序号}" in qp26
+    qp25 = (root / "procedures" / "QP-25.yaml").read_text(encoding="utf-8")
+    assert "numbering: ['1.0', '1.1', 1.1.1, 1.1.1.1]" in qp25
+    assert "terms" not in qp25  # the original has no terms section: none is printed
     roles = (root / "roles.yaml").read_text(encoding="utf-8")
     assert "name: 生产部" in roles and "导入推断" in roles
 

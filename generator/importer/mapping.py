@@ -13,7 +13,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from generator.importer.recognise import SECTION_WORDS, section_key
+from generator.importer.recognise import section_key
 from generator.importer.structure import (
     Block,
     CheckboxBlock,
@@ -134,6 +134,7 @@ class _Mapper:
         self.guesses = doc.guesses
         self.comments: list[tuple[CommentedMap, str, str]] = []
         self.step_ids = 0
+        self.formulas = 0
 
     def guess(self, where: str, what: str, node: CommentedMap | None = None,
               key: str | None = None) -> None:
@@ -183,14 +184,21 @@ class ProcedureMapper(_Mapper):
             data["issue_date"] = cover.issue_date
         if cover.effective_date:
             data["effective_date"] = cover.effective_date
-        sections: dict[str | None, Unit] = {}
-        extras: list[Unit] = []
+        # the document's own sections: built-in ones by their title, the rest its own
+        sections: dict[str, Unit] = {}
+        order: list[tuple[str, Unit]] = []
         for unit in doc.sections:
             key = section_key(unit.title or unit.text or "")
             if key is None or key in sections:
-                extras.append(unit)
-            else:
-                sections[key] = unit
+                key = f"part{len(order) + 1}"
+                self.guess(unit.number, f"“{unit.title or unit.text}”不是常见章节，"
+                           f"作为本文件自有章节 {key}")
+            elif not self.structured(key, unit):
+                key = f"part{len(order) + 1}"
+                self.guess(unit.number, f"“{unit.title}”的条目带编号或不是本套文件的表单，"
+                           f"按原文作为自有章节 {key} 保留")
+            sections[key] = unit
+            order.append((key, unit))
         responsibilities = self.responsibilities(sections.get("responsibilities"))
         owner = responsibilities[0]["role"] if responsibilities else None
         data["owner"] = owner or self.index.role("文控中心")
@@ -211,29 +219,43 @@ class ProcedureMapper(_Mapper):
         revisions = self.revisions()
         if revisions:
             data["revisions"] = revisions
-        data["purpose"] = self.joined(sections.get("purpose"), "purpose")
-        data["scope"] = self.joined(sections.get("scope"), "scope")
+        numbering = numbering_of(doc.sections)
+        if numbering:
+            data["numbering"] = _seq(numbering, flow=True)
+        else:
+            self.guess("numbering", "原文条款没有编号，按文件集的编号方式编号")
+        layout = CommentedSeq()
+        for key, unit in order:
+            entry = CommentedMap()
+            entry[key] = unit.title or unit.text or key
+            layout.append(entry)
+        data["layout"] = layout
+        if "purpose" in sections:
+            data["purpose"] = self.joined(sections["purpose"])
+        if "scope" in sections:
+            data["scope"] = self.joined(sections["scope"])
         terms = self.terms(sections.get("terms"))
         if terms:
             data["terms"] = terms
-        if not responsibilities:
-            role = data["owner"]
-            responsibilities = [CommentedMap(role=role, duties=_seq(["（原文未列职责）"]))]
-            self.guess("职责", "原文没有职责一节", responsibilities[0], "duties")
-        data["responsibilities"] = _seq(responsibilities)
-        procedure_unit = sections.get("procedure")
-        clauses = self.clauses(procedure_unit.children if procedure_unit else [])
-        if procedure_unit is not None:
-            clauses = self.leading_blocks(procedure_unit) + clauses
-        for unit in extras:
-            if unit is not None:
-                clauses.append(self.clause(unit))
-                self.guess(unit.number, f"“{unit.title or unit.text}”不是标准章节，"
-                           "暂作为工作程序下的一条")
-        if not clauses:
-            clauses = ["（原文无工作程序内容）"]
-            self.guess("工作程序", "原文没有工作程序一节")
-        data["procedure"] = _seq(clauses)
+        if responsibilities:
+            data["responsibilities"] = _seq(responsibilities)
+        elif "responsibilities" in sections:
+            unit = sections["responsibilities"]
+            data["responsibilities"] = _seq([CommentedMap(
+                role=data["owner"], duties=_seq([self.joined(unit)]))])
+            self.guess(unit.number, "职责一节未能按部门拆分，整体归入归口部门")
+        if "procedure" in sections:
+            unit = sections["procedure"]
+            clauses = self.leading_blocks(unit) + self.clauses(unit.children)
+            data["procedure"] = _seq(clauses or [self.text(unit.title or "无")])
+        own = CommentedMap()
+        for key, unit in order:
+            if key.startswith("part"):
+                clauses = self.leading_blocks(unit) + self.clauses(unit.children)
+                if clauses:
+                    own[key] = _seq(clauses)
+        if own:
+            data["sections"] = own
         related = self.related(sections.get("related"))
         if related:
             data["related"] = related
@@ -245,12 +267,45 @@ class ProcedureMapper(_Mapper):
             data["attachments"] = attachments
         return self.finish(data)
 
+    def structured(self, key: str, unit: Unit) -> bool:
+        """Can a related or records section be kept as a list of documents? Not when its
+        entries are numbered (the list prints bullets) or name forms the set does not have."""
+        if key not in ("related", "records"):
+            return True
+        if unit.children:
+            return False
+        if key == "related":
+            return True
+        lines = [line for line in self.lines(unit) if not re.fullmatch(r"[无無]\W*", line)]
+        return all(self.form_in(line) for line in lines)
+
+    def lines(self, unit: Unit) -> list[str]:
+        texts = [" ".join(p for p in (c.title, c.text) if p) for c in unit.children]
+        texts += unit.all_text()
+        for block in unit.blocks:
+            if isinstance(block, TableBlock):
+                texts.extend(" ".join(r) for r in block.rows[1:])
+        return [t.strip() for t in texts if t.strip()]
+
+    def form_in(self, line: str) -> str | None:
+        for title, code in self.index.forms.items():
+            if title in line or re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", line):
+                return code
+        return None
+
+    def add_records_section(self, data: CommentedMap) -> None:
+        """A form that belongs to this procedure must be listed in its records: when the
+        original has no records section, one is added at the end."""
+        entry = CommentedMap(records="质量记录")
+        layout = data["layout"]
+        layout.append(entry)
+        self.guess("质量记录", "原文没有记录一节；本文件的表单须列在记录中，已在最后加上")
+        layout.yaml_add_eol_comment(GUESS + "原文没有这一节，为列出本文件的表单而加",
+                                    len(layout) - 1)
+
     # --- sections ------------------------------------------------------------------------
 
-    def joined(self, unit: Unit | None, key: str) -> str:
-        if unit is None:
-            self.guess(key, f"原文没有“{SECTION_WORDS[key][0]}”一节")
-            return "（原文未写）"
+    def joined(self, unit: Unit) -> str:
         parts = unit.all_text()
         for child in unit.children:
             parts.extend([child.title or "", *child.all_text()])
@@ -261,26 +316,37 @@ class ProcedureMapper(_Mapper):
         if unit is None:
             return None
         terms = CommentedSeq()
-        entries: list[tuple[str | None, str | None, Unit | None]] = [
-            (c.title, c.text, c) for c in unit.children]
+        entries: list[Unit] = list(unit.children)
         if not entries:
-            for block in unit.blocks:
-                if isinstance(block, TextBlock):
-                    entries.append((None, block.text, None))
-        for title, text, child in entries:
-            line = (title or "") + ("：" + text if title and text else text or "")
-            match = re.match(r"^(.{1,30}?)\s*[：:]\s*(.+)$", line, re.S)
-            if not match:
-                if re.fullmatch(r"[无無]\W*", line.strip()):
-                    continue
-                self.doc.plain.append(line)
+            entries = [Unit("", (0,), "text", text=b.text) for b in unit.blocks
+                       if isinstance(b, TextBlock)]
+        for child in entries:
+            line = child.text or child.title or ""
+            match = re.match(r"^(.{1,30}?)\s*[：:]\s*(.*)$", line, re.S)
+            if child.title and not child.text:
+                term, definition = child.title, None
+            elif match:
+                term, definition = match.group(1), match.group(2) or None
+            else:
+                if not re.fullmatch(r"[无無]\W*", line.strip()):
+                    self.doc.plain.append(line)
+                    self.guess(child.number or unit.number, f"未能拆出术语：{line[:20]}…")
                 continue
-            definition = match.group(2)
-            if child is not None:
-                extra = child.all_text()[1:] if child.text else child.all_text()
-                definition += "".join(extra)
-            terms.append(CommentedMap(term=match.group(1).strip(),
-                                      definition=self.text(definition)))
+            body = [b for b in (self.block(x, child.number) for x in child.blocks)
+                    if b is not None]
+            for grandchild in child.children:
+                body.extend(self.text(t) for t in [grandchild.title or "",
+                                                   *grandchild.all_text()] if t)
+            if definition is None and body and isinstance(body[0], str):
+                definition = body.pop(0)
+            entry = CommentedMap(term=term.strip())
+            if definition:
+                entry["definition"] = self.text(definition)
+            if body:
+                entry["body"] = _seq(body)
+            if "definition" not in entry and "body" not in entry:
+                entry["definition"] = "（原文未写）"
+            terms.append(entry)
         return terms or None
 
     def responsibilities(self, unit: Unit | None) -> list[CommentedMap]:
@@ -339,29 +405,11 @@ class ProcedureMapper(_Mapper):
         return out or None
 
     def records(self, unit: Unit | None) -> CommentedSeq | None:
-        listed: list[str] = []
-        if unit is not None:
-            texts = [" ".join(p for p in (c.title, c.text) if p) for c in unit.children]
-            texts += unit.all_text()
-            for block in unit.blocks:
-                if isinstance(block, TableBlock):
-                    texts.extend(" ".join(r) for r in block.rows[1:])
-            for line in texts:
-                matched = False
-                for title, code in self.index.forms.items():
-                    if title in line or re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])",
-                                                  line):
-                        listed.append(code)
-                        matched = True
-                if not matched and line.strip() and not re.fullmatch(r"[无無]\W*",
-                                                                     line.strip()):
-                    self.doc.plain.append(line)
-                    self.guess("质量记录", f"“{line[:30]}”不是本套文件或本次导入的表单，"
-                               "按原文保留在报告中")
-        codes = list(dict.fromkeys([*listed, *self.cited_forms]))
-        if not codes:
+        if unit is None:
             return None
-        return _seq([_flow(form=c) for c in codes])
+        codes = [c for c in (self.form_in(line) for line in self.lines(unit)) if c]
+        codes = list(dict.fromkeys(codes))
+        return _seq([_flow(form=c) for c in codes]) if codes else None
 
     def attachments(self, unit: Unit | None) -> CommentedSeq | None:
         if unit is None:
@@ -449,7 +497,14 @@ class ProcedureMapper(_Mapper):
         if isinstance(block, ProcessBlock):
             return self.process(block, where)
         if isinstance(block, FormulaBlock):
-            formula = CommentedMap(name=block.name, expression=block.expression)
+            formula = CommentedMap()
+            if block.number:
+                self.formulas += 1
+                formula["id"] = f"formula-{self.formulas}"
+                self.guess(where, f"公式编号 ({block.number}) 由 wenkong 按顺序编排，正文中的"
+                           f"“公式({block.number})”可改为【formula:formula-{self.formulas}】")
+            formula["name"] = block.name
+            formula["expression"] = block.expression
             return CommentedMap(formula=formula)
         if isinstance(block, CheckboxBlock):
             names = list(dict.fromkeys(n for n, _ in block.options))
@@ -481,48 +536,90 @@ class ProcedureMapper(_Mapper):
         table["rows"] = _seq([_seq([self.text(c) for c in r], flow=True) for r in rows[1:]])
         return CommentedMap(table=table)
 
+    def owner(self, name: str) -> str:
+        """A role id, or a group written out in Chinese (各部门) that is no role."""
+        if name in self.index.roles_by_name or name in self.index.new_roles:
+            return self.index.role(name)
+        if re.fullmatch(r"(各|相关|所有|全体|其他).{0,6}", name):
+            return name
+        return self.index.role(name)
+
     def process(self, block: ProcessBlock, where: str) -> Any:
+        keys = {"input": "input", "step": "flow", "owners": "owners",
+                "key_points": "key_points", "documents": "documents", "outputs": "outputs"}
+        columns = CommentedSeq()
+        own: dict[str, str] = {}
+        has_labels = any(row.label for row in block.rows)
+        for key, title in block.columns:
+            show = keys.get(key)
+            if show is None:
+                show = "time_limit" if key == "time" else f"col{len(own) + 1}"
+                own[key] = show
+            columns.append(_flow(show=show, title=title or show))
+        if has_labels and block.label_title is not None:
+            columns.insert(block.label_at, _flow(show="label", title=block.label_title))
+        labels = {row.label: n for n, row in enumerate(block.rows) if row.label}
         steps = CommentedSeq()
-        for n, row in enumerate(block.rows, start=1):
+        ids: list[str] = []
+        for _ in block.rows:
             self.step_ids += 1
+            ids.append(f"s{self.step_ids}")
+        for n, row in enumerate(block.rows):
             cells = row.cells
             step = CommentedMap()
-            step["id"] = f"s{self.step_ids}"
-            step["name"] = self.text(cells.get("step") or f"步骤{n}")
+            step["id"] = ids[n]
+            if row.label:
+                step["label"] = row.label
+            name = cells.get("step") or ""
+            step["name"] = self.text(name or f"步骤{n + 1}")
             if cells.get("input"):
                 step["input"] = self.text(cells["input"])
-            owners = []
-            for name in re.split(r"[、，,/／\s]+", cells.get("owners", "")):
-                if name:
-                    owners.append(self.index.role(name))
+            owners = [self.owner(x) for x in re.split(r"[、，,/／\s]+", cells.get("owners", ""))
+                      if x]
             if owners:
                 step["owners"] = _seq(list(dict.fromkeys(owners)), flow=True)
-            notes = [cells.get("key_points", "")]
-            notes += [v for k, v in cells.items() if k.startswith("extra") or k == "time"]
-            outputs: list[str] = []
-            for item in re.split(r"[、，,\n]+", cells.get("outputs", "")):
-                title = item.strip().strip("《》")
-                code = self.index.forms.get(title)
-                if code:
-                    outputs.append(code)
-                elif item.strip():
-                    notes.append(f"输出：{item.strip()}")
-                    self.guess(where, f"输出“{item.strip()}”不是表单，暂放入重点说明")
-            key_points = "\n".join(n for n in notes if n)
-            if key_points:
-                step["key_points"] = self.text(key_points)
+            if cells.get("key_points"):
+                step["key_points"] = self.text(cells["key_points"])
             if cells.get("documents"):
                 step["documents"] = _seq([self.text(d) for d in re.split(
                     r"\n+", cells["documents"]) if d.strip()])
+            outputs: list[str] = []
+            for item in re.split(r"[、，,\n]+", cells.get("outputs", "")):
+                item = item.strip()
+                code = self.index.forms.get(item.strip("《》"))
+                if code:
+                    outputs.append(code)
+                elif item:
+                    outputs.append(self.text(item) if re.search(r"[^\x00-\x7f\s]", item)
+                                   else f"《{item}》")
             if outputs:
                 step["outputs"] = _seq(outputs, flow=True)
+            extra = CommentedMap((own[k], self.text(v)) for k, v in cells.items()
+                                 if k in own and v)
+            if extra:
+                step["cells"] = extra
+            branches = self.branches(name + "\n" + cells.get("key_points", ""), labels, ids)
+            if branches:
+                step["branches"] = branches
             steps.append(step)
         if len(steps) < 2:
             return None
         process = CommentedMap(title=block.title or "流程")
+        process["columns"] = columns
+        if has_labels:
+            process["step_labels"] = "given"
         process["steps"] = steps
-        self.guess(where, "流程表已按行导入为步骤，步骤字母由 wenkong 按顺序编排")
         return CommentedMap(process=process)
+
+    def branches(self, text: str, labels: dict[str, int], ids: list[str]) -> CommentedSeq:
+        """`是→C 否→A`, `OK：转D；NG：转B` in a step's cells → branches to those steps."""
+        found = CommentedSeq()
+        for word, label in re.findall(
+                r"(是|否|OK|NG|合格|不合格|通过|不通过|Y|N)\s*[：:→\-—>]*\s*(?:转|至|到)?\s*"
+                r"([A-Z])(?![A-Za-z])", text):
+            if label in labels:
+                found.append(_flow(label=word, to=ids[labels[label]]))
+        return found if len(found) >= 2 else CommentedSeq()
 
 
 class FormMapper(_Mapper):
@@ -594,3 +691,33 @@ class FormMapper(_Mapper):
         self.guess("sections", "字段类型按表格内容推断（□ 选项、年 月 日、空白大格）",
                    data, "sections")
         return self.finish(data)
+
+
+_LEVEL_FORMATS = {"decimal_zero": "1.0", "chinese": "一、", "paren_chinese": "（一）",
+                  "chapter": "第一章", "section": "第一节", "article": "第一条",
+                  "decimal_dot": "1.", "decimal_comma": "1、"}
+
+
+def numbering_of(units: list[Unit]) -> list[str] | None:
+    """The document's numbering, one format per level, as its first clauses print:
+    `[一、, 1.1, 1.1.1]`; None when the original numbers nothing."""
+    formats: dict[int, str] = {}
+
+    def visit(items: list[Unit], depth: int) -> None:
+        for unit in items:
+            if depth not in formats and unit.kind != "unnumbered":
+                if unit.kind == "decimal" or (unit.kind == "decimal_zero" and depth > 1):
+                    parts = len(unit.number.split("."))
+                    formats[depth] = ".".join(["1"] * parts)
+                else:
+                    formats[depth] = _LEVEL_FORMATS.get(unit.kind, "1")
+            visit(unit.children, depth + 1)
+
+    visit(units, 1)
+    if not formats or 1 not in formats:
+        return None
+    levels = [formats[1]]
+    for depth in range(2, max(formats) + 1):
+        levels.append(formats.get(depth, levels[-1] + ".1" if levels[-1][-1:] == "1" else
+                                  levels[-1]))
+    return levels

@@ -274,7 +274,8 @@ def _column_map(header: list[str], words: dict[str, tuple[str, ...]]) -> dict[in
         for key, options in words.items():
             if key in found.values():
                 continue
-            if clean in options or any(clean.startswith(o) for o in options if len(o) >= 2):
+            if clean in options or any(clean.startswith(o) or clean.endswith(o)
+                                       for o in options if len(o) >= 2):
                 found[index] = key
                 break
     return found
@@ -315,7 +316,7 @@ _PROCESS_COLUMNS: dict[str, tuple[str, ...]] = {
                    "管理要点", "控制要点", "内容", "描述", "活动描述", "作业要求"),
     "documents": ("支持性文件", "相关文件", "参考文件", "使用文件", "文件"),
     "outputs": ("输出", "输出表单", "表单", "记录", "相关记录", "表单/记录", "质量记录",
-                "输出记录"),
+                "输出记录", "使用表单", "相关表单", "表单名称", "输出资料"),
     "time": ("时限", "时间", "完成时间", "期限"),
 }
 
@@ -350,7 +351,10 @@ def process_block(table: Table) -> ProcessBlock | None:
         rows.append(ProcessRow(cells, label))
     if len(rows) < 2:
         return None
-    return ProcessBlock([c for c in columns if c[0] != "label"], rows)
+    label_at = next((i for i, c in enumerate(columns) if c[0] == "label"), 0)
+    label_title = columns[label_at][1] if columns[label_at][0] == "label" else None
+    return ProcessBlock([c for c in columns if c[0] != "label"], rows,
+                        label_title=label_title, label_at=label_at)
 
 
 # --- the outline -------------------------------------------------------------------------
@@ -412,6 +416,8 @@ def _title_or_text(rest: str, depth: int) -> tuple[str | None, str | None]:
             return match.group(1), match.group(2).strip()
     if not rest:
         return None, None
+    if re.match(r"^[A-Z0-9.\- ]*《", rest):
+        return None, rest  # a citation line (3.1《…程序》) is text, not a clause title
     if len(rest) <= 24 and not re.search(r"[。；;，,：:！？]$|[。；;]", rest):
         return rest, None
     return None, rest
@@ -646,6 +652,7 @@ def recognise(doc: WordDocument, source: Path) -> Imported:
             continue
         text = item.text.strip()
         if re.match(r"^\s*(编制|编写|拟制)(人)?\s*/\s*日期", text):
+            cover.labels.append(text)  # the template prints these on the cover
             reader.paragraph(text)
             continue
         if re.match(r"^\s*(会签|发放范围|分发范围|发放部门)\s*[：:]", text):

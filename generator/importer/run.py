@@ -302,6 +302,8 @@ def _map_check_write(documents: dict[Path, Imported], results: dict[Path, FileRe
                     entry = CommentedMap(form=codes[path])
                     entry.fa.set_flow_style()
                     records.append(entry)
+                if not any("records" in e for e in data.get("layout", [])):
+                    mappers[other].add_records_section(data)
     # targets
     targets: dict[Path, Path] = {}
     for path, data in yaml_data.items():

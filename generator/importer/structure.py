@@ -45,9 +45,11 @@ class ProcessRow:
 
 @dataclass
 class ProcessBlock:
-    columns: list[tuple[str, str]]  # (column key, title as printed)
+    columns: list[tuple[str, str]]  # (column key, title as printed), step label column apart
     rows: list[ProcessRow]
     title: str | None = None
+    label_title: str | None = None  # title of a column holding the step labels (序号)
+    label_at: int = 0  # its position among the columns
 
 
 @dataclass

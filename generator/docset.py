@@ -266,6 +266,12 @@ class RelatedR:
     code: str | None
     note: str | None = None
 
+    @property
+    def printed(self) -> str:
+        """《title》code（note）, as every output prints it."""
+        text = self.ref.text if self.ref is not None else f"《{self.title}》{self.code or ''}"
+        return f"{text}（{self.note}）" if self.note else text
+
 
 @dataclass(frozen=True)
 class RecordR:
@@ -319,6 +325,12 @@ class ProcedureDoc:
             for clause in section.clauses:
                 found.extend(clause.walk())
         return found
+
+    def formulas(self) -> list[FormulaR]:
+        """Every formula, in terms and clauses."""
+        blocks = [b for t in self.terms for b in t.body]
+        blocks += [b for c in self.all_clauses() for b in c.blocks]
+        return [b for b in blocks if isinstance(b, FormulaR)]
 
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)

@@ -147,6 +147,12 @@ def reference_label(numbers: tuple[int, ...], style: NumberingSpec) -> str:
     return Numbering.of(style).reference(numbers)
 
 
+def label_gap(label: str) -> str:
+    """What follows a number label before its text: a space after `5.2.1`, none after `一、`
+    or `（二）` (the punctuation is the gap)."""
+    return "" if label.endswith(("、", "）", "．")) else " "
+
+
 def anchor(numbers: tuple[int, ...]) -> str:
     return "c" + "-".join(str(n) for n in numbers)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
 from docx.shared import Mm
 
 from generator.docset import (
@@ -32,10 +32,11 @@ from generator.docset import (
     Section,
     StepR,
     TableR,
+    TermR,
     plain,
 )
-from generator.model.procedure import DEFAULT_COLUMNS, ListStyle
-from generator.numbering import list_label
+from generator.model.procedure import DEFAULT_COLUMNS, ClassesStyle, ListStyle
+from generator.numbering import label_gap, list_label
 from generator.render.docx import ooxml
 from generator.render.docx.labels import DocxLabels
 
@@ -140,7 +141,8 @@ class BodyBuilder:
         self.width_mm = width_mm
         self.bookmarks = 0
         # python-docx's blank sub-document starts with no paragraphs; builders only append
-        self.own_anchors = {c.anchor for c in doc.all_clauses()}
+        self.own_anchors = {c.anchor for c in doc.all_clauses()} | {
+            f.anchor for f in doc.formulas() if f.anchor}
 
     # --- paragraphs and text -------------------------------------------------------------
 
@@ -162,7 +164,7 @@ class BodyBuilder:
         where = container if container is not None else self.document
         paragraph = self.add(where, style)
         if label:
-            paragraph.add_run(label + ("\t" if tab else _gap(label)))
+            paragraph.add_run(label + ("\t" if tab else label_gap(label)))
         if isinstance(text, str):
             paragraph.add_run(text)
         elif text:
@@ -174,8 +176,8 @@ class BodyBuilder:
         for part in text:
             if isinstance(part, str):
                 paragraph.add_run(part)
-            elif part.kind == "clause" and part.anchor and part.code == self.doc.model.code \
-                    and part.anchor in self.own_anchors:
+            elif part.kind in ("clause", "formula") and part.anchor and \
+                    part.code == self.doc.model.code and part.anchor in self.own_anchors:
                 ooxml.add_internal_link(paragraph, bookmark_name(part.anchor), part.text)
             else:
                 paragraph.add_run(part.text)
@@ -206,13 +208,11 @@ class BodyBuilder:
     def contents(self) -> None:
         """Contents with PAGEREF page numbers (see README: why not a TOC field)."""
         self.paragraph(TOC_HEADING, self.labels.contents)
-        entries: list[tuple[int, str, str]] = [
-            (0, f"{s.label} {s.title}", _section_anchor(s)) for s in self.doc.sections]
-        procedure = self.doc.section("procedure")
-        at = next(i for i, e in enumerate(entries) if procedure and
-                  e[2] == _section_anchor(procedure)) if procedure else len(entries) - 1
-        subs = [(1, f"{c.label} {plain(c.title)}", c.anchor) for c in self.doc.clauses if c.title]
-        entries[at + 1:at + 1] = subs
+        entries: list[tuple[int, str, str]] = []
+        for section in self.doc.sections:
+            entries.append((0, f"{section.label} {section.title}", _section_anchor(section)))
+            clauses = self.doc.clauses if section.key == "procedure" else section.clauses
+            entries += [(1, f"{c.label} {plain(c.title)}", c.anchor) for c in clauses if c.title]
         for level, text, anchor in entries:
             paragraph = self.add(self.document, TOC_LEVELS[level])
             ooxml.add_internal_link(paragraph, bookmark_name(anchor), text)
@@ -237,13 +237,26 @@ class BodyBuilder:
             self.strong(paragraph, term.term)
             if term.en:
                 paragraph.add_run(f" {term.en}")
-            paragraph.add_run("：")
-            self.rich(paragraph, term.definition)
-            if term.classes:
+            if term.definition:
+                paragraph.add_run("：")
+                self.rich(paragraph, term.definition)
+            for block in term.body:
+                self.block(block)
+            if term.classes and term.classes_style is ClassesStyle.list:
+                self.term_classes_as_list(term)
+            elif term.classes:
                 rows = [(c.code, c.name, plain(c.definition),
                          "；".join(plain(e) for e in c.examples)) for c in term.classes]
                 self.table(self.labels.term_classes_columns, rows, (1, 1.6, 4, 4))
         return None
+
+    def term_classes_as_list(self, term: TermR) -> None:
+        """A 类：致命缺陷（CR） — its definition, then its examples 1) 2) …"""
+        for c in term.classes:
+            self.strong(self.paragraph(BODY, None), c.heading)
+            self.paragraph(BODY, c.definition)
+            for label, example in zip(c.example_labels, c.examples, strict=True):
+                self.paragraph(LISTS[0], example, label=label, tab=True)
 
     def section_responsibilities(self) -> None:
         for duty in self.doc.responsibilities:
@@ -265,11 +278,7 @@ class BodyBuilder:
             return self.nothing()
         bullet = list_label(1, ListStyle.bullet)
         for item in self.doc.related:
-            if item.ref is not None:
-                self.paragraph(LISTS[0], item.ref.text, label=bullet, tab=True)
-            else:
-                text = f"《{item.title}》{item.code}" if item.code else f"《{item.title}》"
-                self.paragraph(LISTS[0], text, label=bullet, tab=True)
+            self.paragraph(LISTS[0], item.printed, label=bullet, tab=True)
         return None
 
     def section_records(self) -> None:
@@ -348,11 +357,21 @@ class BodyBuilder:
 
     def formula(self, formula: FormulaR) -> None:
         paragraph = self.add(self.document, FORMULA)
+        if formula.label:
+            # centred formula, its number at the right margin: a centre and a right tab stop
+            paragraph.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
+            stops = paragraph.paragraph_format.tab_stops
+            stops.add_tab_stop(Mm(self.width_mm / 2), WD_TAB_ALIGNMENT.CENTER)
+            stops.add_tab_stop(Mm(self.width_mm) - 1, WD_TAB_ALIGNMENT.RIGHT)
+            paragraph.add_run("\t")
         if formula.numerator is not None and formula.denominator is not None:
             ooxml.add_fraction_formula(paragraph, formula.name, formula.numerator,
                                        formula.denominator, formula.multiplier)
         else:
             paragraph.add_run(formula.as_text)
+        if formula.label and formula.anchor:
+            paragraph.add_run("\t" + formula.label)
+            self.mark(paragraph, formula.anchor)
         if formula.where:
             self.paragraph(BODY, self.labels.where)
             for symbol, meaning in formula.where:
@@ -480,11 +499,6 @@ class BodyBuilder:
         paragraph.add_run().add_picture(BytesIO(data), width=Mm(width_mm * scale),
                                         height=Mm(height_mm * scale))
         self.paragraph(CAPTION, f"{process.title}（{self.labels.flowchart}）")
-
-
-def _gap(label: str) -> str:
-    """A space after `5.2.1`, none after `一、` or `（二）` (the punctuation is the gap)."""
-    return "" if label.endswith(("、", "）", "．")) else " "
 
 
 def _section_anchor(section: Section) -> str:

@@ -31,7 +31,7 @@ from generator.docset import (
 )
 from generator.model import Role
 from generator.model.procedure import Status
-from generator.numbering import anchor
+from generator.numbering import anchor, label_gap
 from generator.render.site import markdown, parallel
 from generator.render.site.history import History
 from generator.versions import file_safe
@@ -71,6 +71,8 @@ def environment() -> jinja2.Environment:
     # For values inside HTML attributes and attribute lists: HTML-escaped, no Markdown escapes.
     env.filters["heading"] = lambda level: Markup("#" * min(max(int(level), 1), 6))
     env.filters["attr"] = lambda value: Markup(html.escape(str(value), quote=True))
+    # after a number label: a space after 5.2.1, none after 一、 or （二） (as the .docx)
+    env.filters["gap"] = lambda label: Markup(label_gap(str(label)))
     return env
 
 

@@ -38,7 +38,8 @@ EXPECTED = {
     ],
     # its own layout: 参考文件 as section 3, 权责, 作业内容, a section of its own, 表格; no 定义
     "QP-22": [
-        "1.0目的", "2.0范围", "3.0参考文件", "《成品检验控制程序》QP-21", "《统计技术应用指南》QW-05",
+        "1.0目的", "2.0范围", "3.0参考文件",
+        "《成品检验控制程序》QP-21", "《统计技术应用指南》QW-05",
         "4.0权责", "4.1品管部：", "4.2总经理：",
         "5.0作业内容", "5.1数据收集", "5.2合格率的计算", "按公式(1)计算，月度目标见5.2.1。",
         "一次检验合格率", "(1)", "不计入公式(1)的分子。", "5.2.1一次检验合格率月度目标",
@@ -58,7 +59,8 @@ def assert_in_order(text: str, expected: list[str], where: str) -> None:
     position = 0
     for item in expected:
         found = text.find(squash(item), position)
-        assert found >= 0, f"{where}: {item!r} missing after …{text[max(0, position - 40):position]}"
+        before = text[max(0, position - 40):position]
+        assert found >= 0, f"{where}: {item!r} missing after …{before}"
         position = found + len(squash(item))
 
 

@@ -460,9 +460,10 @@ class _Resolver:
         n = self.formula_targets[code].get(formula_id)
         if n is None:
             known = sorted(self.formula_targets[code])
-            self.error(source, loc, f"procedure {code} has no formula with id {formula_id!r}; "
-                       + (self._known(formula_id, known) if known
-                          else "give the formula an id (formula: {id: …})"))
+            hint = self._known(formula_id, known) if known else _(
+                "请给被引用的公式加上 id（formula: {id: …}）")
+            self.error(source, loc, _("{code} 中没有 id 为 {id} 的公式；{hint}").format(
+                code=code, id=formula_id, hint=hint))
             return None
         label = self.settings.formula_label.format(n=n)
         if code != self.current_code:
@@ -495,12 +496,12 @@ class _Resolver:
         for i, entry in enumerate(self.settings.layout):
             if entry.key in seen:
                 self.error(self.settings_source, ("layout", i, "key"),
-                           f"section {entry.key!r} is in the layout twice")
+                           _("章节 {key} 在 layout 中出现了两次").format(key=entry.key))
             seen.add(entry.key)
             if entry.key not in BUILTIN_SECTIONS and not entry.title:
                 self.error(self.settings_source, ("layout", i, "key"),
-                           f"section {entry.key!r} is the company's own: give its title "
-                           f"({entry.key}: 标题)")
+                           _("章节 {key} 是本公司自定的章节，请写出标题（{key}: 标题）").format(
+                               key=entry.key))
 
     def _layout(self, procedure: Procedure, source: SourceFile) -> list[_Slot]:
         """The printed top-level sections of `procedure`, numbered in order.
@@ -523,15 +524,15 @@ class _Resolver:
             if entry.key in seen:
                 if own:
                     self.error(source, (*loc, "key"),
-                               f"section {entry.key!r} is in the layout twice")
+                               _("章节 {key} 在 layout 中出现了两次").format(key=entry.key))
                 continue
             seen.add(entry.key)
             if title is None:
                 if own:
-                    self.error(source, (*loc, "key"),
-                               f"section {entry.key!r} is not a built-in section ("
-                               + ", ".join(BUILTIN_SECTIONS) + "): give the company's own "
-                               f"section a title ({entry.key}: 标题)")
+                    self.error(source, (*loc, "key"), _(
+                        "章节 {key} 不是内置章节（{builtin}），作为本公司自定的章节请写出标题"
+                        "（{key}: 标题）").format(key=entry.key,
+                                              builtin="、".join(BUILTIN_SECTIONS)))
                 continue
             empty = entry.empty or (inherited.empty if inherited else None) or \
                 self.settings.empty_sections
@@ -546,17 +547,18 @@ class _Resolver:
         placed = {slot.key for slot in slots} | seen
         for key in BUILTIN_SECTIONS:
             if key not in placed and _has_content(procedure, key):
-                self.error(source, (key,),
-                           f"{key} is given but the layout leaves this section out: add "
-                           f"{key} to the layout or remove it")
+                self.error(source, (key,), _(
+                    "写了 {key}，但 layout 中没有这一章节：在 layout 中加上 {key}，或删除这部分内容"
+                ).format(key=key))
         for key in procedure.sections:
             if key in BUILTIN_SECTIONS:
-                self.error(source, ("sections", key),
-                           f"{key} is a built-in section: write it as `{key}:` at the top level")
+                self.error(source, ("sections", key), _(
+                    "{key} 是内置章节：请写在文件顶层（{key}:），不要写在 sections 下"
+                ).format(key=key))
             elif key not in placed:
-                self.error(source, ("sections", key),
-                           f"section {key!r} is not in the layout: add `- {key}: 标题` to "
-                           "layout, or remove it")
+                self.error(source, ("sections", key), _(
+                    "章节 {key} 不在 layout 中：在 layout 中加上 `- {key}: 标题`，或删除它"
+                ).format(key=key))
         return slots
 
     def _number_targets(
@@ -577,8 +579,9 @@ class _Resolver:
             count += 1
             if f.id is not None:
                 if f.id in formulas:
-                    self.error(source, (*loc, "formula", "id"),
-                               f"formula id {f.id!r} is used twice in {procedure.code}")
+                    self.error(source, (*loc, "formula", "id"), _(
+                        "公式编号 id {id} 在 {code} 中用了两次").format(id=f.id,
+                                                                 code=procedure.code))
                 formulas.setdefault(f.id, count)
 
         def visit(items: list[ClauseItem], numbers: tuple[int, ...], loc: Loc) -> None:
@@ -738,7 +741,7 @@ class _Resolver:
         for b, block in enumerate(term.body):
             if isinstance(block, ProcessTable):
                 self.error(source, (*loc, "body", b),
-                           "a process table belongs in a clause of the procedure, not in a term")
+                           _("流程表应写在工作程序的条款中，不能写在术语定义里"))
                 continue
             body.append(self._block(block, (*loc, "body", b), label, processes))
         classes = []

@@ -123,21 +123,21 @@ def qp22(root: Path) -> Path:
 def test_content_for_a_section_left_out_is_an_error(layout_set: Path) -> None:
     edit(qp22(layout_set), "responsibilities:\n",
          "terms:\n  - {term: 批, definition: 一次送检的产品}\nresponsibilities:\n")
-    assert any(e.startswith("procedures/QP-22.yaml:") and "terms: terms is given but the "
-               "layout leaves this section out" in e for e in errors(layout_set))
+    assert any(e.startswith("procedures/QP-22.yaml:") and
+               "terms: 写了 terms，但 layout 中没有这一章节" in e for e in errors(layout_set))
 
 
 def test_own_section_not_in_layout_is_an_error(layout_set: Path) -> None:
     edit(qp22(layout_set), "  - confidentiality: 数据保密\n", "")
     found = errors(layout_set)
-    assert any("sections.confidentiality: section 'confidentiality' is not in the layout" in e
+    assert any("sections.confidentiality: 章节 confidentiality 不在 layout 中" in e
                for e in found), found
 
 
 def test_own_section_needs_a_title(layout_set: Path) -> None:
     edit(qp22(layout_set), "  - confidentiality: 数据保密\n", "  - confidentiality\n")
     found = errors(layout_set)
-    assert any("layout[5].key: section 'confidentiality' is not a built-in section" in e
+    assert any("layout[5].key: 章节 confidentiality 不是内置章节" in e
                for e in found), found
 
 
@@ -145,8 +145,8 @@ def test_duplicate_section_and_unknown_formula(layout_set: Path) -> None:
     edit(qp22(layout_set), "  - records: 表格\n", "  - records: 表格\n  - purpose\n")
     edit(qp22(layout_set), "【formula:first-pass】计算", "【formula:first-pas】计算")
     found = errors(layout_set)
-    assert any("layout[7].key: section 'purpose' is in the layout twice" in e for e in found)
-    assert any("has no formula with id 'first-pas'; did you mean first-pass?" in e
+    assert any("layout[7].key: 章节 purpose 在 layout 中出现了两次" in e for e in found)
+    assert any("QP-22 中没有 id 为 first-pas 的公式；did you mean first-pass?" in e
                for e in found), found
 
 

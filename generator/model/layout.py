@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema, model_validator
 
+from generator.i18n import _
 from generator.model.common import Id, Strict, _scalar_to_str
 
 
@@ -30,8 +31,8 @@ _NUMBER_TOKEN = re.compile("|".join(re.escape(t) for t in NUMBER_TOKENS))
 
 def _check_level_format(value: str) -> str:
     if not _NUMBER_TOKEN.search(value):
-        raise ValueError(f"numbering format {value!r} has no number: write the first clause "
-                         "of the level as it prints, e.g. 一、 or 1.1 or （1） or ① or 第一条")
+        raise ValueError(_("编号格式 {value} 中没有数字：按这一级第一条的样子写，"
+                           "如 一、 1.1 （1） ① 第一条").format(value=value))
     return value
 
 

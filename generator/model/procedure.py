@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
+from generator.i18n import _
 from generator.model.common import (
     Approval,
     Cell,
@@ -413,7 +414,7 @@ class Term(Strict):
     @model_validator(mode="after")
     def _defined(self) -> Term:
         if self.definition is None and not self.body and not self.classes:
-            raise ValueError("a term needs a definition, a body or classes")
+            raise ValueError(_("术语需要 definition、body 或 classes 中的至少一项"))
         return self
 
 

@@ -298,7 +298,7 @@ def _status_marks(container: object, font: str) -> None:
                               font=face_name(font)))
     tag("{%p endif %}")
     tag("{%p if stamp %}")
-    shape(ooxml.stamp_xml("{{ stamp }}", font=face_name(font)))
+    shape(ooxml.stamp_xml("{{ stamp }}", color="{{ stamp_color }}", font=face_name(font)))
     tag("{%p endif %}")
 
 
@@ -345,6 +345,27 @@ def make_header(doc: Document, look: Look) -> None:
         _text(paragraph, "    {{ code }} {{ version }}")
     else:
         _text(paragraph, "{{ controlled_notice }}")
+    _copy_line(footer)
+
+
+def _copy_line(footer: object) -> None:
+    """Every page says which copy it is: an issued controlled copy its 分发编号, holder and date;
+    anything else (site downloads, plain builds) 非受控 with the day it is printed — a DATE
+    field, so the file itself stays the same from build to build."""
+    def line() -> object:
+        # left-aligned: the stamp sits at the right of the bottom margin
+        return footer.add_paragraph(style="Header Text")  # type: ignore[attr-defined]
+
+    line().add_run("{%p if copy_number %}")  # type: ignore[attr-defined]
+    _text(line(), "受控副本　分发编号：{{ copy_number }}　持有部门：{{ copy_holder }}　"
+          "发放日期：{{ copy_date }}", bold=True, color="C00000")
+    line().add_run("{%p else %}")  # type: ignore[attr-defined]
+    paragraph = line()
+    _text(paragraph, "{{ uncontrolled_notice }}　打印日期：", color="1F3A93")
+    r_pr = parse_xml('<w:rPr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/'
+                     'main"><w:color w:val="1F3A93"/></w:rPr>')
+    ooxml.add_field(paragraph, 'DATE \\@ "yyyy-MM-dd"', "", r_pr)
+    line().add_run("{%p endif %}")  # type: ignore[attr-defined]
 
 
 # --- cover block -----------------------------------------------------------------------------

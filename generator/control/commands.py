@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from generator.cli import app, default_root, err, out, print_problems, run
+from generator.docset import DocumentSet
 from generator.i18n import _
 
 DocRoot = Annotated[Path | None, typer.Option(
@@ -192,9 +193,10 @@ def diff(
 
 
 @app.command(
-    short_help=_("列出定期评审已到期或逾期的文件。"),
-    help=_("列出定期评审已到期或逾期的文件。\n\n"
-           "有逾期的评审时退出码为 1，可在 CI 或 cron 中运行以提醒相关人员。"))
+    short_help=_("列出到期或逾期的定期评审、未收回的旧版副本和未评审的外来文件。"),
+    help=_("列出定期评审已到期或逾期的文件、新版发行后逾期未收回的旧版受控副本，以及接收后"
+           "逾期未评审（或未实施）的外来文件。\n\n"
+           "有逾期项时退出码为 1，可在 CI 或 cron 中运行以提醒相关人员。"))
 def due(
     as_of: Annotated[dt.datetime | None, typer.Option(
         "--as-of", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
@@ -211,29 +213,73 @@ def due(
     docset = run(lambda: load_document_set(root or default_root(), check_lock=False))
     print_problems(docset.warnings)
     found = reviews_due(docset, day, within)
+    overdue = [i.code for i in found if i.overdue]
     if not found:
         out.print(_("{day} 起 {within} 天内没有到期的评审").format(day=day, within=within),
                   markup=False)
-        return
-    table = Table(title=_("定期评审（截至 {day}）").format(day=day))
-    # Code, state and dates never wrap (a clerk reads them in an 80-column terminal or a CI
-    # log); the title gives way first.
-    for column in (_("编号"), _("状态"), _("下次评审"), _("版本"), _("归口部门")):
-        table.add_column(column, no_wrap=True)
-    table.add_column(_("文件名称"), overflow="fold")
-    for item in found:
-        state = (Text(_("逾期 {days} 天").format(days=item.days), style="bold red")
-                 if item.overdue
-                 else Text(_("{days} 天后到期").format(days=-item.days), style="yellow"))
-        table.add_row(item.code, state, str(item.next_review), item.version, item.owner,
-                      item.title)
-    out.print(table)
-    overdue = [i for i in found if i.overdue]
+    else:
+        table = Table(title=_("定期评审（截至 {day}）").format(day=day))
+        # Code, state and dates never wrap (a clerk reads them in an 80-column terminal or a
+        # CI log); the title gives way first.
+        for column in (_("编号"), _("状态"), _("下次评审"), _("版本"), _("归口部门")):
+            table.add_column(column, no_wrap=True)
+        table.add_column(_("文件名称"), overflow="fold")
+        for item in found:
+            state = (Text(_("逾期 {days} 天").format(days=item.days), style="bold red")
+                     if item.overdue
+                     else Text(_("{days} 天后到期").format(days=-item.days), style="yellow"))
+            table.add_row(item.code, state, str(item.next_review), item.version, item.owner,
+                          item.title)
+        out.print(table)
+    late = _registers_due(docset, day)
     if overdue:
         err.print(_("{count} 项评审逾期：{codes}").format(
-            count=len(overdue), codes=", ".join(i.code for i in overdue)),
-            style="bold red", markup=False)
+            count=len(overdue), codes=", ".join(overdue)), style="bold red", markup=False)
+    if overdue or late:
         raise typer.Exit(1)
+
+
+def _registers_due(docset: DocumentSet, day: dt.date) -> int:
+    """Print copies not recalled in time and external documents not reviewed in time; return
+    how many are overdue."""
+    from generator.control.registers import external_overdue, recalls_overdue
+
+    if docset.registers is None:
+        return 0
+    copies = recalls_overdue(docset.registers, day)
+    if copies:
+        days = docset.settings.recall_days
+        table = Table(title=_("逾期未收回的受控副本（新版发行后 {days} 天内收回）").format(
+            days=days))
+        for column in (_("分发编号"), _("版本"), _("持有部门"), _("应收回日期"), _("逾期")):
+            table.add_column(column, no_wrap=True)
+        for c in copies:
+            assert c.recall_by is not None
+            table.add_row(c.number, c.version, c.holder.name, str(c.recall_by),
+                          Text(_("{days} 天").format(days=(day - c.recall_by).days),
+                               style="bold red"))
+        out.print(table)
+        err.print(_("{count} 份旧版受控副本逾期未收回：{numbers}（收回后运行 wenkong recall "
+                    "编号 --by 姓名）").format(count=len(copies), numbers="、".join(
+                        c.number for c in copies)), style="bold red", markup=False)
+    external = external_overdue(docset.registers, day, docset.settings)
+    if external:
+        limit = docset.settings.external_review.working_days
+        table = Table(title=_("逾期的外来文件（接收后 {days} 个工作日内评审）").format(
+            days=limit))
+        for column in (_("编号"), _("事项"), _("期限"), _("逾期")):
+            table.add_column(column, no_wrap=True)
+        table.add_column(_("名称"), overflow="fold")
+        for e in external:
+            table.add_row(e.item.model.number, _("评审") if e.what == "review" else _("实施"),
+                          str(e.deadline),
+                          Text(_("{days} 个工作日").format(days=e.days), style="bold red"),
+                          e.item.model.title)
+        out.print(table)
+        err.print(_("{count} 份外来文件逾期未评审或未实施：{numbers}").format(
+            count=len(external), numbers="、".join(e.item.model.number for e in external)),
+            style="bold red", markup=False)
+    return len(copies) + len(external)
 
 
 @app.command(
@@ -291,3 +337,123 @@ def versions(
                                                  else ""),
                       item.date, item.summary, item.approved_by or "", source)
     out.print(table)
+
+
+# --- registers: controlled copies, external documents, clause matrix -------------------------
+
+IssueDay = Annotated[dt.datetime | None, date_option(_("发放日期。默认：今天。"))]
+RecallDay = Annotated[dt.datetime | None, date_option(_("收回日期。默认：今天。"))]
+
+
+@app.command(
+    "issue",
+    short_help=_("发放带分发编号的受控副本，并登记到文件发放回收登记表。"),
+    help=_("发放受控副本：每份一个分发编号（如 QP-01-B0-003），Word 和 PDF 的每一页都印有红色"
+           "“受控”、分发编号、持有部门和发放日期，并登记到 registers/distribution.yaml（文件发放"
+           "回收登记表）。\n\n只发放生效的文件，只发给它发放范围内的部门。有任何问题时什么也不写。"))
+def issue_copies(
+    code: Annotated[str, typer.Argument(help=_("程序文件编号，如 QP-01。"))],
+    to: Annotated[list[str], typer.Option(
+        "--to", help=_("持有部门或岗位 id，如 production（可重复：--to quality "
+                       "--to production）。"),
+        show_default=False)],
+    copies: Annotated[int, typer.Option("--copies", "-n", help=_("每个部门发几份。"))] = 1,
+    issued_by: Annotated[str | None, typer.Option(
+        "--by", help=_("发放人姓名。"), show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help=_("受控副本写到哪个文件夹。默认：文件集下的 copies/。"),
+        show_default=False)] = None,
+    pdf: Annotated[bool, typer.Option(help=_("同时生成 PDF（需要 LibreOffice）。"))] = True,
+    date: IssueDay = None,
+    root: DocRoot = None,
+) -> None:
+    from generator.control.distribution import issue
+
+    result = run(lambda: issue(root or default_root(), code, to=to, copies=copies,
+                               date=_day(date), issued_by=issued_by, output=output, pdf=pdf))
+    for item in result.files:
+        shown = f"{item.docx}" + (f" + {item.pdf.name}" if item.pdf else "")
+        out.print(f"{item.number}  {item.holder}  {shown}", markup=False)
+    out.print(_("已发放 {count} 份 {code} {version} 受控副本，登记在 {register}：请一并提交。")
+              .format(
+        count=len(result.files), code=result.code, version=result.version,
+        register=result.register), markup=False)
+
+
+@app.command(
+    "recall",
+    short_help=_("登记收回（或销毁）的受控副本；不给编号时列出应收回的副本。"),
+    help=_("收回旧版受控副本：登记收回（或销毁）的日期和收回人。不给编号时列出应收回的副本"
+           "（新版本发行后旧版本的所有副本，作废文件的所有副本）。"))
+def recall_copies(
+    numbers: Annotated[list[str] | None, typer.Argument(
+        help=_("要收回的分发编号，如 QP-01-A2-001。"), show_default=False)] = None,
+    by: Annotated[str, typer.Option("--by", help=_("收回人姓名。"))] = "",
+    destroyed: Annotated[bool, typer.Option(
+        "--destroyed", help=_("副本已销毁（默认：已收回）。"))] = False,
+    date: RecallDay = None,
+    root: DocRoot = None,
+) -> None:
+    from generator.control.distribution import recall, recall_list
+    from generator.model.registers import RecallWay
+    from generator.resolve import load_document_set
+
+    folder = root or default_root()
+    if not numbers:
+        docset = run(lambda: load_document_set(folder, check_lock=False))
+        pending = recall_list(docset)
+        if not pending:
+            out.print(_("没有需要收回的受控副本"), markup=False)
+            return
+        table = Table(title=_("应收回的受控副本"))
+        for column in (_("分发编号"), _("文件"), _("版本"), _("持有部门"), _("发放日期"),
+                       _("应收回日期")):
+            table.add_column(column, no_wrap=True)
+        for c in pending:
+            table.add_row(c.number, c.document, c.version, c.holder.name, str(c.model.issued),
+                          str(c.recall_by or ""))
+        out.print(table)
+        return
+    how = RecallWay.destroyed if destroyed else RecallWay.returned
+    result = run(lambda: recall(folder, numbers, by=by, how=how, date=_day(date)))
+    message = _("已登记销毁：{numbers}（{register}）") if destroyed else _(
+        "已登记收回：{numbers}（{register}）")
+    out.print(message.format(numbers="、".join(result.numbers), register=result.register),
+              markup=False)
+
+
+@app.command(
+    "gaps",
+    short_help=_("列出没有生效程序文件覆盖的标准条款（条款对照表的缺口）。"),
+    help=_("条款对照表的缺口：列出没有生效程序文件覆盖的标准条款（registers/clauses.yaml）。\n\n"
+           "有必须覆盖的条款未覆盖时退出码为 1。"))
+def gaps(root: DocRoot = None) -> None:
+    from generator.resolve import load_document_set
+
+    docset = run(lambda: load_document_set(root or default_root(), check_lock=False))
+    registers = docset.registers
+    if registers is None or registers.clauses_file is None:
+        err.print(_("没有条款对照表：在 {folder}/clauses.yaml 中列出每份程序文件覆盖的条款")
+                  .format(folder=docset.settings.registers_dir), style="bold red", markup=False)
+        raise typer.Exit(1)
+    open_ = registers.gaps
+    out.print(_("{covered} / {total} 条款有生效文件覆盖；{excluded} 条不适用").format(
+        covered=len([c for c in registers.clauses if c.documents]),
+        total=len(registers.clauses),
+        excluded=len([c for c in registers.clauses if c.excluded])), markup=False)
+    if open_:
+        table = Table(title=_("未覆盖的条款"))
+        for column in (_("条款"), _("标准"), _("必须")):
+            table.add_column(column, no_wrap=True)
+        table.add_column(_("标题"), overflow="fold")
+        table.add_column(_("起草中的文件"), no_wrap=True)
+        for c in open_:
+            table.add_row(c.number, c.standard, _("是") if c.required else "", c.title,
+                          "、".join(c.drafts))
+        out.print(table)
+    required = [c for c in open_ if c.required]
+    if required:
+        err.print(_("{count} 条必须覆盖的条款没有生效文件：{clauses}").format(
+            count=len(required), clauses="、".join(f"{c.standard} {c.number}" for c in required)),
+            style="bold red", markup=False)
+        raise typer.Exit(1)

@@ -36,6 +36,7 @@ from generator.model.registers import (
     WorkingCalendar,
 )
 from generator.model.role import Role
+from generator.model.settings import Settings
 
 DISTRIBUTION_FILE = "distribution.yaml"
 EXTERNAL_FILE = "external.yaml"
@@ -472,3 +473,42 @@ def _clauses(checker: _Checker, source: SourceFile, model: ClauseRegister,
 
 def sorted_copies(copies: Iterable[CopyR]) -> list[CopyR]:
     return sorted(copies, key=lambda c: (c.document, c.number))
+
+
+# --- what is due -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExternalDue:
+    item: ExternalR
+    what: Literal["review", "implementation"]
+    deadline: dt.date
+    days: int  # working days overdue (> 0)
+
+
+def recalls_overdue(registers: Registers, as_of: dt.date) -> list[CopyR]:
+    """Copies still out after the recall period of the version that replaced them."""
+    return [c for c in registers.copies if c.state == "to_recall" and c.recall_by is not None
+            and c.recall_by < as_of]
+
+
+def external_overdue(registers: Registers, as_of: dt.date,
+                     settings: Settings) -> list[ExternalDue]:
+    """Current external documents whose review (or implementation) is past its limit."""
+    calendar = settings.calendar
+    limit = settings.external_review.implement_days
+    found = []
+    for item in registers.external:
+        if not item.current:
+            continue
+        if item.model.reviewed is None and item.review_due is not None \
+                and item.review_due < as_of:
+            found.append(ExternalDue(item, "review", item.review_due,
+                                     working_days_between(item.review_due, as_of, calendar)))
+        elif item.model.reviewed is not None and item.model.implemented is None \
+                and limit is not None and item.model.affects:
+            deadline = add_working_days(item.model.reviewed.date, limit, calendar)
+            if deadline < as_of:
+                found.append(ExternalDue(item, "implementation", deadline,
+                                         working_days_between(deadline, as_of, calendar)))
+    return found

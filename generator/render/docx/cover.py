@@ -7,6 +7,7 @@ says what they are, from the resolved `ProcedureDoc`. templates/README.md lists 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from generator.docset import DocumentSet, ProcedureDoc
@@ -32,7 +33,19 @@ KNOWN_PLACEHOLDERS = (
     "effective_date", "next_review", "review_interval_months", "owner", "author", "reviewer",
     "approver", "countersign", "countersign_row", "distribution", "distribution_row",
     "controlled_notice", "copy_number", "obsolete_reason", "revisions",
+    "copy_holder", "copy_date", "stamp_color", "uncontrolled_notice",
 )
+
+STAMP_COLORS = {"controlled": "FF0000", "uncontrolled": "1F3A93"}
+
+
+@dataclass(frozen=True)
+class CopyMark:
+    """An issued controlled copy (受控副本): its 分发编号, holder and day of issue."""
+
+    number: str
+    holder: str
+    date: dt.date
 
 
 def date_text(day: dt.date | None) -> str:
@@ -60,8 +73,13 @@ def checkbox_row(roles: dict[str, Role], ticked: tuple[Role, ...]) -> list[dict[
     return row
 
 
-def cover_context(doc: ProcedureDoc, docset: DocumentSet, labels: DocxLabels) -> dict[str, Any]:
-    """Everything the template may print, by placeholder name (except `body`)."""
+def cover_context(doc: ProcedureDoc, docset: DocumentSet, labels: DocxLabels,
+                  copy: CopyMark | None = None) -> dict[str, Any]:
+    """Everything the template may print, by placeholder name (except `body`).
+
+    Only an issued copy (`copy`) is controlled: it carries the red 受控 stamp and its number;
+    every other file of an effective document is marked 非受控 (for reference only).
+    """
     settings = docset.settings
     model = doc.model
     countersign = checkbox_row(docset.roles, doc.countersign)
@@ -82,10 +100,14 @@ def cover_context(doc: ProcedureDoc, docset: DocumentSet, labels: DocxLabels) ->
         "version": doc.version,
         "title": doc.title,
         "status": doc.status.value,
-        "status_label": status_word(labels.status, doc.status),
+        "status_label": (labels.uncontrolled_status if copy is None and
+                         doc.status is Status.effective else status_word(labels.status,
+                                                                         doc.status)),
         "watermark": status_word(labels.watermark, doc.status),
         "watermark_color": WATERMARK_COLORS[doc.status],
-        "stamp": status_word(labels.stamp, doc.status),
+        "stamp": (status_word(labels.stamp, doc.status) if copy is not None or
+                  doc.status is not Status.effective else labels.uncontrolled_stamp),
+        "stamp_color": STAMP_COLORS["controlled" if copy is not None else "uncontrolled"],
         "issue_date": date_text(model.issue_date),
         "effective_date": date_text(model.effective_date),
         "next_review": date_text(doc.next_review),
@@ -99,7 +121,10 @@ def cover_context(doc: ProcedureDoc, docset: DocumentSet, labels: DocxLabels) ->
         "distribution": distribution,
         "distribution_row": "　".join(f"{r['box']}{r['name']}" for r in distribution),
         "controlled_notice": settings.controlled_notice,
-        "copy_number": "",  # written by hand on each stamped paper copy
+        "copy_number": copy.number if copy else "",
+        "copy_holder": copy.holder if copy else "",
+        "copy_date": date_text(copy.date) if copy else "",
+        "uncontrolled_notice": labels.uncontrolled_notice,
         "obsolete_reason": model.obsolete_reason or "",
         "revisions": revisions,
     }

@@ -33,6 +33,10 @@ class DocxLabels(Strict):
     watermark: StatusLabels = StatusLabels(draft="草稿 DRAFT", in_review="审核中 未生效",
                                            effective="", obsolete="作废 OBSOLETE")
     stamp: StatusLabels = StatusLabels(draft="", in_review="", effective="受控", obsolete="")
+    # a copy that is not an issued controlled copy (site downloads, plain builds)
+    uncontrolled_stamp: str = "非受控"
+    uncontrolled_status: str = "非受控（仅供参考）"
+    uncontrolled_notice: str = "非受控文件　仅供参考"
     no_revisions: str = "（尚未发行）"
     contents: str = "目录"
     note: str = "注："

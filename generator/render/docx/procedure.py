@@ -38,6 +38,7 @@ from generator.render.docx.body import PARAGRAPH_STYLES, STRONG, TABLE, USED_STY
 from generator.render.docx.cover import (
     KNOWN_PLACEHOLDERS,
     REQUIRED_PLACEHOLDERS,
+    CopyMark,
     cover_context,
     document_date,
 )
@@ -214,13 +215,14 @@ def _environment() -> _Environment:
     return _ENVIRONMENT
 
 
-def render_procedure(doc: ProcedureDoc, docset: DocumentSet, template: ProcedureTemplate) -> bytes:
-    """One procedure as .docx bytes."""
+def render_procedure(doc: ProcedureDoc, docset: DocumentSet, template: ProcedureTemplate,
+                     copy: CopyMark | None = None) -> bytes:
+    """One procedure as .docx bytes; with `copy`, the issued controlled copy."""
     tpl = _Template(io.BytesIO(template.data))
     body = _Body(tpl)
     BodyBuilder(body, doc, docset, template.labels, _flowchart(docset), template.width_mm,
                 template.style_ids).build()
-    context = cover_context(doc, docset, template.labels)
+    context = cover_context(doc, docset, template.labels, copy)
     context["body"] = body
     environment = _environment()
     try:

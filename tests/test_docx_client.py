@@ -7,6 +7,7 @@ Uses the sample set when it validates, else the frozen fixture set (tests/fixtur
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import shutil
@@ -104,7 +105,8 @@ def _furniture(doc: ProcedureDoc, docset: DocumentSet, pages: int) -> list[str]:
     """Header and footer strings, removed before comparing body text across page breaks."""
     words = [docset.settings.company.name, docset.settings.document_class, doc.title, doc.code,
              doc.version, "文件名称", "文件编号", "版本/版次", "页次",
-             docset.settings.controlled_notice, "受控"]
+             docset.settings.controlled_notice, "非受控文件　仅供参考",
+             f"打印日期：{dt.date.today().isoformat()}", "非受控", "受控"]
     words += [f"第{i}页共{pages}页" for i in range(pages, 0, -1)]
     return sorted((squash(w) for w in words), key=len, reverse=True)
 
@@ -179,8 +181,10 @@ def test_draft_carries_a_visible_watermark_on_every_page(converted, tmp_path):
         assert draft > plain_page + 200, f"page {page}: {draft} vs {plain_page} grey pixels"
 
 
-def test_effective_copy_shows_the_controlled_stamp_on_every_page(converted):
-    """The stamp sits in the bottom margin beside the notice: the last line of every page."""
+def test_effective_copy_shows_the_uncontrolled_stamp_on_every_page(converted):
+    """The stamp sits in the bottom margin beside the notice: the last line of every page.
+    A plain build is not an issued copy, so the stamp says 非受控 (issued copies: 受控, see
+    test_registers_commands)."""
     notice = converted.docset.settings.controlled_notice
     assert "受控" not in notice  # else this test would prove nothing
 
@@ -192,9 +196,10 @@ def test_effective_copy_shows_the_controlled_stamp_on_every_page(converted):
     assert effective
     for _doc, pdf in effective:
         for i, line in enumerate(last_lines(pdf), start=1):
-            assert "受控" in line, f"{pdf.name} page {i}: {line!r}"
+            assert line.rstrip().endswith("非受控"), f"{pdf.name} page {i}: {line!r}"
+            assert "打印日期" in line, f"{pdf.name} page {i}: {line!r}"
     for i, line in enumerate(last_lines(converted.pdf["procedures/zz-draft.docx"]), start=1):
-        assert "受控" not in line, f"draft page {i}: {line!r}"
+        assert not line.rstrip().endswith("受控"), f"draft page {i}: {line!r}"
 
 
 def test_libreoffice_round_trip_reopens_in_python_docx(converted, tmp_path):

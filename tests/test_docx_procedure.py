@@ -191,7 +191,7 @@ def test_countersign_row_ticks_exactly_the_documents_roles(docset, rendered):
 
 @pytest.mark.parametrize(("status", "watermark", "stamp"), [
     (Status.draft, "草稿", None), (Status.in_review, "审核中", None),
-    (Status.obsolete, "作废", None), (Status.effective, None, "受控"),
+    (Status.obsolete, "作废", None), (Status.effective, None, "非受控"),
 ])
 def test_status_marks_every_page(docset, status, watermark, stamp):
     from dataclasses import replace
@@ -370,13 +370,14 @@ def test_labels_file_beside_the_template_translates_generated_words(tmp_path, do
     shutil.copy(BUNDLED_TEMPLATE, tmp_path / "procedure.docx")
     (tmp_path / "procedure.labels.yaml").write_text(
         "process_columns: [Input, Flow, Responsible, Key points, Documents, Output]\n"
-        "stamp: {draft: '', in_review: '', effective: CONTROLLED, obsolete: ''}\n",
+        "stamp: {draft: '', in_review: '', effective: CONTROLLED, obsolete: ''}\n"
+        "uncontrolled_stamp: UNCONTROLLED\n",
         encoding="utf-8")
     template = load_template(tmp_path / "procedure.docx")
     data = render_procedure(docset.procedures["QP-01"], docset, template)
     tables = Document(io.BytesIO(data)).tables
     assert any(t.rows[0].cells[0].text == "Input" for t in tables)
-    assert "CONTROLLED" in texts(header_xml(data))
+    assert "UNCONTROLLED" in texts(header_xml(data))
 
 
 def test_broken_labels_file_names_file_and_line(tmp_path):

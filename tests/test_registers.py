@@ -67,10 +67,10 @@ def test_unknown_holder_is_an_error_at_its_line(sample: Path) -> None:
 
 def test_copy_of_an_unreleased_version_or_before_release_is_refused(sample: Path) -> None:
     path = sample / "registers" / "distribution.yaml"
-    replace_in(path, "number: QP-01-B0-003, document: QP-01, version: B/0",
-               "number: QP-01-B0-003, document: QP-01, version: B/1")
-    replace_in(path, "holder: inspector, issued: 2026-03-03", "holder: inspector, "
-               "issued: 2026-03-01")
+    replace_in(path, "number: QP-01-B0-003\n    document: QP-01\n    version: B/0",
+               "number: QP-01-B0-003\n    document: QP-01\n    version: B/1")
+    replace_in(path, "holder: inspector\n    issued: 2026-03-03",
+               "holder: inspector\n    issued: 2026-03-01")
     found = errors(sample)
     assert any("copies[4].version" in e and "B/1" in e for e in found), found
     assert any("copies[6].issued" in e and "2026-03-02" in e for e in found), found
@@ -79,7 +79,7 @@ def test_copy_of_an_unreleased_version_or_before_release_is_refused(sample: Path
 def test_duplicate_number_and_recall_before_issue(sample: Path) -> None:
     path = sample / "registers" / "distribution.yaml"
     replace_in(path, "number: QP-01-B0-003", "number: QP-01-B0-002")
-    replace_in(path, "recalled: {date: 2026-01-08", "recalled: {date: 2021-01-08")
+    replace_in(path, "      date: 2026-01-08", "      date: 2021-01-08")
     found = errors(sample)
     assert any("copies[4].number" in e and "QP-01-B0-002" in e for e in found), found
     assert any("copies[0].recalled.date" in e for e in found), found
@@ -87,8 +87,8 @@ def test_duplicate_number_and_recall_before_issue(sample: Path) -> None:
 
 def test_holder_outside_the_distribution_list_is_a_warning(sample: Path) -> None:
     path = sample / "registers" / "distribution.yaml"
-    replace_in(path, "holder: production, issued: 2026-03-03", "holder: finance, "
-               "issued: 2026-03-03")
+    replace_in(path, "holder: production\n    issued: 2026-03-03",
+               "holder: finance\n    issued: 2026-03-03")
     found = [str(p) for p in problems(sample)]
     assert len(found) == 1 and "warning" in found[0] and "财务部" in found[0], found
 

@@ -328,6 +328,18 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
         Page("archive/index.md", words["nav"]["archive"], "archive.md.j2",
              {"procedures": obsolete, "forms": obsolete_forms}, meta=listing),
     ]
+    register_nav: list[Any] = []
+    registers = docset.registers
+    for path, key, template, present in (
+            ("registers/distribution.md", "distribution", "distribution.md.j2",
+             registers is not None and registers.distribution_file is not None),
+            ("registers/external.md", "external", "external.md.j2",
+             registers is not None and registers.external_file is not None),
+            ("registers/clauses.md", "clauses", "clauses.md.j2",
+             registers is not None and registers.clauses_file is not None)):
+        if present:
+            pages.append(Page(path, words["nav"][key], template, {}, meta=listing))
+            register_nav.append({words["nav"][key]: path})
     for doc in docset.procedures.values():
         code = source_code(doc)
         pages.append(Page(layout.procedure_page(code), _doc_title(doc.code, doc.title),
@@ -380,6 +392,8 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
         {nav_words["changelog"]: "changelog.md"},
         {nav_words["archive"]: "archive/index.md"},
     ]
+    if register_nav:
+        nav.append({nav_words["registers"]: register_nav})
     # Pages reachable by links only: obsolete documents, and documents listed by group pages.
     omitted = ["archive/*.md"] + [f"{section}/*.md" for section, groups in (
         ("procedures", procedure_groups), ("forms", form_groups), ("roles", role_groups))

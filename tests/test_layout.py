@@ -164,3 +164,35 @@ def test_required_section_missing(layout_set: Path) -> None:
     edit(qp22(layout_set), "scope: 适用于进料、制程和成品检验数据的收集与分析。\n", "")
     assert any("scope: missing required field 'scope' (the layout has the section 范围)" in e
                for e in errors(layout_set))
+
+
+def test_a_reference_prints_the_cited_procedures_own_numbering(layout_set: Path) -> None:
+    # QP-21 switches to the chinese preset; QP-22 (1.0 style) cites its clause 五（一）2
+    edit(layout_set / "procedures" / "QP-21.yaml", "purpose:", "numbering: chinese\npurpose:")
+    edit(qp22(layout_set), "各检验站每日下班前",
+         "按【clause:QP-21#judging】判定后，各检验站每日下班前")
+    docset = load_document_set(layout_set)
+    assert docset.procedures["QP-21"].sections[0].label == "一、"
+    text = plain(docset.procedures["QP-22"].clauses[0].text)
+    assert text.startswith("按QP-21 五（一）2判定后")
+
+
+def test_a_label_with_a_stray_placeholder_is_refused(layout_set: Path) -> None:
+    edit(layout_set / "wenkong.yaml", "empty_sections: print_none",
+         "empty_sections: print_none\nformula_label: 式({x})")
+    found = errors(layout_set)
+    assert any(e.startswith("wenkong.yaml:") and "formula_label: " in e and "{n}" in e
+               for e in found), found
+
+
+def test_schema_accepts_the_short_forms_of_a_layout() -> None:
+    import jsonschema
+
+    from generator.model import Settings
+    schema = Settings.model_json_schema()
+    settings = {"company": {"name": "甲"}, "document_control_office": "office",
+                "numbering": ["一、", 1.1], "layout": ["purpose", {"related": "参考文件"},
+                                                      {"key": "terms", "empty": "omit"}]}
+    jsonschema.validate(settings, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**settings, "layout": [{"key": "terms", "emty": "omit"}]}, schema)

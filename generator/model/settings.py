@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator
 
+from generator.i18n import _
 from generator.model.common import Id, Strict, Text, added_field
 from generator.model.layout import EmptySection, Layout, NumberingSpec, NumberingStyle
 from generator.model.procedure import ColumnItem, ProcessColumn, check_columns
@@ -104,6 +105,16 @@ class Settings(Strict):
         default_factory=list,
         description="Who may write, review and approve which documents; first match applies. "
         "Empty: anyone may sign.")
+
+    @field_validator("formula_label", "attachment_label")
+    @classmethod
+    def _one_number(cls, value: str) -> str:
+        # printed with str.format(n=…): any other placeholder would fail at build time
+        try:
+            value.format(n=1)
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(_("只能含有占位符 {n}（编号），例如 ({n}) 或 附件{n}")) from None
+        return value
 
     @field_validator("process_columns")
     @classmethod

@@ -177,7 +177,18 @@ class ProcessR:
         return all(column.key != "label" for column in self.columns)
 
 
-Block = Paragraph | ListR | NoteR | TableR | FormulaR | CheckboxesR | ProcessR
+@dataclass(frozen=True)
+class FigureR:
+    """A picture of the set (figure block), read and checked by the resolver."""
+
+    file: str  # as written, relative to the set
+    data: bytes
+    kind: str  # png, jpeg
+    caption: str | None
+    width: float | None  # percent of the text width
+
+
+Block = Paragraph | ListR | NoteR | TableR | FormulaR | CheckboxesR | ProcessR | FigureR
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from generator.docset import (
     ClauseR,
     DocumentSet,
     Duty,
+    FigureR,
     FormDoc,
     FormulaR,
     Inline,
@@ -58,6 +59,7 @@ from generator.model.procedure import (
     CheckboxRow,
     Clause,
     ClauseItem,
+    Figure,
     Formula,
     ListBlock,
     ListItem,
@@ -73,6 +75,7 @@ from generator.numbering import Numbering, anchor, letters, list_label
 from generator.versions import VersionError, parse_version
 
 SETTINGS_FILE = "wenkong.yaml"
+FIGURE_MAX_BYTES = 10 * 1024 * 1024  # a picture in a procedure, not a photo archive
 
 REFERENCE = re.compile(r"【\s*([A-Za-z]+)\s*[:：]\s*([^】]*?)\s*】")
 """Inline reference syntax: 【form:QR-15-01】 【proc:QP-16】 【role:quality】 【clause:id】
@@ -913,11 +916,43 @@ class _Resolver:
             c = block.checkboxes
             return CheckboxesR(label=c.label,
                                options=tuple((o, o in c.checked) for o in c.options))
+        if isinstance(block, Figure):
+            return self._figure(block, (*loc, "figure", "file"))
         if isinstance(block, ProcessTable):
             process = self._process(block, (*loc, "process"), clause, len(processes) + 1)
             processes.append(process)
             return process
         raise TypeError(f"unexpected block {type(block).__name__}")  # the model forbids it
+
+    def _figure(self, block: Figure, loc: Loc) -> FigureR:
+        """Read a figure's picture: a PNG or JPEG file inside the set, of a sane size."""
+        figure = block.figure
+        source = self.current
+        assert source is not None
+        data, kind = b"", "png"
+        relative = Path(figure.file)
+        path = (self.root / relative).resolve()
+        if relative.is_absolute() or ".." in relative.parts or not path.is_relative_to(
+                self.root.resolve()):
+            self.error(source, loc, f"figure {figure.file!r}: give a path inside "
+                       "the document set, e.g. figures/QP-26-1.png")
+        elif not path.is_file():
+            self.error(source, loc, f"figure {figure.file!r}: no such file")
+        elif path.stat().st_size > FIGURE_MAX_BYTES:
+            self.error(source, loc, f"figure {figure.file!r} is larger than "
+                       f"{FIGURE_MAX_BYTES // (1024 * 1024)} MB")
+        else:
+            data = path.read_bytes()
+            if data.startswith(b"\x89PNG\r\n\x1a\n"):
+                kind = "png"
+            elif data.startswith(b"\xff\xd8\xff"):
+                kind = "jpeg"
+            else:
+                self.error(source, loc, f"figure {figure.file!r} is not a PNG or "
+                           "JPEG picture")
+                data = b""
+        return FigureR(file=figure.file, data=data, kind=kind, caption=figure.caption,
+                       width=figure.width)
 
     def _list(self, style: object, items: list[ListItem | str], loc: Loc) -> ListR:
         from generator.model.procedure import ListStyle

@@ -10,8 +10,11 @@ builder returns what the importer must find, so tests compare against the source
 from __future__ import annotations
 
 import copy
+import io
+import struct
 import subprocess
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +46,26 @@ def _bold(document: object, text: str, size: float = 12) -> None:
     run = paragraph.add_run(text)
     run.bold = True
     run.font.size = Pt(size)
+
+
+def png(width: int = 160, height: int = 90) -> bytes:
+    """A small PNG (a box drawn in black on white), made without an imaging library."""
+    rows = []
+    for y in range(height):
+        line = bytearray([0])
+        for x in range(width):
+            edge = (x in (10, width - 11) and 10 <= y < height - 10) or \
+                (y in (10, height - 11) and 10 <= x < width - 10)
+            line += b"\x00\x00\x00" if edge else b"\xff\xff\xff"
+        rows.append(bytes(line))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
 
 
 def _fixed(document: object, path: Path) -> None:
@@ -323,6 +346,8 @@ def contract_procedure(path: Path) -> Expected:
                ["", "组织评审", "销售部", "召集生产部和品质部评审", "合同评审表"],
                ["B", "评审通过？", "各部门", "是→C；否→A", ""],
                ["C", "签订合同", "总经理", "批准后签订并分发", "合同"]])
+    d.add_paragraph("评审流程图（手绘）：")
+    d.add_paragraph().add_run().add_picture(io.BytesIO(png()))
     for line in [
         "6.2评审结果由销售部在两个工作日内通知客户。",
         "七、表格",

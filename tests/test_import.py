@@ -93,6 +93,8 @@ def test_imported_yaml_keeps_what_the_original_says(imported: tuple[Path, Import
     assert "step_labels: given" in qp26 and "owners: [各部门]" in qp26
     assert "- {label: 是, to: s" in qp26 and "- {label: 否, to: s" in qp26
     assert "{show: label, title: 序号}" in qp26
+    assert "figure:\n" in qp26 and "file: figures/QP-26-1.png" in qp26
+    assert (root / "figures" / "QP-26-1.png").read_bytes().startswith(b"\x89PNG")
     qp25 = (root / "procedures" / "QP-25.yaml").read_text(encoding="utf-8")
     assert "numbering: ['1.0', '1.1', 1.1.1, 1.1.1.1]" in qp25
     assert "terms" not in qp25  # the original has no terms section: none is printed
@@ -201,3 +203,22 @@ def test_fidelity_counts_characters_in_order() -> None:
     assert fidelity("一二三四", "一 二x三四") == 1.0
     assert fidelity("一二三四", "四三二一") == 0.25
     assert fidelity("第 1 页 共 3 页 目的", "目的") == 1.0
+
+
+@pytest.mark.client
+def test_figure_files_are_checked(imported: tuple[Path, ImportReport], tmp_path: Path) -> None:
+    from generator.errors import SourceErrors
+
+    root = tmp_path / "set"
+    shutil.copytree(imported[0], root)
+    source = root / "procedures" / "QP-26.yaml"
+    good = source.read_text(encoding="utf-8")
+    (root / "figures" / "note.png").write_text("not a picture", encoding="utf-8")
+    for bad, message in (("../outside.png", "inside the document set"),
+                         ("figures/none.png", "no such file"),
+                         ("figures/note.png", "not a PNG or JPEG")):
+        source.write_text(good.replace("figures/QP-26-1.png", bad), encoding="utf-8")
+        with pytest.raises(SourceErrors) as caught:
+            load_document_set(root)
+        assert any(message in p.message and p.file == "procedures/QP-26.yaml"
+                   for p in caught.value.errors), caught.value.errors

@@ -24,6 +24,7 @@ from generator.docset import (
     Block,
     CheckboxesR,
     ClauseR,
+    FigureR,
     FormDoc,
     FormulaR,
     ListR,
@@ -228,6 +229,9 @@ def block_lines(block: Block) -> list[str]:
     if isinstance(block, FormulaR):
         line = f"{block.as_text} {block.label}" if block.label else block.as_text
         return [line, *(f"{s} {m}" for s, m in block.where)]
+    if isinstance(block, FigureR):  # a new picture is a change: its digest is content
+        digest = hashlib.sha256(block.data).hexdigest()[:16]
+        return [f"{block.caption or ''} [{block.file} {digest}]".strip()]
     if isinstance(block, CheckboxesR):
         boxes = " ".join(("☑" if checked else "□") + text for text, checked in block.options)
         return [f"{block.label or ''} {boxes}".strip()]

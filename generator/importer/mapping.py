@@ -135,6 +135,8 @@ class _Mapper:
         self.comments: list[tuple[CommentedMap, str, str]] = []
         self.step_ids = 0
         self.formulas = 0
+        self.code = ""
+        self.pictures: dict[str, bytes] = {}  # figures/… → picture bytes, written beside
 
     def guess(self, where: str, what: str, node: CommentedMap | None = None,
               key: str | None = None) -> None:
@@ -170,6 +172,7 @@ class ProcedureMapper(_Mapper):
     def map(self, code: str) -> CommentedMap:
         doc = self.doc
         cover = doc.cover
+        self.code = code
         data = CommentedMap()
         data["code"] = code
         data["title"] = cover.title or doc.source.stem
@@ -519,9 +522,19 @@ class ProcedureMapper(_Mapper):
                 content["checked"] = _seq(checked, flow=True)
             return CommentedMap(checkboxes=content)
         if isinstance(block, FigureBlock):
-            self.doc.plain.append(f"{where} 图片 {block.picture.name}")
-            self.guess(where, "图片（如手绘流程图）未导入，需手工处理")
-            return None
+            data = block.picture.data
+            kind = "png" if data.startswith(b"\x89PNG") else (
+                "jpg" if data.startswith(b"\xff\xd8\xff") else None)
+            if kind is None:
+                self.doc.plain.append(f"{where} 图片 {block.picture.name}")
+                self.guess(where, f"图片 {block.picture.name} 不是 PNG/JPEG，未导入，需手工处理")
+                return None
+            name = f"figures/{self.code}-{len(self.pictures) + 1}.{kind}"
+            self.pictures[name] = data
+            figure = CommentedMap(file=name)
+            if block.caption:
+                figure["caption"] = block.caption
+            return CommentedMap(figure=figure)
         return None
 
     def table(self, block: TableBlock, where: str) -> Any:

@@ -176,7 +176,8 @@ def _staging(root: Path, settings: Any) -> Path:
     for name in ("wenkong.yaml", "wenkong.lock", settings.roles_file):
         if (root / name).is_file():
             shutil.copy2(root / name, scratch / name)
-    for folder in (settings.procedures_dir, settings.forms_dir, settings.templates_dir):
+    for folder in (settings.procedures_dir, settings.forms_dir, settings.templates_dir,
+                   "figures"):
         if (root / folder).is_dir():
             shutil.copytree(root / folder, scratch / folder)
         else:
@@ -324,13 +325,20 @@ def _map_check_write(documents: dict[Path, Imported], results: dict[Path, FileRe
         results[path].plain = doc.plain if isinstance(doc, ImportedProcedure) else []
     payloads = {path: dump(yaml_data[path], _header(results[path], root))
                 for path in targets}
+    pictures: dict[Path, bytes] = {}  # figures of the documents written
+    for path in targets:
+        if path in mappers:
+            for name, picture in mappers[path].pictures.items():
+                pictures[root / name] = picture
     roles_path = root / settings.roles_file
     roles_bytes = _roles_with(roles_path, index.new_roles) if index.new_roles else None
     _check(payloads, results, documents, root, settings, roles_bytes, tell,
-           load_document_set)
+           load_document_set, pictures)
     # write: roles first (documents name them), then each document atomically
     if roles_bytes is not None and payloads:
         write_file(roles_path, roles_bytes)
+    for figure_path, picture in sorted(pictures.items()):
+        write_file(figure_path, picture)
     for done, (path, payload) in enumerate(sorted(payloads.items()), start=1):
         target = targets[path]
         write_file(target, payload)
@@ -350,7 +358,8 @@ def _header(result: FileResult, root: Path) -> list[str]:
 
 def _check(payloads: dict[Path, bytes], results: dict[Path, FileResult],
            documents: dict[Path, Imported], root: Path, settings: Any,
-           roles_bytes: bytes | None, tell: Progress, load: Any) -> None:
+           roles_bytes: bytes | None, tell: Progress, load: Any,
+           pictures: dict[Path, bytes]) -> None:
     """Validate in a scratch copy of the set, build each document and score it."""
     if not payloads:
         return
@@ -361,6 +370,10 @@ def _check(payloads: dict[Path, bytes], results: dict[Path, FileResult],
     try:
         if roles_bytes is not None:
             (scratch / settings.roles_file).write_bytes(roles_bytes)
+        for figure_path, picture in pictures.items():
+            copy = scratch / figure_path.relative_to(root)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(picture)
         relative: dict[str, Path] = {}
         for path, payload in payloads.items():
             target = results[path].target

@@ -309,7 +309,21 @@ class CheckboxRow(Strict):
     checkboxes: CheckboxContent
 
 
-_BLOCK_KEYS = ("list", "note", "table", "process", "formula", "checkboxes")
+class FigureContent(Strict):
+    """A picture kept with the document (a flowchart drawn in Word, a sketch): a PNG or JPEG
+    file of the set, its path relative to the set's folder (figures/QP-26-1.png)."""
+
+    file: str = Field(min_length=1)
+    caption: str | None = None
+    width: float | None = Field(default=None, gt=0, le=100, description="Width in percent of "
+                                "the text width; default: its own size, at most the width.")
+
+
+class Figure(Strict):
+    figure: FigureContent
+
+
+_BLOCK_KEYS = ("list", "note", "table", "process", "formula", "checkboxes", "figure")
 
 
 def _block_kind(value: Any) -> str | None:
@@ -333,7 +347,8 @@ Block = Annotated[
     | Annotated[Table, Tag("<table>")]
     | Annotated[ProcessTable, Tag("<process>")]
     | Annotated[Formula, Tag("<formula>")]
-    | Annotated[CheckboxRow, Tag("<checkboxes>")],
+    | Annotated[CheckboxRow, Tag("<checkboxes>")]
+    | Annotated[Figure, Tag("<figure>")],
     Discriminator(
         _block_kind,
         custom_error_type="block_kind",
@@ -351,6 +366,7 @@ _BLOCK_CLASSES: dict[str, type] = {
     "<process>": ProcessTable,
     "<formula>": Formula,
     "<checkboxes>": CheckboxRow,
+    "<figure>": Figure,
 }
 
 

@@ -21,6 +21,7 @@ from generator.docset import (
     CheckboxesR,
     ClauseR,
     DocumentSet,
+    FigureR,
     FormulaR,
     ListR,
     NoteR,
@@ -345,6 +346,8 @@ class BodyBuilder:
             self.checkboxes(block)
         elif isinstance(block, ProcessR):
             self.process(block)
+        elif isinstance(block, FigureR):
+            self.picture(block)
         else:  # the resolver produces no other kind
             raise TypeError(f"unexpected block {type(block).__name__}")
 
@@ -485,6 +488,19 @@ class BodyBuilder:
         for n, value in enumerate(values):
             target = paragraph if n == 0 else self.add(cell, TABLE_TEXT)
             self.rich(target, value)
+
+    def picture(self, figure: FigureR) -> None:
+        """A figure block: the picture centred at its size (at most the text width)."""
+        from io import BytesIO
+
+        paragraph = self.add(self.document, FIGURE)
+        shape = paragraph.add_run().add_picture(BytesIO(figure.data))
+        widest = Mm(self.width_mm * (figure.width or 100) / 100)
+        if figure.width is not None or shape.width > widest:
+            shape.height = int(shape.height * widest / shape.width)
+            shape.width = widest
+        if figure.caption:
+            self.paragraph(CAPTION, figure.caption)
 
     def figure(self, process: ProcessR) -> None:
         if self.flowchart is None:

@@ -9,6 +9,7 @@ anchors and reference texts come from the DocumentSet as the .docx prints them.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import html
@@ -23,6 +24,7 @@ from markupsafe import Markup
 
 from generator.docset import (
     DocumentSet,
+    FigureR,
     FormDoc,
     ProcedureDoc,
     ProcessR,
@@ -73,7 +75,20 @@ def environment() -> jinja2.Environment:
     env.filters["attr"] = lambda value: Markup(html.escape(str(value), quote=True))
     # after a number label: a space after 5.2.1, none after 一、 or （二） (as the .docx)
     env.filters["gap"] = lambda label: Markup(label_gap(str(label)))
+    env.filters["figure_html"] = _figure_html
     return env
+
+
+def _figure_html(figure: FigureR) -> Markup:
+    """A figure block as HTML, its picture inline (data URI): the page carries it, no file to
+    copy and keep in step."""
+    data = base64.b64encode(figure.data).decode("ascii")
+    style = f' style="width:{figure.width:g}%"' if figure.width else ""
+    caption = (f"<figcaption>{html.escape(figure.caption)}</figcaption>" if figure.caption
+               else "")
+    return Markup(f'<figure class="wk-figure"><img src="data:image/{figure.kind};base64,{data}"'
+                  f' alt="{html.escape(figure.caption or "", quote=True)}"{style}>'
+                  f"{caption}</figure>")
 
 
 def _page_name(name: str, reserved: frozenset[str]) -> str:

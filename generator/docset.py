@@ -378,6 +378,9 @@ class DocumentSet:
     procedures: dict[str, ProcedureDoc]  # by source code, sorted
     forms: dict[str, FormDoc]  # by source code, sorted
     warnings: list[Problem] = field(default_factory=list)
+    # Codes of documents whose file failed to load (code → file): references to them are not
+    # checked, since every one would be "unknown" and bury the cause.
+    unread: dict[str, str] = field(default_factory=dict)
     # indexes
     forms_by_procedure: dict[str, list[str]] = field(default_factory=dict)
     duties_by_role: dict[str, list[Duty]] = field(default_factory=dict)

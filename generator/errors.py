@@ -6,6 +6,7 @@ as `file:line:col: field.path: message` and exits 1. A traceback that reaches a 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -26,6 +27,12 @@ class Problem:
     field: str
     message: str
     severity: Severity = Severity.error
+    # Printed before the others: CAUSE for a file that could not be read (its errors explain
+    # what follows), NOT_CHECKED for the line saying which checks that skipped.
+    priority: int = dataclasses.field(default=0, compare=False)
+
+    CAUSE = 2
+    NOT_CHECKED = 1
 
     def __str__(self) -> str:
         field = f" {self.field}:" if self.field else ""
@@ -41,7 +48,7 @@ class SourceErrors(WenkongError):
     """One or more problems in the document set. `problems` holds errors and warnings."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
+        self.problems = sorted(problems, key=lambda p: (-p.priority, p))
         errors = [p for p in self.problems if p.severity is Severity.error]
         super().__init__(f"{len(errors)} problem(s) in the document set")
 

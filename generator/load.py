@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from generator.errors import Problem, Severity, SourceErrors
+from generator.i18n import _
 from generator.model.common import FROM_SOURCE
 
 Loc = tuple[str | int, ...]
@@ -234,8 +235,9 @@ def _convert(
 
 
 def _illegal_character(found: re.Match[str]) -> str:
-    return (f"第 {found.start() + 1} 个字符是 U+{ord(found.group()):04X}，Word 文档和网页都不能"
-            "容纳这个控制字符（多半来自双引号里的转义，如 \"\\0\"、\"\\x01\"）：请删除它")
+    return _("第 {position} 个字符是 {character}，Word 文档和网页都不能容纳这个控制字符"
+             "（多半来自双引号里的转义，如 \"\\0\"、\"\\x01\"）：请删除它").format(
+        position=found.start() + 1, character=f"U+{ord(found.group()):04X}")
 
 
 _CJK = "\u2e80-\u9fff\u3000-\u303f\uf900-\ufaff\uff00-\uffef"
@@ -291,22 +293,76 @@ def _data_loc(data: Any, loc: tuple[Any, ...]) -> Loc:
     return tuple(kept)
 
 
+def _choices(error: Any) -> str:
+    expected = str(error.get("ctx", {}).get("expected", ""))
+    return expected.replace(" or ", ", ")
+
+
 def _message(error: Any, loc: Loc) -> str:
+    """pydantic's error in the user's words (Chinese first; English through the catalogue).
+    Messages our own validators raise pass through as they are."""
     kind = error["type"]
-    message: str = error["msg"]
+    ctx = error.get("ctx", {})
+    name = str(loc[-1]) if loc else ""
     if kind == "missing":
-        return f"missing required field {loc[-1]!r}" if loc else "missing required field"
+        return _("缺少必填字段 {name!r}").format(name=name) if loc else _("缺少必填字段")
     if kind == "extra_forbidden":
-        name = str(loc[-1]) if loc else "?"
         close = difflib.get_close_matches(name, sorted(_field_vocabulary()), n=1, cutoff=0.6)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"unknown field {name!r}{hint}"
+        if close:
+            return _("未知字段 {name!r}；是不是 {close!r}？").format(name=name, close=close[0])
+        return _("未知字段 {name!r}").format(name=name)
+    if kind in ("too_short", "string_too_short"):
+        least = ctx.get("min_length", 1)
+        if least <= 1:
+            return _("不能为空")
+        if kind == "too_short":
+            return _("至少要有 {count} 项").format(count=least)
+        return _("至少要有 {count} 个字符").format(count=least)
+    if kind == "too_long":
+        return _("最多 {count} 项").format(count=ctx.get("max_length"))
+    if kind == "string_too_long":
+        return _("最多 {count} 个字符").format(count=ctx.get("max_length"))
+    if kind in ("enum", "literal_error"):
+        return _("不能用 {value!r}；可选：{choices}").format(value=error["input"],
+                                                           choices=_choices(error))
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        words = {"greater_than": _("须大于 {limit}"), "greater_than_equal": _("不能小于 {limit}"),
+                 "less_than": _("须小于 {limit}"), "less_than_equal": _("不能大于 {limit}")}
+        limit = ctx.get({"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt",
+                         "less_than_equal": "le"}[kind])
+        return words[kind].format(limit=limit)
+    if kind == "string_pattern_mismatch":
+        return _("格式不对：须符合 {pattern}").format(pattern=ctx.get("pattern"))
+    wanted = _wanted(kind)
+    if wanted is not None:
+        return wanted
+    message: str = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
-    if kind == "enum":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"{error['input']!r} is not allowed; choose {expected}"
     return message
+
+
+def _wanted(kind: str) -> str | None:
+    """What a field wants, by pydantic error type (string_type, int_parsing, date_from_… share
+    the word of their first part)."""
+    if kind == "date_from_datetime_inexact":
+        return _("须是日期（不带时刻），如 2026-11-23")
+    if kind == "block_kind":
+        return _("段落须是一段文字，或 list、note、table、process、formula、checkboxes 之一")
+    if kind == "union_tag_invalid":
+        return _("写法不对：须是一段文字或字段表")
+    family = kind.split("_", 1)[0]
+    words = {
+        "string": _("须是文字"),
+        "int": _("须是整数，如 3"),
+        "float": _("须是数字，如 2.5"),
+        "bool": _("须是 true 或 false"),
+        "date": _("须是日期，如 2026-11-23"),
+        "list": _("须是列表：每项一行以“- ”开头，或写成 [甲, 乙]"),
+        "dict": _("须是字段表（每行“字段: 值”）"),
+        "model": _("须是字段表（每行“字段: 值”）"),
+    }
+    return words.get(family)
 
 
 # Errors where a text was expected and YAML gave a bool, number or date: the field takes the

@@ -49,6 +49,7 @@ from lxml import etree
 
 from generator.docset import DocumentSet, FormDoc
 from generator.errors import WenkongError, display_path
+from generator.i18n import _
 from generator.model.common import is_windows_reserved
 from generator.model.form import ColumnType, FieldType, Form, FormField, FormTable
 from generator.model.procedure import Status
@@ -259,11 +260,13 @@ def _read_part(package: zipfile.ZipFile, name: str) -> bytes:
     """One part of the package, refused when it unpacks to more than its cap."""
     cap = _MAX_PART[name]
     if package.getinfo(name).file_size > cap:
-        raise _Damaged(f"{name} 大于 {cap // (1024 * 1024)} MB，不是正常的表单，未读取")
+        raise _Damaged(_("{part} 大于 {size} MB，不是正常的表单，未读取").format(
+            part=name, size=cap // (1024 * 1024)))
     with package.open(name) as stream:
         data = stream.read(cap + 1)
     if len(data) > cap:
-        raise _Damaged(f"{name} 解压后大于 {cap // (1024 * 1024)} MB，不是正常的表单，未读取")
+        raise _Damaged(_("{part} 解压后大于 {size} MB，不是正常的表单，未读取").format(
+            part=name, size=cap // (1024 * 1024)))
     return data
 
 
@@ -271,7 +274,8 @@ def open_filled(path: Path) -> FilledFile:
     """Open a filled form; raise _Damaged with a clerk-readable reason when it is no .docx."""
     try:
         if path.stat().st_size > _MAX_FILE:
-            raise _Damaged(f"文件大于 {_MAX_FILE // (1024 * 1024)} MB，不是正常的表单，未读取")
+            raise _Damaged(_("文件大于 {size} MB，不是正常的表单，未读取").format(
+                size=_MAX_FILE // (1024 * 1024)))
         data = path.read_bytes()
     except OSError as exc:
         raise _Damaged(f"cannot read the file: {exc.strerror}") from None
@@ -783,8 +787,9 @@ def _linked(path: Path, records_dir: Path) -> Path | None:
 
 
 def _link_problem(link: Path) -> str:
-    return (f"{display_path(link)} 是符号链接，指向 {link.readlink()}：记录只写在记录文件夹"
-            "之内，不经由链接写到别处；请把它换成普通的文件夹或文件后重试")
+    return _("{link} 是符号链接，指向 {target}：记录只写在记录文件夹之内，不经由链接写到别处；"
+             "请把它换成普通的文件夹或文件后重试").format(link=display_path(link),
+                                                       target=link.readlink())
 
 
 def import_records(targets: Iterable[Path], docset: DocumentSet, records_dir: Path, *,

@@ -14,7 +14,7 @@ import itertools
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from generator.docset import (
@@ -180,7 +180,7 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
         try:
             return read_yaml(path, display_path(path, root))
         except SourceErrors as exc:
-            problems.extend(exc.problems)
+            problems.extend(as_causes(exc.problems))
             return None
 
     settings_source = read(settings_path)
@@ -193,7 +193,11 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
     if not roles_path.is_file():
         problems.append(Problem(display_path(roles_path, root), 1, 1, "",
                                 "the roles file is missing (settings: roles_file)"))
-    role_file = to_model(roles_source, RoleFile, problems) if roles_source else None
+    role_file = None
+    if roles_source is not None:
+        role_problems: list[Problem] = []
+        role_file = to_model(roles_source, RoleFile, role_problems)
+        problems.extend(as_causes(role_problems) if role_file is None else role_problems)
 
     jobs = [(path, display_path(path, root), "procedure")
             for path in iter_yaml_files(root / settings.procedures_dir)]
@@ -201,8 +205,19 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
              for path in iter_yaml_files(root / settings.forms_dir)]
     procedures: list[_Loaded] = []
     forms: list[_Loaded] = []
-    for loaded, file_problems in _read_documents(jobs):
-        problems.extend(file_problems)
+    # Code → file, for files that could not be read or validated: references to them are not
+    # checked (they would all be "unknown"); one line says so.
+    broken: dict[str, str] = {}
+    for (path, display, _kind), (loaded, file_problems) in zip(
+            jobs, _read_documents(jobs), strict=True):
+        if loaded is not None and (loaded.procedure or loaded.form) is not None:
+            problems.extend(file_problems)
+            (procedures if loaded.kind == "procedure" else forms).append(loaded)
+            continue
+        problems.extend(as_causes(file_problems))
+        data = loaded.source.data if loaded is not None else None
+        for code in _codes_of_broken_file(path, data):
+            broken.setdefault(code, display)
         if loaded is not None:
             (procedures if loaded.kind == "procedure" else forms).append(loaded)
     if not procedures and not any(p.file.startswith(settings.procedures_dir) for p in problems):
@@ -212,13 +227,11 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
                                 Severity.warning))
 
     resolver = _Resolver(root, settings, settings_source, roles_source, role_file, problems)
-    # Codes of files that failed validation: references to them are not reported again.
-    resolver.broken_codes = {
-        str(item.source.data["code"]) for item in [*procedures, *forms]
-        if item.procedure is None and item.form is None and isinstance(item.source.data, dict)
-        and "code" in item.source.data
-    }
+    resolver.broken_codes = broken
+    resolver.roles_unread = roles_source is None or role_file is None
     docset = resolver.run(procedures, forms)
+    docset.unread = dict(broken)
+    problems.extend(resolver.not_checked())
     if check_lock:  # immutability of released versions, history gaps (control stage)
         from generator.control.lock import check_document_control
 
@@ -226,12 +239,45 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
     from generator.control.authority import check_authority
     from generator.control.registers import check_registers
 
-    check_authority(docset, problems)
-    check_registers(docset, problems)
+    if not resolver.roles_unread:  # both check who holds which role
+        check_authority(docset, problems)
+        check_registers(docset, problems)
     if any(p.severity is Severity.error for p in problems):
         raise SourceErrors(problems)
     docset.warnings = sorted(problems)
     return docset
+
+
+def status_in_words(status: Status) -> str:
+    """A status as document controllers say it: 已生效, 已作废 …"""
+    return {Status.draft: _("草稿"), Status.in_review: _("审核中"),
+            Status.effective: _("已生效"), Status.obsolete: _("已作废")}[status]
+
+
+def as_causes(problems: list[Problem]) -> list[Problem]:
+    """Problems of a file that could not be read or validated: printed first, since they
+    explain what follows."""
+    return [replace(p, priority=Problem.CAUSE) for p in problems]
+
+
+_CODE_LINE = re.compile(r"""^code:[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]*)""", re.MULTILINE)
+
+
+def _codes_of_broken_file(path: Path, data: object) -> set[str]:
+    """The code a file that failed to load was meant to have: its `code:` when it was read,
+    else the `code:` line of its text (a YAML syntax error stops the reader, not a regex), and
+    its file name, which names the code in a tidy set."""
+    codes = {path.stem}
+    if isinstance(data, dict) and "code" in data:
+        codes.add(str(data["code"]))
+    else:
+        try:
+            found = _CODE_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            found = None
+        if found:
+            codes.add(found.group(1))
+    return codes
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -266,7 +312,10 @@ class _Resolver:
         self.numberings: dict[str, Numbering] = {}
         self.formula_count = 0
         self.referenced_by: dict[str, set[str]] = {}
-        self.broken_codes: set[str] = set()
+        self.broken_codes: dict[str, str] = {}  # code → file that failed to load
+        self.roles_unread = False
+        self.unchecked_roles = 0
+        self.unchecked: dict[str, set[tuple[str, Loc]]] = {}  # broken file → (file, loc) citing
         # set while resolving one document
         self.current: SourceFile | None = None
         self.current_code = ""
@@ -321,7 +370,9 @@ class _Resolver:
     def role(self, source: SourceFile, loc: Loc, role_id: str) -> Role:
         found = self.roles.get(role_id)
         if found is None:
-            if self.roles:
+            if self.roles_unread:
+                self.unchecked_roles += 1
+            elif self.roles:
                 self.error(source, loc, f"unknown role {role_id!r}; "
                            + self._known(role_id, sorted(self.roles)))
             return Role(id=role_id, name=role_id)
@@ -379,6 +430,34 @@ class _Resolver:
                 )
         docset.referenced_by = {k: sorted(v) for k, v in sorted(self.referenced_by.items())}
 
+    def skipped(self, target: str, source: SourceFile, loc: Loc) -> bool:
+        """True (and noted) when `target` is the code of a file that failed to load: the
+        reference cannot be checked, and reporting it as unknown would bury the cause."""
+        broken = self.broken_codes.get(target)
+        if broken is None:
+            return False
+        self.unchecked.setdefault(broken, set()).add((source.display, loc))
+        return True
+
+    def not_checked(self) -> list[Problem]:
+        """One line per file that failed to load: how many references to it were not checked."""
+        lines = []
+        for broken, citing in sorted(self.unchecked.items()):
+            files = sorted({display for display, _where in citing})
+            shown = "、".join(files[:5]) + (" 等" if len(files) > 5 else "")
+            lines.append(Problem(
+                broken, 1, 1, "",
+                _("本文件未能读入：其他文件对它的 {count} 处引用（{files}）未检查；"
+                  "改正本文件后再运行一次。").format(count=len(citing), files=shown),
+                Severity.warning, priority=Problem.NOT_CHECKED))
+        if self.roles_unread:
+            lines.append(Problem(
+                display_path(self.root / self.settings.roles_file, self.root), 1, 1, "",
+                _("部门与岗位文件未能读入：{count} 处对部门或岗位的引用、审批权限和登记册都未检查；"
+                  "改正本文件后再运行一次。").format(count=self.unchecked_roles),
+                Severity.warning, priority=Problem.NOT_CHECKED))
+        return lines
+
     # --- inline references ---------------------------------------------------------------
 
     def rich(self, text: str | None, loc: Loc) -> Rich:
@@ -413,6 +492,9 @@ class _Resolver:
         assert source is not None
         prefix = self.settings.code_prefix
         if kind == "role":
+            if self.roles_unread:
+                self.unchecked_roles += 1
+                return None
             if target not in self.roles:
                 self.error(source, loc, f"unknown role {target!r} in 【role:{target}】; "
                            + self._known(target, sorted(self.roles)))
@@ -421,7 +503,7 @@ class _Resolver:
         if kind in ("form", "procedure"):
             table = self.form_models if kind == "form" else self.procedure_models
             found = table.get(target)
-            if found is None and target in self.broken_codes:
+            if found is None and self.skipped(target, source, loc):
                 return None
             if found is None:
                 word = "form" if kind == "form" else "procedure"
@@ -433,9 +515,11 @@ class _Resolver:
             return Ref(kind, target, f"《{title}》{prefix}{target}", code=target,  # type: ignore[arg-type]
                        title=title)
         # clause or formula: "id" in this procedure, or "CODE#id"
-        code, _, clause_id = target.rpartition("#")
+        code, _hash, clause_id = target.rpartition("#")
         code = code or self.current_code
         targets = self.clause_targets.get(code)
+        if targets is None and self.skipped(code, source, loc):
+            return None
         if targets is None:
             if code in self.broken_codes:
                 return None
@@ -689,7 +773,7 @@ class _Resolver:
             found = self.form_models.get(entry.form)
             if ref is None or found is None:
                 continue
-            form, _ = found
+            form, _form_source = found
             if form.procedure != procedure.code:
                 self.warn(source, loc, f"{entry.form} belongs to {form.procedure} (its "
                           "`procedure` field), not to this procedure")
@@ -796,16 +880,19 @@ class _Resolver:
             self.error(source, ("version",), str(exc))
         released = procedure.status in (Status.effective, Status.obsolete)
         if released:
+            state = status_in_words(procedure.status)
             for name in ("issue_date", "effective_date"):
                 if getattr(procedure, name) is None:
-                    self.error(source, ("status",),
-                               f"a {procedure.status.value} document needs {name}")
+                    self.error(source, ("status",), _(
+                        "{state}的文件须写 {field}（{what}）").format(
+                        state=state, field=name,
+                        what=_("发行日期") if name == "issue_date" else _("实施日期")))
             if procedure.approval.approver is None:
-                self.error(source, ("approval",),
-                           f"a {procedure.status.value} document needs an approver (批准)")
+                self.error(source, ("approval",), _(
+                    "{state}的文件须有批准人（approval.approver）").format(state=state))
             if not procedure.revisions:
-                self.error(source, ("revisions",), f"a {procedure.status.value} document "
-                           "needs its revision history (first entry: 首次发行)")
+                self.error(source, ("revisions",), _(
+                    "{state}的文件须有修改履历（revisions，第一条：首次发行）").format(state=state))
         if procedure.status is Status.obsolete and not procedure.obsolete_reason:
             self.warn(source, ("status",), "say why the document is obsolete (obsolete_reason)")
         if procedure.obsolete_date and procedure.effective_date and \
@@ -1110,7 +1197,7 @@ class _Resolver:
 
         owner = self.procedure_models.get(form.procedure)
         procedure_ref: Ref
-        if owner is None and form.procedure in self.broken_codes:
+        if owner is None and self.skipped(form.procedure, source, ("procedure",)):
             procedure_ref = Ref("procedure", form.procedure, form.procedure)
         elif owner is None:
             self.error(source, ("procedure",), f"unknown procedure {form.procedure!r}; "

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from generator.errors import WenkongError
+from generator.i18n import _
 
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
@@ -70,23 +71,24 @@ def output_folder(target: Path) -> Path:
     parent = target.parent.resolve()
     folder = parent / target.name
     if folder.is_symlink():
-        raise OutputError(
-            f"输出文件夹 {folder} 是指向 {os.readlink(folder)} 的符号链接："
-            "构建会整体替换输出文件夹，不会经由链接替换别处的文件夹。"
-            "请删除该链接，或用 --output 直接指定真正的文件夹。")
+        raise OutputError(_(
+            "输出文件夹 {folder} 是指向 {target} 的符号链接：构建会整体替换输出文件夹，"
+            "不会经由链接替换别处的文件夹。请删除该链接，或用 --output 直接指定真正的文件夹。"
+        ).format(folder=folder, target=os.readlink(folder)))
     if folder.exists() and not folder.is_dir():
-        raise OutputError(
-            f"输出位置 {folder} 是一个文件，不是文件夹："
-            "请移走或改名该文件，或用 --output 指定其他文件夹。")
+        raise OutputError(_(
+            "输出位置 {folder} 是一个文件，不是文件夹：请移走或改名该文件，或用 --output 指定"
+            "其他文件夹。").format(folder=folder))
     return folder
 
 
 def _failure(what: str, exc: OSError, target: Path) -> OutputError:
     where = exc.filename if exc.filename else target
     reason = exc.strerror or str(exc)
-    return OutputError(
-        f"{what}失败：{where}：{reason}。上一次的构建 {target} 保持不变；"
-        "请检查该文件夹及其上级文件夹的写权限，或关闭正在使用其中文件的程序后重试。")
+    return OutputError(_(
+        "{what}失败：{where}：{reason}。上一次的构建 {target} 保持不变；请检查该文件夹及其"
+        "上级文件夹的写权限，或关闭正在使用其中文件的程序后重试。").format(
+        what=what, where=where, reason=reason, target=target))
 
 
 def _remove(path: Path) -> None:
@@ -113,7 +115,7 @@ def replace_tree(target: Path, files: Mapping[str, bytes], keep: tuple[str, ...]
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     except OSError as exc:
-        raise _failure("创建输出文件夹", exc, target) from None
+        raise _failure(_("创建输出文件夹"), exc, target) from None
     backup = target.parent / f".{target.name}.old"
     moved = False
     try:
@@ -137,7 +139,7 @@ def replace_tree(target: Path, files: Mapping[str, bytes], keep: tuple[str, ...]
         shutil.rmtree(staging, ignore_errors=True)
         if moved and not target.exists():
             os.replace(backup, target)  # put the previous build back
-        raise _failure("写入输出文件夹", exc, target) from None
+        raise _failure(_("写入输出文件夹"), exc, target) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         if moved and not target.exists():

@@ -39,7 +39,7 @@ def test_a_failed_build_keeps_the_previous_one(docset_dir: Path, tmp_path: Path)
                     encoding="utf-8")
     result = build(docset_dir, output)
     assert result.returncode == 1
-    assert "procedures/QP-01.yaml:13:1: purpos: unknown field" in result.stderr
+    assert "procedures/QP-01.yaml:13:1: purpos: 未知字段" in result.stderr
     assert "Traceback" not in result.stderr
     assert digest(output) == before
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")]

@@ -51,8 +51,8 @@ def test_validate_reports_model_errors_with_lines(docset_dir: Path) -> None:
                     encoding="utf-8")
     result = wenkong("validate", str(docset_dir))
     assert result.returncode == 1
-    assert ("procedures/QP-01.yaml:13:1: purpos: unknown field 'purpos'; did you mean "
-            "'purpose'?") in result.stderr
+    assert ("procedures/QP-01.yaml:13:1: purpos: 未知字段 'purpos'；是不是 "
+            "'purpose'？") in result.stderr
     assert "1 个错误，0 个警告" in result.stderr
 
 
@@ -128,4 +128,4 @@ def test_problem_lines_print_verbatim(docset_dir: Path) -> None:
     padding = 99 - len(text.splitlines())
     qp01.write_text(text + "\n" * padding + "tada: 1\n", encoding="utf-8")
     result = wenkong("validate", str(docset_dir))
-    assert "procedures/QP-01.yaml:100:1: tada: unknown field 'tada'" in result.stderr
+    assert "procedures/QP-01.yaml:100:1: tada: 未知字段 'tada'" in result.stderr

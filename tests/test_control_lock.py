@@ -163,7 +163,7 @@ def test_broken_lock_is_reported_with_its_line(released: Path) -> None:
                     encoding="utf-8")
     result = wenkong("validate", str(released))
     assert result.code == 1
-    assert re.search(r"wenkong\.lock:\d+:\d+: documents\.QP-01\.colour: unknown field",
+    assert re.search(r"wenkong\.lock:\d+:\d+: documents\.QP-01\.colour: 未知字段",
                      result.text), result.text
 
 

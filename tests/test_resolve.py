@@ -156,7 +156,7 @@ def test_next_review_is_effective_date_plus_interval(rich_set: Path) -> None:
     ("old", "new", "expected"),
     [
         ("purpose: 确保", "purpos: 确保",
-         "procedures/QP-02.yaml:17:1: purpos: unknown field 'purpos'; did you mean 'purpose'?"),
+         "procedures/QP-02.yaml:17:1: purpos: 未知字段 'purpos'；是不是 'purpose'？"),
         ("确保【role:quality】", "确保【role:qualty】",
          "procedures/QP-02.yaml:17:1: purpose: unknown role 'qualty' in 【role:qualty】; "
          "did you mean quality?"),
@@ -204,7 +204,7 @@ def test_next_review_is_effective_date_plus_interval(rich_set: Path) -> None:
          "procedures/QP-02.yaml:34:9: procedure[0].body[2].table: row 1 has 1 cells but the "
          "table has 2 columns"),
         ("countersign: [quality, gm]", "countersign: quality",
-         "procedures/QP-02.yaml:12:1: countersign: Input should be a valid list"),
+         "procedures/QP-02.yaml:12:1: countersign: 须是列表"),
     ],
 )
 def test_rejections_name_file_line_and_field(

@@ -255,6 +255,8 @@ def _copies(checker: _Checker, source: SourceFile, model: DistributionRegister,
         seen[copy.number] = i
         holder = checker.role(source, (*loc, "holder"), copy.holder, "持有部门")
         doc = checker.document(copy.document)
+        if doc is None and copy.document in docset.unread:
+            continue  # its file failed to load: the reference cannot be checked
         if doc is None:
             known = "、".join(sorted(docset.procedures)[:8])
             checker.error(source, (*loc, "document"),
@@ -322,7 +324,7 @@ def _external(checker: _Checker, source: SourceFile, model: ExternalRegister,
         if item.holder is not None:
             checker.role(source, (*loc, "holder"), item.holder, "保管部门")
         for k, code in enumerate(item.affects):
-            if checker.document(code) is None:
+            if checker.document(code) is None and code not in checker.docset.unread:
                 checker.error(source, (*loc, "affects", k),
                               f"未知的文件 {code!r}：affects 列出受影响的本公司文件编号")
         if item.supersedes is not None:
@@ -439,6 +441,8 @@ def _clauses(checker: _Checker, source: SourceFile, model: ClauseRegister,
     for code, ids in model.procedures.items():
         loc: Loc = ("procedures", code)
         doc = docset.procedures.get(code)
+        if doc is None and code in docset.unread:
+            continue
         if doc is None:
             checker.error(source, loc, f"未知的程序文件 {code!r}；已知："
                           + "、".join(sorted(docset.procedures)[:8]) + " …")

@@ -16,6 +16,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from generator.i18n import _
+
 # A code or id becomes a file name (QP-15_A-1_title.docx, site/procedures/QP-15.md), so it
 # must be safe as one: no slashes, no "..", no control characters, no leading dot or dash.
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -40,10 +42,10 @@ def _check_code(value: str) -> str:
             "start with a letter or digit, no '..', at most 64 characters (e.g. QP-15, QR-15-01)"
         )
     if is_windows_reserved(value):
-        raise ValueError(
-            f"{value!r} 不能用作文件编号：Windows 把 CON、PRN、AUX、NUL、COM1–COM9、LPT1–LPT9 "
+        raise ValueError(_(
+            "{value!r} 不能用作文件编号：Windows 把 CON、PRN、AUX、NUL、COM1–COM9、LPT1–LPT9"
             "（不分大小写，带扩展名也一样）和以点结尾的名字留作设备名，用它命名的文件在 Windows "
-            "共享盘上打不开。请换一个编号，例如 QP-15。")
+            "共享盘上打不开。请换一个编号，例如 QP-15。").format(value=value))
     return value
 
 
@@ -54,9 +56,10 @@ def _check_id(value: str) -> str:
             "starting with a letter (e.g. quality, sales-dept)"
         )
     if is_windows_reserved(value):
-        raise ValueError(
-            f"{value!r} 不能用作 id：Windows 把 con、prn、aux、nul、com1–com9、lpt1–lpt9 "
-            "留作设备名，网站上以它命名的页面在 Windows 共享盘上打不开。请换一个 id。")
+        raise ValueError(_(
+            "{value!r} 不能用作 id：Windows 把 con、prn、aux、nul、com1–com9、lpt1–lpt9 "
+            "留作设备名，网站上以它命名的页面在 Windows 共享盘上打不开。请换一个 id。"
+        ).format(value=value))
     return value
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 from generator.docset import DocumentSet
-from generator.write import output_folder, replace_tree
+from generator.i18n import _
+from generator.model import Settings
+from generator.write import OutputError, output_folder, replace_tree
 
 Files = dict[str, bytes]
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -54,9 +56,34 @@ def renderers() -> dict[str, Renderer]:
     }
 
 
+# What a document set keeps beside its settings' folders: never inside or under an output folder
+# (a build replaces its output folder as a whole).
+SET_ENTRIES = (".git", "wenkong.yaml", "wenkong.lock", "mkdocs.yml", "site", "registers",
+               "records", "schemas")
+
+
+def output_conflict(root: Path, output: Path, settings: Settings) -> str | None:
+    """Why `output` cannot be the build folder of the set at `root`, or None: it would replace
+    the set itself or one of its sources (procedures/, forms/, templates/ …)."""
+    root = root.resolve()
+    target = output.parent.resolve() / output.name if output.name else output.resolve()
+    if root == target or root.is_relative_to(target):
+        return _("它包含整个文件集 {root}，构建会把文件集整个替换掉").format(root=root)
+    for name in (settings.procedures_dir, settings.forms_dir, settings.roles_file,
+                 settings.templates_dir, *SET_ENTRIES):
+        source = (root / name).resolve()
+        if source == target or source.is_relative_to(target):
+            return _("它包含文件集的 {name}，构建会把它替换掉").format(name=name)
+    return None
+
+
 def build(docset: DocumentSet, options: BuildOptions) -> Files:
     """Render every output into memory, then replace the output folder in one step."""
     output_folder(options.output)  # a link or a file in the way: say so before rendering
+    conflict = output_conflict(docset.root, options.output, docset.settings)
+    if conflict is not None:
+        raise OutputError(_("不能把 {output} 用作输出文件夹：{reason}。请换一个文件夹。").format(
+            output=options.output, reason=conflict))
     if options.pdf:
         from generator.render.pdf import soffice_binary
 

@@ -226,6 +226,8 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
                                 _("还没有程序文件：用 `wenkong new procedure 编号 名称` 添加"),
                                 Severity.warning))
 
+    if settings_source is not None:
+        _check_output_dir(root, settings, settings_source, problems)
     resolver = _Resolver(root, settings, settings_source, roles_source, role_file, problems)
     resolver.broken_codes = broken
     resolver.roles_unread = roles_source is None or role_file is None
@@ -246,6 +248,27 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
         raise SourceErrors(problems)
     docset.warnings = sorted(problems)
     return docset
+
+
+def _check_output_dir(root: Path, settings: Settings, source: SourceFile,
+                      problems: list[Problem]) -> None:
+    """output_dir names a folder inside the set that holds no source: a build replaces it as a
+    whole. A folder elsewhere is given on the command line (`--output`), never by a file."""
+    from generator.build import output_conflict
+
+    output = Path(settings.output_dir)
+    target = Path(os.path.normpath(root / output))
+    if output.is_absolute() or not target.is_relative_to(root):
+        problems.append(source.problem(("output_dir",), _(
+            "output_dir {value!r} 指向文件集之外：构建会整体替换输出文件夹，所以设置文件只能指定"
+            "文件集里的文件夹（如 build）；要输出到别处，请在命令行用 --output 指定"
+        ).format(value=settings.output_dir)))
+        return
+    conflict = output_conflict(root, target, settings)
+    if conflict is not None:
+        problems.append(source.problem(("output_dir",), _(
+            "output_dir {value!r} 不能用作输出文件夹：{reason}；请换一个文件夹，如 build").format(
+            value=settings.output_dir, reason=conflict)))
 
 
 def status_in_words(status: Status) -> str:

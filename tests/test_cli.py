@@ -53,7 +53,7 @@ def test_validate_reports_model_errors_with_lines(docset_dir: Path) -> None:
     assert result.returncode == 1
     assert ("procedures/QP-01.yaml:13:1: purpos: 未知字段 'purpos'；是不是 "
             "'purpose'？") in result.stderr
-    assert "1 个错误，0 个警告" in result.stderr
+    assert "1 个错误，1 个警告" in result.stderr
 
 
 def test_not_a_document_set(tmp_path: Path) -> None:

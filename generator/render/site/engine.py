@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 
 from generator.errors import WenkongError
+from generator.i18n import _
 from generator.render.site import parallel
 from generator.render.site.pages import safe_title
 
@@ -152,11 +153,32 @@ def site_folder(root: Path, output_dir: str) -> str:
     build = (root / output_dir).resolve()
     wanted = (root / str(value)).resolve()
     if wanted == build or not wanted.is_relative_to(build):
-        raise WenkongError(
-            f"{path}: site_dir {value!r} must be a folder inside the build folder "
-            f"{output_dir}/ (e.g. {output_dir}/site), so that the site is built with the "
-            "documents it links to")
+        # Two files decide this: name both, with the line of each setting.
+        from generator.resolve import SETTINGS_FILE
+
+        settings_line = _line_of(root / SETTINGS_FILE, "output_dir")
+        where = (_("{file} 第 {line} 行的 output_dir").format(file=SETTINGS_FILE,
+                                                              line=settings_line)
+                 if settings_line else _("output_dir 的默认值"))
+        raise WenkongError(_(
+            "{config}:{line}: site_dir {value!r} 不在构建文件夹 {output}/ 之内（构建文件夹由"
+            "{where}设定）。网站要和它链接的文件一起构建：请把 site_dir 改为 {output}/site，"
+            "或修改 output_dir，让两者一致").format(
+            config=CONFIG_FILE, line=_line_of(path, "site_dir") or 1, value=value,
+            output=output_dir, where=where))
     return wanted.relative_to(build).as_posix()
+
+
+def _line_of(path: Path, key: str) -> int:
+    """The line of a top-level `key:` in a YAML file (1 when it is not there)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    for number, line in enumerate(lines, start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return 0
 
 
 def docs_folder(root: Path, generated: Mapping[str, bytes]) -> dict[str, bytes]:

@@ -227,6 +227,13 @@ class ProcedureMapper(_Mapper):
             data["numbering"] = _seq(numbering, flow=True)
         else:
             self.guess("numbering", "原文条款没有编号，按文件集的编号方式编号")
+        if not order:  # nothing numbered or headed: the whole text as one section
+            whole = Unit("", (1,), "unnumbered", title="正文",
+                         blocks=[TextBlock(t) for t in doc.plain])
+            doc.plain = []
+            sections["procedure"] = whole
+            order.append(("procedure", whole))
+            self.guess("正文", "未识别出章节（没有编号或标题样式），全文作为一节导入")
         layout = CommentedSeq()
         for key, unit in order:
             entry = CommentedMap()

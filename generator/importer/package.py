@@ -21,6 +21,8 @@ from typing import Any
 
 from lxml import etree
 
+from generator.i18n import _
+
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a procedure with pictures is a few MB
 MAX_PART_BYTES = 48 * 1024 * 1024  # one part, uncompressed
 MAX_TOTAL_BYTES = 160 * 1024 * 1024  # all parts, uncompressed
@@ -42,14 +44,15 @@ class Unreadable(Exception):
 def parse_xml(data: bytes, name: str) -> Any:
     """Parse one XML part; entity declarations and DTDs are refused outright."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:  # XML keywords are case-sensitive
-        raise Unreadable(f"{name} 含有实体声明（DOCTYPE/ENTITY），Word 不会这样写，"
-                         "按不安全文件拒绝")
+        raise Unreadable(_("{part} 含有实体声明（DOCTYPE/ENTITY），Word 不会这样写，"
+                           "按不安全文件拒绝").format(part=name))
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                              load_dtd=False, remove_comments=True)
     try:
         return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise Unreadable(f"{name} 已损坏，无法读取（{exc}）") from None
+        raise Unreadable(_("{part} 已损坏，无法读取（{reason}）").format(
+            part=name, reason=exc)) from None
 
 
 @dataclass
@@ -63,7 +66,7 @@ class Package:
 
     def data(self, name: str) -> bytes:
         if name not in self.names:
-            raise Unreadable(f"缺少部件 {name}")
+            raise Unreadable(_("缺少部件 {part}").format(part=name))
         return self.archive.read(name)
 
     def xml(self, name: str) -> Any | None:
@@ -102,36 +105,40 @@ def open_package(path: Path) -> Package:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise Unreadable(f"无法读取文件：{exc.strerror}") from None
+        raise Unreadable(_("无法读取文件：{reason}").format(reason=exc.strerror)) from None
     if size > MAX_FILE_BYTES:
-        raise Unreadable(f"文件过大（{size // (1024 * 1024)} MB，上限 "
-                         f"{MAX_FILE_BYTES // (1024 * 1024)} MB）")
+        raise Unreadable(_("文件过大（{size} MB，上限 {limit} MB）").format(
+            size=size // (1024 * 1024), limit=MAX_FILE_BYTES // (1024 * 1024)))
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise Unreadable(f"无法读取文件：{exc.strerror}") from None
+        raise Unreadable(_("无法读取文件：{reason}").format(reason=exc.strerror)) from None
     if not data.startswith(b"PK"):
         if data.startswith(b"\xd0\xcf\x11\xe0"):
-            raise Unreadable("这是旧版 Word (.doc) 文件，但扩展名不是 .doc：请改名为 .doc 后再导入")
-        raise Unreadable("不是 Word (.docx) 文件")
+            raise Unreadable(_("这是旧版 Word (.doc) 文件，但扩展名不是 .doc：请改名为 .doc "
+                               "后再导入"))
+        raise Unreadable(_("不是 Word (.docx) 文件"))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise Unreadable(f"文件已损坏，无法读取（{exc}）") from None
+        raise Unreadable(_("文件已损坏，无法读取（{reason}）").format(reason=exc)) from None
     if len(infos) > MAX_PARTS:
-        raise Unreadable(f"压缩包内部件过多（{len(infos)} 个），按不安全文件拒绝")
+        raise Unreadable(_("压缩包内部件过多（{count} 个），按不安全文件拒绝").format(
+            count=len(infos)))
     total = 0
     for info in infos:
         total += info.file_size
         if info.file_size > MAX_PART_BYTES or total > MAX_TOTAL_BYTES:
-            raise Unreadable(f"部件 {info.filename} 解压后过大（疑似压缩炸弹），按不安全文件拒绝")
+            raise Unreadable(_("部件 {part} 解压后过大（疑似压缩炸弹），按不安全文件拒绝").format(
+                part=info.filename))
         if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(
                 info.compress_size, 1):
-            raise Unreadable(f"部件 {info.filename} 压缩比异常（疑似压缩炸弹），按不安全文件拒绝")
+            raise Unreadable(_("部件 {part} 压缩比异常（疑似压缩炸弹），按不安全文件拒绝").format(
+                part=info.filename))
     names = {info.filename for info in infos}
     if "word/document.xml" not in names:
-        raise Unreadable("不是 Word 文档（缺少 word/document.xml）")
+        raise Unreadable(_("不是 Word 文档（缺少 word/document.xml）"))
     return Package(path, archive, names)
 
 
@@ -153,8 +160,8 @@ def convert_legacy(files: Sequence[Path], workdir: Path) -> dict[Path, Path | st
     try:
         program = soffice_binary()
     except Exception:
-        return {f: "旧版 Word/WPS 文件需要 LibreOffice 转换，但本机未安装 LibreOffice"
-                for f in files}
+        missing = _("旧版 Word/WPS 文件需要 LibreOffice 转换，但本机未安装 LibreOffice")
+        return {f: missing for f in files}
     source_dir = workdir / "legacy-in"
     target_dir = workdir / "legacy-out"
     source_dir.mkdir(parents=True, exist_ok=True)
@@ -163,13 +170,13 @@ def convert_legacy(files: Sequence[Path], workdir: Path) -> dict[Path, Path | st
     for n, original in enumerate(files):
         try:
             if original.stat().st_size > MAX_FILE_BYTES:
-                results[original] = "文件过大"
+                results[original] = _("文件过大")
                 continue
             copy = source_dir / f"f{n:05d}{original.suffix.lower()}"
             shutil.copyfile(original, copy)
             staged[original] = copy
         except OSError as exc:
-            results[original] = f"无法读取文件：{exc.strerror}"
+            results[original] = _("无法读取文件：{reason}").format(reason=exc.strerror)
     if staged:
         env = dict(os.environ)
         env.setdefault("LANG", "C.UTF-8")
@@ -186,7 +193,7 @@ def convert_legacy(files: Sequence[Path], workdir: Path) -> dict[Path, Path | st
             if produced.is_file() and produced.stat().st_size > 0:
                 results[original] = produced
             elif status is None:
-                results[original] = "LibreOffice 转换超时"
+                results[original] = _("LibreOffice 转换超时")
             else:
-                results[original] = "LibreOffice 无法转换此文件（文件损坏或不是 Word/WPS 文档）"
+                results[original] = _("LibreOffice 无法转换此文件（文件损坏或不是 Word/WPS 文档）")
     return results

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from generator.i18n import _
 from generator.importer.package import R_NS, W_NS, Package, Unreadable
 from generator.importer.wordnumbering import Label, WordNumbering
 
@@ -195,7 +196,7 @@ class _Reader:
     def tick(self) -> None:
         self.count += 1
         if self.count > MAX_ITEMS:
-            raise Unreadable("文档段落或单元格过多，按不安全文件拒绝")
+            raise Unreadable(_("文档段落或单元格过多，按不安全文件拒绝"))
 
     def items(self, container: Any) -> list[Item]:
         found: list[Item] = []
@@ -366,7 +367,7 @@ def read_document(package: Package) -> WordDocument:
     document = package.xml("word/document.xml")
     body = document.find(f"{_W}body") if document is not None else None
     if body is None:
-        raise Unreadable("不是 Word 文档（没有正文）")
+        raise Unreadable(_("不是 Word 文档（没有正文）"))
     items = reader.items(body)
     header: list[Item] = []
     footer: list[Item] = []

@@ -644,9 +644,16 @@ def recognise(doc: WordDocument, source: Path) -> Imported:
     imported = ImportedProcedure(source=source, cover=cover, sections=[], original_text=original)
     scheme = _Scheme(top=first.kind if first else "decimal")
     outline = _Outline(scheme, imported)
-    for index, item in enumerate(doc.body[start:], start=start):
+    body_from = start
+    if first is None:  # no outline found: the body starts after the title
+        body_from = next((i + 1 for i, item in enumerate(doc.body[:12]) if isinstance(item, Para)
+                          and item.text.strip() == cover.title), 0)
+    for index, item in enumerate(doc.body[body_from:], start=body_from):
         if index in revision_tables:
             continue
+        if first is None and isinstance(item, Para) and (
+                _split_inline(item.text) or _CODE_LINE.fullmatch(item.text.strip())):
+            continue  # 文件编号：… read as cover data
         if isinstance(item, Table):
             outline.table(item)
             continue

@@ -25,6 +25,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from generator.errors import SourceErrors, UsageError, display_path
+from generator.i18n import _
 from generator.importer.fidelity import docx_text, fidelity, missing_text, without_labels
 from generator.importer.mapping import FormMapper, ProcedureMapper, SetIndex, safe_code
 from generator.importer.package import (
@@ -87,9 +88,9 @@ def collect(inputs: list[Path]) -> list[Path]:
         elif item.is_file():
             found.append(item)
         else:
-            raise UsageError(f"找不到 {item}")
+            raise UsageError(_("找不到 {path}").format(path=item))
         if len(found) > MAX_FILES:
-            raise UsageError(f"一次最多导入 {MAX_FILES} 个文件")
+            raise UsageError(_("一次最多导入 {count} 个文件").format(count=MAX_FILES))
     return list(dict.fromkeys(found))
 
 
@@ -216,23 +217,26 @@ def import_documents(inputs: list[Path], root: Path, *, replace: bool = False,
     try:
         docset = load_document_set(root, check_lock=False)
     except SourceErrors as exc:
-        raise UsageError("文档集本身有错误，请先用 wenkong validate 修正后再导入：\n" + "\n".join(
-            str(p) for p in exc.errors[:10])) from None
+        first = "\n".join(str(p) for p in exc.errors[:10])
+        raise UsageError(_("文档集本身有错误，请先用 wenkong validate 修正后再导入：") + "\n"
+                         + first) from None
     settings = docset.settings
     files = collect(inputs)
     if not files:
-        raise UsageError("没有找到 Word 文件（.docx、.doc、.wps）")
+        raise UsageError(_("没有找到 Word 文件（.docx、.doc、.wps）"))
     results = {path: FileResult(path) for path in files}
     documents: dict[Path, Imported] = {}
     with tempfile.TemporaryDirectory(prefix="wenkong-import-") as work:
         legacy = [f for f in files if f.suffix.lower() in LEGACY_SUFFIXES]
         converted: dict[Path, Path | str] = {}
         if legacy:
-            tell("转换 .doc/.wps", 0, len(legacy))
+            converting = _("转换 .doc/.wps")
+            tell(converting, 0, len(legacy))
             converted = convert_legacy(legacy, Path(work))
-            tell("转换 .doc/.wps", len(legacy), len(legacy))
+            tell(converting, len(legacy), len(legacy))
+        reading = _("读取 Word 文件")
         for done, path in enumerate(files, start=1):
-            tell("读取 Word 文件", done - 1, len(files))
+            tell(reading, done - 1, len(files))
             result = results[path]
             source = converted.get(path, path)
             if isinstance(source, str):
@@ -243,11 +247,11 @@ def import_documents(inputs: list[Path], root: Path, *, replace: bool = False,
             except Unreadable as exc:
                 result.error = str(exc)
             except RecursionError:
-                result.error = "文档嵌套过深，按不安全文件拒绝"
+                result.error = _("文档嵌套过深，按不安全文件拒绝")
             except Exception as exc:
-                result.error = (f"读取时出现内部错误（wenkong 的缺陷，请连同文件报告）："
-                                f"{type(exc).__name__}: {exc}")
-            tell("读取 Word 文件", done, len(files))
+                result.error = _("读取时出现内部错误（wenkong 的缺陷，请连同文件报告）："
+                                 "{error}").format(error=f"{type(exc).__name__}: {exc}")
+            tell(reading, done, len(files))
     return _map_check_write(documents, results, docset, root, settings, replace, tell)
 
 
@@ -268,7 +272,7 @@ def _map_check_write(documents: dict[Path, Imported], results: dict[Path, FileRe
         result.code = code
         result.title = doc.cover.title
         if code in codes.values():
-            result.error = f"编号 {code} 与本次导入的另一个文件重复"
+            result.error = _("编号 {code} 与本次导入的另一个文件重复").format(code=code)
             continue
         if guessed:
             doc.guesses.append(Guess("编号", f"未在文件中找到文件编号，暂定 {code}"))
@@ -313,11 +317,12 @@ def _map_check_write(documents: dict[Path, Imported], results: dict[Path, FileRe
         target = root / folder / f"{data['code']}.yaml"
         result.target = target
         if target.exists() and not replace:
-            result.error = (f"{display_path(target, root)} 已存在，未覆盖"
-                            "（确需覆盖请加 --replace）")
+            result.error = _("{file} 已存在，未覆盖（确需覆盖请加 --replace）").format(
+                file=display_path(target, root))
             continue
         if data["code"] in index.codes and not target.exists():
-            result.error = f"编号 {data['code']} 已被文档集中的另一个文件使用"
+            result.error = _("编号 {code} 已被文档集中的另一个文件使用").format(
+                code=data["code"])
             continue
         targets[path] = target
     for path, doc in documents.items():
@@ -343,7 +348,7 @@ def _map_check_write(documents: dict[Path, Imported], results: dict[Path, FileRe
         target = targets[path]
         write_file(target, payload)
         results[path].written = True
-        tell("写入 YAML", done, len(payloads))
+        tell(_("写入 YAML"), done, len(payloads))
     return ImportReport(files=[results[p] for p in sorted(results)],
                         new_roles=dict(index.new_roles) if payloads else {},
                         roles_file=roles_path if roles_bytes and payloads else None)
@@ -404,10 +409,11 @@ def _check(payloads: dict[Path, bytes], results: dict[Path, FileResult],
         template = load_template(find_template(docset), scratch)
         labels = load_form_labels(scratch, docset.settings)
         total = len(payloads)
+        checking = _("重建并核对")
         for done, (_rel, path) in enumerate(sorted(relative.items()), start=1):
             result = results[path]
             code = result.code or ""
-            tell("重建并核对", done - 1, total)
+            tell(checking, done - 1, total)
             doc = documents[path]
             if code in docset.procedures and result.kind == "procedure":
                 data = render_procedure(docset.procedures[code], docset, template)
@@ -421,6 +427,6 @@ def _check(payloads: dict[Path, bytes], results: dict[Path, FileResult],
             original = without_labels(doc.original_text, doc.cover.labels)
             result.fidelity = fidelity(original, rebuilt)
             result.missing = missing_text(original, rebuilt)
-            tell("重建并核对", done, total)
+            tell(checking, done, total)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

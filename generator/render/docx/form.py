@@ -14,10 +14,11 @@ reader aligns a filled form against it when an editor has dropped the tags.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +26,7 @@ from docx import Document as new_document
 from docx.document import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -42,13 +43,16 @@ from generator.model.form import (
     FieldType,
     Form,
     FormField,
+    FormSection,
     FormTable,
+    SignOff,
     Widget,
 )
 from generator.model.procedure import Status
 from generator.model.settings import Settings
 from generator.render.docx import ooxml, sdt
 from generator.render.docx.fonts import face_name
+from generator.render.flowchart import wrap
 from generator.versions import file_safe
 
 LABELS_FILE = "form.labels.yaml"
@@ -135,19 +139,20 @@ PlanItem = Slot | TableSlots
 
 
 def _field_slots(item: FormField, labels: FormLabels) -> list[Slot]:
-    hint = item.hint or NBSP * 6
+    # A hint is printed under the label, never in the box the writer fills (it would print
+    # there in grey on a blank form): every text box starts empty.
     if item.type in (FieldType.text, FieldType.number):
-        return [Slot(item.id, None, "text", item.id, item.label, hint)]
+        return [Slot(item.id, None, "text", item.id, item.label, NBSP * 6)]
     if item.type is FieldType.long_text:
         # A multi-line plain-text control, not a rich-text one: LibreOffice loses the alias of
         # a rich-text control on its second re-save, never that of a text control. (It does
         # join the lines of a multi-line text into one when it re-saves; Word keeps them.)
         # One NBSP alone would not do as placeholder: LibreOffice drops such a control.
-        return [Slot(item.id, None, "text", item.id, item.label, item.hint or NBSP * 6)]
+        return [Slot(item.id, None, "text", item.id, item.label, NBSP * 6)]
     if item.type is FieldType.date:
         return [Slot(item.id, None, "date", item.id, item.label, labels.date_placeholder)]
     if item.type is FieldType.choice and item.widget is Widget.dropdown:
-        return [Slot(item.id, None, "dropdown", item.id, item.label, item.hint or NBSP * 6)]
+        return [Slot(item.id, None, "dropdown", item.id, item.label, NBSP * 6)]
     if item.type in (FieldType.choice, FieldType.multi_choice):
         # A dropdown picks one option only: a multi_choice is always drawn as checkboxes.
         return [Slot(item.id, option, "checkbox", f"{item.id}={option}",
@@ -223,10 +228,11 @@ class _Cursor:
             raise AssertionError("form builder left controls of the plan unused")
 
 
-# --- the builder -----------------------------------------------------------------------------
+# --- layout: every size decided before anything is drawn ----------------------------------
 
 BODY_PT = 10.5  # 五号, the size of Chinese forms
 SMALL_PT = 9  # 小五
+NOTE_PT = 7.5  # 六号: a hint printed under its label
 TITLE_PT = 18  # 小二
 COMPANY_PT = 14  # 四号
 ROW_MM = 8.0  # a field row: room to write by hand
@@ -237,6 +243,36 @@ MIN_ROW_MM, MIN_LINE_MM, MIN_TABLE_ROW_MM = 6.5, 4.5, 5.6
 TITLE_ROW_MM = 6.5
 HEADER_MM = 27.0  # company, title, code/version row
 FOOTER_MM = 8.0
+MARGIN_MM = (14.0, 15.0)  # top and bottom, left and right
+# Left + right cell margins: 0.19 cm each, the default of Word and LibreOffice.
+PAD_MM = 3.8
+# Height of one line of text per point of font size (mm), as LibreOffice sets Noto CJK.
+LEADING_MM_PER_PT = 0.3528 * 1.36
+# A label column is as wide as its longest label, within these bounds (mm); a longer label
+# wraps between words.
+LABEL_MM = {False: (18.0, 42.0), True: (18.0, 52.0)}  # by landscape
+# Height left free at the foot of a page when long-text boxes grow to fill it: Word and
+# LibreOffice do not set text to the same tenth of a millimetre.
+SLACK_MM = 6.0
+# Rules and cell margins above and below the text of a row.
+ROW_EXTRA_MM = 1.4
+# Room for a handwritten name before the 年 月 日 of a name/date box.
+NAME_MM = 10.0
+# A long-text box grows to at most this many times its height; more spare height goes to
+# blank rows of the form's repeating table, if it has one (a single giant box reads oddly).
+GROW_FACTOR = 4.0
+
+
+def line_mm(size_pt: float) -> float:
+    return size_pt * LEADING_MM_PER_PT
+
+
+def text_width_mm(text: str, size_pt: float) -> float:
+    """Printed width of a line of text, roughly: wide (CJK, ☐) characters take the font size,
+    others half of it."""
+    wide = sum(1 for c in text if unicodedata.east_asian_width(c) in "WFA" or c == "\u2003")
+    # 5% for the glyph spacing of real fonts
+    return 1.05 * (wide + 0.55 * (len(text) - wide)) * size_pt * 0.3528
 
 
 # A numbered item of 填表说明: "2." or "2、" (not the "0.35" of a formula).
@@ -248,6 +284,50 @@ def instruction_items(text: str) -> list[str]:
     return [item for item in _ITEM_START.split(text.strip()) if item]
 
 
+# Where a label breaks best: after 、 / ） and before （ ("总经理 / （权限要求时）/日期").
+_PHRASE_END = re.compile(r"(?<=[/／、）)；;，,])|(?=[（(])")
+
+
+def wrap_words(text: str, width_mm: float, size_pt: float = BODY_PT) -> list[str]:
+    """`text` as the lines it takes in a cell `width_mm` wide: whole when it fits, else broken
+    between phrases, then between words (让步理由及 / 有效期), never inside one (让步理由及有效 /
+    期): Chinese text wraps between any two characters unless we place the breaks."""
+    room = width_mm - PAD_MM - 1.0  # a little for the fonts' own spacing
+    if text_width_mm(text, size_pt) <= room:
+        return [text]
+    return fill_lines([c for c in _PHRASE_END.split(text) if c], room, size_pt)
+
+
+def fill_lines(pieces: list[str], room_mm: float, size_pt: float) -> list[str]:
+    """Pieces of text filled into lines no wider than `room_mm`; a piece wider than a line is
+    broken between its words (jieba, as the flowcharts do)."""
+    column = text_width_mm("\u4e00", size_pt) / 2  # wrap() counts a CJK character as 2
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        if line and text_width_mm(line + piece, size_pt) > room_mm:
+            lines.append(line)
+            line = ""
+        if not line and text_width_mm(piece, size_pt) > room_mm:
+            *full, line = wrap(piece, max(2, int(room_mm / column)))
+            lines.extend(full)
+            continue
+        line += piece
+    if line:
+        lines.append(line)
+    return lines
+
+
+def option_text_lines(options: list[str], labels: FormLabels, width_mm: float,
+                      size_pt: float) -> list[str]:
+    """"（合格/不合格/让步接收）" in lines that break between options, never inside one."""
+    separator = labels.option_separator
+    pieces = [("（" if k == 0 else "") + option
+              + (separator if k < len(options) - 1 else "）")
+              for k, option in enumerate(options)]
+    return fill_lines(pieces, width_mm - PAD_MM - 1.0, size_pt)
+
+
 @dataclass(frozen=True)
 class _Heights:
     """Row heights of one form (mm): the defaults, shrunk when the form would not fit."""
@@ -257,17 +337,75 @@ class _Heights:
     table_row: float = TABLE_ROW_MM
 
 
-def grid_widths(form: Form, width_mm: float) -> list[float]:
-    """Widths (mm) of the label/value grid: label, value, label, value."""
-    label = 30.0 if not form.landscape else 38.0
-    value = (width_mm - 2 * label) / 2
-    return [label, value, label, value]
+@dataclass(frozen=True)
+class FormLayout:
+    """Column widths and row heights of one blank form (mm), decided before it is drawn.
+
+    `grow` is the height each long-text box gains so that the form fills its page; `rows` the
+    blank rows printed per repeating table (at least the schema's `rows`, more when a form
+    without long-text boxes has room to spare).
+    """
+
+    width: float
+    label: float
+    signoff_label: float
+    per_row: int
+    heights: _Heights = _Heights()
+    grow: tuple[tuple[str, float], ...] = ()
+    rows: tuple[tuple[str, int], ...] = ()
+
+    def grid(self) -> list[float]:
+        """Widths of the label/value grid: label, value, label, value."""
+        value = (self.width - 2 * self.label) / 2
+        return [self.label, value, self.label, value]
+
+    def signoff_widths(self) -> list[float]:
+        value = (self.width - self.per_row * self.signoff_label) / self.per_row
+        return [self.signoff_label, value] * self.per_row
+
+    def grown(self, field_id: str) -> float:
+        return dict(self.grow).get(field_id, 0.0)
+
+    def table_rows(self, table: FormTable) -> int:
+        return dict(self.rows).get(table.id, table.rows)
+
+
+def field_rows(fields: list[FormField]) -> list[list[FormField]]:
+    """Pack fields two to a row; a wide field, or one before a wide field, gets its own."""
+    rows: list[list[FormField]] = []
+    pending: FormField | None = None
+    for item in fields:
+        if item.wide:
+            if pending is not None:
+                rows.append([pending])
+                pending = None
+            rows.append([item])
+        elif pending is None:
+            pending = item
+        else:
+            rows.append([pending, item])
+            pending = None
+    if pending is not None:
+        rows.append([pending])
+    return rows
+
+
+def shows_title(section: FormSection) -> bool:
+    """A section's heading row, unless its first field already says it (a heading 评审意见 over
+    a box labelled 评审意见 says it twice)."""
+    if not section.title:
+        return False
+    return not (section.fields and _same(section.fields[0].label, section.title))
+
+
+def _same(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
 
 
 def option_lines(words: list[str], width_mm: float) -> list[int]:
     """Where to break a row of ☐ options so that no option is split: the index of the first
     option of each line after the first."""
-    room = width_mm - 4  # cell padding
+    room = width_mm - PAD_MM - 1.5  # cell margins, and a little for the fonts' own spacing
     used = 0.0
     breaks: list[int] = []
     for k, word in enumerate(words):
@@ -289,55 +427,185 @@ def checkbox_words(item: FormField, labels: FormLabels) -> list[str] | None:
     return None
 
 
-def _row_mm(item: FormField, heights: _Heights, width_mm: float, labels: FormLabels) -> float:
-    """Height a field's value cell needs."""
+def _label_mm(text: str, hint: str | None, width_mm: float) -> float:
+    """Height the label cell needs: its lines, and the hint's under them."""
+    height = len(wrap_words(text, width_mm)) * line_mm(BODY_PT)
+    if hint:
+        height += len(wrap_words(hint, width_mm, NOTE_PT)) * line_mm(NOTE_PT)
+    return height + ROW_EXTRA_MM
+
+
+def value_mm(item: FormField, layout: FormLayout, width_mm: float,
+             labels: FormLabels) -> float:
+    """Height a field's value cell needs (at least a row's)."""
+    heights = layout.heights
     if item.type is FieldType.long_text:
-        return item.lines * heights.line
+        return item.lines * heights.line + layout.grown(item.id)
     words = checkbox_words(item, labels)
     if words:
         lines = 1 + len(option_lines(words, width_mm))
-        return max(heights.row, 2 + lines * BODY_PT * 0.3528 * 1.35)
+        return max(heights.row, lines * line_mm(BODY_PT) + ROW_EXTRA_MM)
+    if item.type is FieldType.choice:  # a dropdown, its options printed beside or under it
+        options = dropdown_option_lines(item, labels, width_mm)
+        if len(options) > 1:
+            return max(heights.row, line_mm(BODY_PT) + len(options) * line_mm(SMALL_PT)
+                       + ROW_EXTRA_MM)
     return heights.row
 
 
-def _estimate(form: Form, heights: _Heights, per_row: int, width_mm: float,
-              labels: FormLabels) -> float:
-    """Height of the form's body (mm), roughly as LibreOffice and Word lay it out."""
+def dropdown_option_lines(item: FormField, labels: FormLabels, width_mm: float) -> list[str]:
+    """The options printed beside a dropdown (its empty box on paper): the box's placeholder
+    takes about 8 mm of the first line."""
+    return option_text_lines(item.options, labels, width_mm - 8, SMALL_PT)
+
+
+def _row_widths(layout: FormLayout, row: list[FormField]) -> list[tuple[float, float]]:
+    """(label width, value width) of each field of a grid row."""
+    grid = layout.grid()
+    if len(row) == 1:
+        return [(grid[0], sum(grid[1:]))]
+    return [(grid[0], grid[1]), (grid[2], grid[3])]
+
+
+def field_row_mm(layout: FormLayout, row: list[FormField], labels: FormLabels) -> float:
+    return max(max(_label_mm(f.label, f.hint, label), value_mm(f, layout, value, labels))
+               for f, (label, value) in zip(row, _row_widths(layout, row), strict=True))
+
+
+def table_widths(table: FormTable, width_mm: float) -> list[float]:
+    """Widths of a repeating table's columns: 序号, then the columns by their relative width."""
+    number_mm = 12.0 if table.numbered else 0.0
+    total = sum(c.width for c in table.columns)
+    rest = width_mm - number_mm
+    return ([number_mm] if number_mm else []) + [rest * c.width / total for c in table.columns]
+
+
+OPTION_PT = SMALL_PT - 1.5  # the options printed under a choice column's heading
+
+
+def table_head_mm(table: FormTable, width_mm: float, labels: FormLabels) -> float:
+    widths = table_widths(table, width_mm)
+    offset = len(widths) - len(table.columns)
+    heads = ([labels.row_number] if table.numbered else []) + [c.label for c in table.columns]
+    need = 0.0
+    for k, (head, width) in enumerate(zip(heads, widths, strict=True)):
+        height = len(wrap_words(head, width)) * line_mm(BODY_PT)
+        column = table.columns[k - offset] if k >= offset else None
+        if column is not None and column.options:
+            lines = option_text_lines(column.options, labels, width, OPTION_PT)
+            height += len(lines) * line_mm(OPTION_PT)
+        need = max(need, height)
+    return max(7.0, need + ROW_EXTRA_MM)
+
+
+def signoff_row_mm(layout: FormLayout, boxes: list[SignOff]) -> float:
+    label = layout.signoff_label
+    need = max((_label_mm(b.label, None, label) for b in boxes), default=0.0)
+    return max(layout.heights.row + 1, need)
+
+
+def estimate_mm(form: Form, layout: FormLayout, labels: FormLabels) -> float:
+    """Height of the form's body (mm), as LibreOffice and Word lay it out."""
     total = HEADER_MM
-    grid = grid_widths(form, width_mm)
     for section in form.sections:
-        if section.fields:
-            total += TITLE_ROW_MM if section.title else 0
-            for row in _FormBuilder.field_rows(section.fields):
-                width = sum(grid[1:]) if len(row) == 1 else grid[1]
-                total += max(_row_mm(f, heights, width, labels) for f in row) + 0.3
+        if shows_title(section):
+            total += TITLE_ROW_MM
+        for row in field_rows(section.fields):
+            total += field_row_mm(layout, row, labels)
         if section.table is not None:
-            total += TITLE_ROW_MM if section.title and not section.fields else 0
-            total += 7 + (3 if any(c.options for c in section.table.columns) else 0)
-            total += section.table.rows * (heights.table_row + 0.2)
-    rows = (len(form.signoff) + per_row - 1) // per_row
-    total += rows * (heights.row + 1.3)
+            table = section.table
+            total += table_head_mm(table, layout.width, labels)
+            total += layout.table_rows(table) * layout.heights.table_row
+    per_row = layout.per_row
+    for start in range(0, len(form.signoff), per_row):
+        total += signoff_row_mm(layout, form.signoff[start:start + per_row])
     if form.instructions:
-        items = len(instruction_items(form.instructions))
-        total += 2 + (1 + items) * 4.6
+        items = instruction_items(form.instructions)
+        lines = 1 + sum(len(wrap_words(i, layout.width + PAD_MM, SMALL_PT)) for i in items)
+        total += 1 + lines * line_mm(SMALL_PT)
     return total
 
 
-def fitting_heights(form: Form, available_mm: float, per_row: int, width_mm: float,
-                    labels: FormLabels) -> _Heights:
-    """The largest row heights (down to the floors) with which the form fits one page."""
-    best = _Heights()
+def _label_width(texts: list[str], landscape: bool, value_mm: float, pair_mm: float) -> float:
+    """As wide as the widest label, within LABEL_MM, leaving `value_mm` to its value box in a
+    label/value pair `pair_mm` wide."""
+    low, high = LABEL_MM[landscape]
+    want = max((text_width_mm(t, BODY_PT) for t in texts), default=0.0) + PAD_MM + 1.0
+    return round(min(high, pair_mm - value_mm, max(low, want)), 1)
+
+
+def signature_mm(labels: FormLabels) -> float:
+    """Width a name/date box needs: room for a name, and 年 月 日."""
+    return NAME_MM + text_width_mm(labels.date_placeholder, BODY_PT) + PAD_MM
+
+
+def form_layout(form: Form, labels: FormLabels) -> FormLayout:
+    """The layout of `form` on its A4 page (portrait or landscape)."""
+    width, height = 210.0, 297.0
+    if form.landscape:
+        width, height = height, width
+    top, side = MARGIN_MM
+    return plan_layout(form, labels, width - 2 * side, height - 2 * top - FOOTER_MM)
+
+
+def plan_layout(form: Form, labels: FormLabels, width_mm: float,
+                available_mm: float) -> FormLayout:
+    """Widths from the labels; heights shrunk when the form would not fit its page, grown
+    (long-text boxes first, else more blank table rows) when it would leave the page empty."""
+    per_row = 3 if form.landscape else 2
+    fields = [f.label for s in form.sections for f in s.fields]
+    boxes = [b.label for b in form.signoff]
+    # a half-row name/date box keeps room for both
+    half_signature = any(f.type is FieldType.signature and not f.wide
+                         for s in form.sections for f in s.fields)
+    sign = signature_mm(labels)
+    label = _label_width(fields, form.landscape, sign if half_signature else 0, width_mm / 2)
+    signoff_label = _label_width(boxes, form.landscape, sign, width_mm / per_row)
+    if per_row == 2 and fields and boxes:
+        # the sign-off rows continue the field grid: one label column for both
+        label = signoff_label = min(max(label, signoff_label), width_mm / 2 - sign)
+    layout = FormLayout(width_mm, label, signoff_label, per_row)
     for step in range(0, 21):
         k = 1 - step * 0.025
         heights = _Heights(max(MIN_ROW_MM, ROW_MM * k), max(MIN_LINE_MM, LINE_MM * k),
                            max(MIN_TABLE_ROW_MM, TABLE_ROW_MM * k))
-        best = heights
-        if _estimate(form, heights, per_row, width_mm, labels) <= available_mm:
+        layout = replace(layout, heights=heights)
+        if estimate_mm(form, layout, labels) <= available_mm:
             break
-    return best
+    spare = available_mm - SLACK_MM - estimate_mm(form, layout, labels)
+    if spare <= 0 or layout.heights != _Heights():
+        return layout
+    return _fill_page(form, layout, labels, spare)
+
+
+def _fill_page(form: Form, layout: FormLayout, labels: FormLabels,
+               spare: float) -> FormLayout:
+    """Give the spare height to the long-text boxes (by their lines, each up to GROW_FACTOR
+    times its height), then to blank rows of the last repeating table."""
+    rows = [row for s in form.sections for row in field_rows(s.fields)
+            if any(f.type is FieldType.long_text for f in row)]
+    tables = [s.table for s in form.sections if s.table is not None]
+    grow: list[tuple[str, float]] = []
+    if rows:
+        # Weighted by the row's tallest box; boxes side by side grow together.
+        weights = [max(f.lines for f in row if f.type is FieldType.long_text) for row in rows]
+        total = sum(weights)
+        share = [spare * weight / total for weight in weights]
+        if tables:
+            share = [min(s, (GROW_FACTOR - 1) * w * layout.heights.line)
+                     for s, w in zip(share, weights, strict=True)]
+        spare -= sum(share)
+        grow = [(f.id, round(s, 1)) for row, s in zip(rows, share, strict=True) for f in row
+                if f.type is FieldType.long_text]
+    extra: tuple[tuple[str, int], ...] = ()
+    if tables and spare >= layout.heights.table_row:
+        last = tables[-1]
+        extra = ((last.id, last.rows + int(spare // layout.heights.table_row)),)
+    return replace(layout, grow=tuple(grow), rows=extra)
 
 
 SHADE = "E7E6E6"
+LABEL_SHADE = "F2F2F2"
 
 
 # Successors of the elements we set, in the order the OOXML schema wants them: Word refuses
@@ -366,17 +634,19 @@ def _put(parent: Any, child: Any, successors: tuple[str, ...]) -> None:
     parent.insert_element_before(child, *successors)
 
 
-def text_width_mm(text: str, size_pt: float) -> float:
-    """Printed width of a line of text, roughly: wide (CJK, ☐) characters take the font size,
-    others half of it."""
-    wide = sum(1 for c in text if unicodedata.east_asian_width(c) in "WFA" or c == "\u2003")
-    # 5% for the glyph spacing of real fonts
-    return 1.05 * (wide + 0.55 * (len(text) - wide)) * size_pt * 0.3528
+def _twips(mm: float) -> str:
+    return str(round(mm * 56.7))
 
 
 def _line_break() -> Any:
     run = OxmlElement("w:r")
     run.append(OxmlElement("w:br"))
+    return run
+
+
+def _tab() -> Any:
+    run = OxmlElement("w:r")
+    run.append(OxmlElement("w:tab"))
     return run
 
 
@@ -387,6 +657,39 @@ def _chinese() -> Any:
     lang.set(qn("w:val"), "zh-CN")
     lang.set(qn("w:eastAsia"), "zh-CN")
     return lang
+
+
+def body_grid(form: Form, layout: FormLayout) -> list[float]:
+    """Column boundaries (mm from the left) of the one table that holds the whole form body.
+
+    Field sections, repeating tables and sign-off rows each have columns of their own; one
+    table with the union of their boundaries (each row spanning what it needs) draws them as
+    one grid, so no double rule appears where two sections meet.
+    """
+    edges: set[float] = set()
+    for widths in _block_widths(form, layout):
+        position = 0.0
+        for width in widths:
+            position += width
+            edges.add(round(position, 1))
+    grid: list[float] = [0.0]
+    for edge in sorted(edges):
+        # boundaries closer than 1.5 mm are one line: no sliver columns
+        if edge - grid[-1] >= 1.5:
+            grid.append(edge)
+    grid[-1] = round(layout.width, 1)
+    return grid
+
+
+def _block_widths(form: Form, layout: FormLayout) -> Iterator[list[float]]:
+    yield [layout.width]
+    if any(s.fields for s in form.sections):
+        yield layout.grid()
+    for section in form.sections:
+        if section.table is not None:
+            yield table_widths(section.table, layout.width)
+    if form.signoff:
+        yield layout.signoff_widths()
 
 
 @dataclass
@@ -430,21 +733,17 @@ class _FormBuilder:
         self.cursor = _Cursor(control_plan(self.form, labels))
         self.document: Document = new_document()
         self._page_setup()
-        self.width_mm = self._content_width()
-        section = self.document.sections[0]
-        page_mm = float(section.page_height or 0) / 36000
-        available = page_mm - 28 - FOOTER_MM  # top and bottom margins, footer
-        self.heights = fitting_heights(self.form, available, self.signoff_per_row,
-                                       self.width_mm, labels)
-
-    @property
-    def signoff_per_row(self) -> int:
-        return 3 if self.form.landscape else 2
+        self.layout = form_layout(self.form, labels)
+        self.width_mm = self.layout.width
+        self.heights = self.layout.heights
+        self.grid = body_grid(self.form, self.layout)
+        self.body: Table | None = None
 
     # -- page and text ---------------------------------------------------------------------
 
     def _page_setup(self) -> None:
-        ooxml.set_a4(self.document, top=14, bottom=14, left=15, right=15, header=8, footer=7)
+        ooxml.set_a4(self.document, top=MARGIN_MM[0], bottom=MARGIN_MM[0], left=MARGIN_MM[1],
+                     right=MARGIN_MM[1], header=8, footer=7)
         section = self.document.sections[0]
         if self.form.landscape:
             section.orientation = WD_ORIENT.LANDSCAPE
@@ -458,15 +757,18 @@ class _FormBuilder:
         paragraph.space_after = Pt(0)
         paragraph.line_spacing = 1.0
 
-    def _content_width(self) -> float:
-        section = self.document.sections[0]
-        assert section.page_width and section.left_margin and section.right_margin
-        return float(section.page_width - section.left_margin - section.right_margin) / 36000
-
     def run(self, paragraph: Paragraph | Any, text: str, size: float = BODY_PT, *,
             bold: bool = False, heading: bool = False) -> None:
         p = paragraph._p if isinstance(paragraph, Paragraph) else paragraph
         p.append(ooxml.text_run(text, self.style.rpr(size, bold=bold, heading=heading)))
+
+    def lines(self, paragraph: Paragraph, lines: list[str], size: float = BODY_PT, *,
+              bold: bool = False) -> None:
+        """Lines of a wrapped label: our own breaks, between words."""
+        for k, line in enumerate(lines):
+            if k:
+                paragraph._p.append(_line_break())
+            self.run(paragraph, line, size, bold=bold)
 
     def paragraph(self, text: str = "", size: float = BODY_PT, *, bold: bool = False,
                   heading: bool = False, align: WD_ALIGN_PARAGRAPH | None = None,
@@ -502,7 +804,7 @@ class _FormBuilder:
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
         width = OxmlElement("w:tblW")
-        width.set(qn("w:w"), str(round(sum(widths) * 56.7)))
+        width.set(qn("w:w"), _twips(sum(widths)))
         width.set(qn("w:type"), "dxa")
         _put(table._tbl.tblPr, width, _TBL_PR_AFTER["w:tblW"])
         for column, value in zip(table.columns, widths, strict=True):
@@ -511,18 +813,56 @@ class _FormBuilder:
                 cell.width = Mm(value)
         return table
 
+    def body_table(self) -> Table:
+        """The one bordered table of the form body (made on first use, after the header)."""
+        if self.body is None:
+            self.spacer()
+            widths = [b - a for a, b in itertools.pairwise(self.grid)]
+            self.body = self.table(0, widths)
+        return self.body
+
+    def new_row(self, widths: list[float], *, append: bool = True) -> tuple[Any, list[_Cell]]:
+        """A row of the body table whose cells have `widths` (mm), each spanning the grid
+        columns between its edges. Appended to the table unless `append` is False (rows of a
+        repeating section)."""
+        table = self.body_table()
+        edges = [0.0]
+        for width in widths:
+            edges.append(edges[-1] + width)
+        # each edge at the nearest grid boundary
+        index = [min(range(len(self.grid)), key=lambda k: abs(self.grid[k] - e)) for e in edges]
+        tr = OxmlElement("w:tr")
+        cells = []
+        for start, end in itertools.pairwise(index):
+            tc = OxmlElement("w:tc")
+            tc_pr = OxmlElement("w:tcPr")
+            tc_w = OxmlElement("w:tcW")
+            tc_w.set(qn("w:w"), _twips(self.grid[end] - self.grid[start]))
+            tc_w.set(qn("w:type"), "dxa")
+            tc_pr.append(tc_w)
+            if end - start > 1:
+                span = OxmlElement("w:gridSpan")
+                span.set(qn("w:val"), str(end - start))
+                tc_pr.append(span)
+            tc.append(tc_pr)
+            tc.append(OxmlElement("w:p"))
+            tr.append(tc)
+            cells.append(_Cell(tc, table))
+        if append:
+            table._tbl.append(tr)
+        return tr, cells
+
     @staticmethod
-    def row_height(table: Table, index: int, mm: float, rule: str = "atLeast") -> None:
-        tr_pr = table.rows[index]._tr.get_or_add_trPr()
+    def row_height(tr: Any, mm: float, rule: str = "atLeast") -> None:
+        tr_pr = tr.get_or_add_trPr()
         height = OxmlElement("w:trHeight")
-        height.set(qn("w:val"), str(round(mm * 56.7)))
+        height.set(qn("w:val"), _twips(mm))
         height.set(qn("w:hRule"), rule)
         _put(tr_pr, height, _TR_PR_AFTER["w:trHeight"])
 
     @staticmethod
-    def cantsplit(table: Table, index: int) -> None:
-        _put(table.rows[index]._tr.get_or_add_trPr(), OxmlElement("w:cantSplit"),
-             _TR_PR_AFTER["w:cantSplit"])
+    def cantsplit(tr: Any) -> None:
+        _put(tr.get_or_add_trPr(), OxmlElement("w:cantSplit"), _TR_PR_AFTER["w:cantSplit"])
 
     @staticmethod
     def shade(cell: _Cell, fill: str = SHADE) -> None:
@@ -550,14 +890,19 @@ class _FormBuilder:
             borders.append(line)
         _put(tc_pr, borders, _TC_PR_AFTER["w:tcBorders"])
 
-    def label_cell(self, cell: _Cell, text: str, *, required: bool = False,
-                   center: bool = True) -> None:
+    def label_cell(self, cell: _Cell, text: str, width_mm: float, *,
+                   hint: str | None = None) -> None:
+        """A shaded label, broken between words when it is wider than its column; a field's
+        hint under it in small print (the value box stays empty for the writer)."""
         paragraph = cell.paragraphs[0]
-        if center:
-            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        self.run(paragraph, text)
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        self.lines(paragraph, wrap_words(text, width_mm))
+        if hint:
+            note = cell.add_paragraph()
+            note.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            self.lines(note, wrap_words(hint, width_mm, NOTE_PT), NOTE_PT)
         self.middle(cell)
-        self.shade(cell, "F2F2F2")
+        self.shade(cell, LABEL_SHADE)
 
     # -- header and footer -----------------------------------------------------------------
 
@@ -572,9 +917,12 @@ class _FormBuilder:
         if note:
             self.run(title, note, SMALL_PT)
         serial_mm = 28.0 if self.form.serial else 0.0
-        code_mm = 52.0
-        rest = self.width_mm - code_mm - (serial_mm + 16 if self.form.serial else 0)
-        widths = [code_mm, rest] + ([16.0, serial_mm] if self.form.serial else [])
+        code = f"{self.doc.code} {self.doc.version}"
+        # as wide as label and code, so that the code never breaks
+        code_mm = max(40.0, text_width_mm(self.labels.code_version + code, SMALL_PT) + PAD_MM + 2)
+        serial_label_mm = text_width_mm(self.labels.serial, SMALL_PT) + PAD_MM + 1
+        rest = self.width_mm - code_mm - (serial_mm + serial_label_mm if self.form.serial else 0)
+        widths = [code_mm, rest] + ([serial_label_mm, serial_mm] if self.form.serial else [])
         table = self.table(1, widths, borders=False)
         cells = table.rows[0].cells
         self.run(cells[0].paragraphs[0], self.labels.code_version, SMALL_PT)
@@ -582,8 +930,8 @@ class _FormBuilder:
         # The code and version sit in a locked control: a second way (after the document
         # properties) for the reader to know which form this is, and clerks cannot type over it.
         cells[0].paragraphs[0]._p.append(sdt.text_control(
-            self.ids, slot.tag, slot.alias, "", self.runs(SMALL_PT),
-            value=f"{self.doc.code} {self.doc.version}", lock="sdtContentLocked"))
+            self.ids, slot.tag, slot.alias, "", self.runs(SMALL_PT), value=code,
+            lock="sdtContentLocked"))
         self.run(cells[1].paragraphs[0], self.labels.procedure + self.doc.procedure.text,
                  SMALL_PT)
         if self.form.serial:
@@ -596,7 +944,7 @@ class _FormBuilder:
                 self.ids, slot.tag, slot.alias, slot.placeholder, self.runs(BODY_PT)))
         for cell in cells:
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
-        self.row_height(table, 0, 6)
+        self.row_height(table.rows[0]._tr, 6)
 
     def footer(self) -> None:
         """Copies note on the left; retention, custodian, code and version on the right."""
@@ -604,7 +952,7 @@ class _FormBuilder:
         right = "\u3000".join([
             self.labels.retention.format(retention=self.doc.retention),
             self.labels.custodian.format(custodian=self.doc.custodian.name),
-            f"{self.doc.code} {self.doc.version}",
+            f"{self.doc.code}{NBSP}{self.doc.version}",
         ])
         # Share the width by the length of the two texts, so that neither wraps if both fit.
         left_chars, right_chars = len(self.form.copies or ""), len(right)
@@ -621,96 +969,62 @@ class _FormBuilder:
 
     # -- fields ----------------------------------------------------------------------------
 
-    def grid_widths(self) -> list[float]:
-        return grid_widths(self.form, self.width_mm)
+    def title_row(self, title: str) -> None:
+        tr, (cell,) = self.new_row([self.width_mm])
+        self.run(cell.paragraphs[0], title, BODY_PT, bold=True, heading=True)
+        self.shade(cell)
+        self.middle(cell)
+        self.row_height(tr, TITLE_ROW_MM)
+        self.cantsplit(tr)
 
-    @staticmethod
-    def field_rows(fields: list[FormField]) -> list[list[FormField]]:
-        """Pack fields two to a row; a wide field, or one before a wide field, gets its own."""
-        rows: list[list[FormField]] = []
-        pending: FormField | None = None
-        for item in fields:
-            if item.wide:
-                if pending is not None:
-                    rows.append([pending])
-                    pending = None
-                rows.append([item])
-            elif pending is None:
-                pending = item
-            else:
-                rows.append([pending, item])
-                pending = None
-        if pending is not None:
-            rows.append([pending])
-        return rows
+    def fields_rows(self, fields: list[FormField]) -> None:
+        for row_fields in field_rows(fields):
+            widths = _row_widths(self.layout, row_fields)
+            tr, cells = self.new_row([w for pair in widths for w in pair])
+            for k, (item, (label, value)) in enumerate(zip(row_fields, widths, strict=True)):
+                self.label_cell(cells[2 * k], item.label, label, hint=item.hint)
+                self.field_value(cells[2 * k + 1], item, value)
+            height = max(value_mm(f, self.layout, value, self.labels)
+                         for f, (_, value) in zip(row_fields, widths, strict=True))
+            self.row_height(tr, height)
+            self.cantsplit(tr)
 
-    def fields_table(self, title: str | None, fields: list[FormField]) -> None:
-        rows = _FormBuilder.field_rows(fields)
-        table = self.table(len(rows) + (1 if title else 0), self.grid_widths())
-        index = 0
-        if title:
-            self.title_row(table, 0, title)
-            index = 1
-        for row_fields in rows:
-            cells = table.rows[index].cells
-            height = self.heights.row
-            if len(row_fields) == 1:
-                value = cells[1].merge(cells[3])
-                self.label_cell(cells[0], row_fields[0].label)
-                width = sum(self.grid_widths()[1:])
-                height = max(height, self.field_value(value, row_fields[0], width))
-            else:
-                for k, item in enumerate(row_fields):
-                    self.label_cell(cells[2 * k], item.label)
-                    height = max(height, self.field_value(cells[2 * k + 1], item,
-                                                          self.grid_widths()[1]))
-            self.row_height(table, index, height)
-            self.cantsplit(table, index)
-            index += 1
-
-    def title_row(self, table: Table, index: int, title: str) -> None:
-        cells = table.rows[index].cells
-        merged = cells[0].merge(cells[-1])
-        self.run(merged.paragraphs[0], title, BODY_PT, bold=True, heading=True)
-        self.shade(merged)
-        self.middle(merged)
-        self.row_height(table, index, 6.5)
-
-    def field_value(self, cell: _Cell, item: FormField, width_mm: float) -> float:
-        """Fill a value cell with the field's controls; return the row height it needs (mm)."""
+    def field_value(self, cell: _Cell, item: FormField, width_mm: float) -> None:
+        """Fill a value cell with the field's controls."""
         self.middle(cell)
         paragraph = cell.paragraphs[0]
         p = paragraph._p
         if item.type in (FieldType.text, FieldType.number):
             slot = self.cursor.slot(item.id)
             p.append(sdt.text_control(self.ids, slot.tag, slot.alias, slot.placeholder,
-                                      self.runs(SMALL_PT if item.hint else BODY_PT)))
+                                      self.runs()))
             if item.unit:
                 self.run(paragraph, f" {item.unit}")
-            return self.heights.row
+            return
         if item.type is FieldType.long_text:
             slot = self.cursor.slot(item.id)
             p.append(sdt.text_control(self.ids, slot.tag, slot.alias, slot.placeholder,
-                                      self.runs(SMALL_PT if item.hint else BODY_PT),
-                                      multiline=True))
+                                      self.runs(), multiline=True))
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP  # text starts at the top
-            return item.lines * self.heights.line
+            return
         if item.type is FieldType.date:
             slot = self.cursor.slot(item.id)
-            p.append(sdt.date_control(self.ids, slot.tag, slot.alias, slot.placeholder,
-                                      self.runs()))
-            return self.heights.row
+            p.append(self.date(slot, self.runs()))
+            return
         if item.type is FieldType.signature:
-            self.signature(paragraph, item.id)
-            return self.heights.row
+            self.signature(paragraph, item.id, width_mm)
+            return
         if item.type is FieldType.choice and item.widget is Widget.dropdown:
             slot = self.cursor.slot(item.id)
             p.append(sdt.dropdown_control(self.ids, slot.tag, slot.alias, item.options,
                                           slot.placeholder, self.runs()))
-            # On paper a dropdown is an empty box: print the options to choose from.
-            self.run(paragraph, f"（{self.labels.option_separator.join(item.options)}）",
-                     SMALL_PT)
-            return self.heights.row
+            # On paper a dropdown is an empty box: print the options to choose from, on a
+            # line of their own when they do not fit beside it, broken between options.
+            lines = dropdown_option_lines(item, self.labels, width_mm)
+            if len(lines) > 1:
+                p.append(_line_break())
+            self.lines(paragraph, lines, SMALL_PT)
+            return
         words = checkbox_words(item, self.labels) or []
         # Break lines between options, never inside one ("☐新顾客首单" stays whole): Chinese
         # text wraps between any two characters, so place the breaks ourselves.
@@ -721,88 +1035,69 @@ class _FormBuilder:
             slot = self.cursor.slot(item.id)
             p.append(sdt.checkbox_control(self.ids, slot.tag, slot.alias, self.runs()))
             self.run(paragraph, word + ("\u2003" if k < len(words) - 1 else ""))
-        return _row_mm(item, self.heights, width_mm, self.labels)
 
-    def signature(self, paragraph: Paragraph, key: str) -> None:
+    def date(self, slot: Slot, runs: sdt.RunProps) -> Any:
+        """A date picker showing 年 月 日 in normal ink: on a printed blank form they are part
+        of the paper (the writer fills in the numbers); in Word they are still the control's
+        placeholder, replaced by the date picked, and never read back as a value."""
+        return sdt.date_control(self.ids, slot.tag, slot.alias, slot.placeholder, runs,
+                                grey=False)
+
+    def signature(self, paragraph: Paragraph, key: str, width_mm: float) -> None:
+        """Room for a name on the left, 年 月 日 at the right edge of the box (a tab stop):
+        a name/date box shows both, and the name's room is not taken by the date."""
+        paragraph.paragraph_format.tab_stops.add_tab_stop(
+            Mm(width_mm - PAD_MM), WD_TAB_ALIGNMENT.RIGHT)
         name = self.cursor.slot(key)
         paragraph._p.append(sdt.text_control(self.ids, name.tag, name.alias, name.placeholder,
                                              self.runs()))
-        self.run(paragraph, "\u2003")
-        date = self.cursor.slot(key)
-        paragraph._p.append(sdt.date_control(self.ids, date.tag, date.alias, date.placeholder,
-                                             self.runs()))
+        paragraph._p.append(_tab())
+        paragraph._p.append(self.date(self.cursor.slot(key), self.runs()))
 
     # -- repeating table -------------------------------------------------------------------
 
-    def repeating_table(self, title: str | None, table_model: FormTable) -> None:
+    def repeating_table(self, table_model: FormTable) -> None:
         slots = self.cursor.table(table_model.id)
-        number_mm = 12.0 if table_model.numbered else 0.0
-        total = sum(c.width for c in table_model.columns)
-        rest = self.width_mm - number_mm
-        widths = ([number_mm] if number_mm else []) + [
-            rest * c.width / total for c in table_model.columns]
-        head_rows = 2 if title else 1
-        table = self.table(head_rows, widths)
-        if title:
-            self.title_row(table, 0, title)
-        header = table.rows[head_rows - 1].cells
-        labels = ([self.labels.row_number] if number_mm else []) + [
+        widths = table_widths(table_model, self.width_mm)
+        tr, header = self.new_row(widths)
+        labels = ([self.labels.row_number] if table_model.numbered else []) + [
             c.label for c in table_model.columns]
-        for cell, text in zip(header, labels, strict=True):
-            self.label_cell(cell, text)
-        offset = 1 if number_mm else 0
+        for cell, text, width in zip(header, labels, widths, strict=True):
+            self.label_cell(cell, text, width)
+        offset = len(widths) - len(table_model.columns)
         for k, column in enumerate(table_model.columns):
             if column.options:
                 extra = header[k + offset].add_paragraph()
                 extra.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                self.run(extra, f"（{self.labels.option_separator.join(column.options)}）",
-                         SMALL_PT - 1.5)
-        self.row_height(table, head_rows - 1, 7)
+                self.lines(extra, option_text_lines(column.options, self.labels,
+                                                    widths[k + offset], OPTION_PT), OPTION_PT)
+        self.row_height(tr, table_head_mm(table_model, self.width_mm, self.labels))
+        self.cantsplit(tr)
         rows = []
-        for n in range(table_model.rows):
-            rows.append(self.blank_row(widths, slots, n + 1 if number_mm else None))
-        table._tbl.append(sdt.repeating_section(self.ids, table_model.id, "", rows))
+        for n in range(self.layout.table_rows(table_model)):
+            rows.append(self.blank_row(widths, slots, n + 1 if table_model.numbered else None))
+        self.body_table()._tbl.append(sdt.repeating_section(self.ids, table_model.id, "", rows))
 
     def blank_row(self, widths: list[float], slots: TableSlots, number: int | None) -> Any:
-        tr = OxmlElement("w:tr")
-        tr_pr = OxmlElement("w:trPr")
-        tr_pr.append(OxmlElement("w:cantSplit"))
-        height = OxmlElement("w:trHeight")
-        height.set(qn("w:val"), str(round(self.heights.table_row * 56.7)))
-        height.set(qn("w:hRule"), "atLeast")
-        tr_pr.append(height)
-        tr.append(tr_pr)
-        cells: list[Slot | str] = ([str(number)] if number is not None else []) + list(
+        tr, cells = self.new_row(widths, append=False)
+        self.cantsplit(tr)
+        self.row_height(tr, self.heights.table_row)
+        contents: list[Slot | str] = ([str(number)] if number is not None else []) + list(
             slots.row)
-        for width, content in zip(widths, cells, strict=True):
-            tc = OxmlElement("w:tc")
-            tc_pr = OxmlElement("w:tcPr")
-            tc_w = OxmlElement("w:tcW")
-            tc_w.set(qn("w:w"), str(round(width * 56.7)))
-            tc_w.set(qn("w:type"), "dxa")
-            tc_pr.append(tc_w)
-            v_align = OxmlElement("w:vAlign")
-            v_align.set(qn("w:val"), "center")
-            tc_pr.append(v_align)
-            tc.append(tc_pr)
-            p = OxmlElement("w:p")
-            tc.append(p)
+        for cell, content in zip(cells, contents, strict=True):
+            self.middle(cell)
+            p = cell.paragraphs[0]
             if isinstance(content, str):
-                p_pr = OxmlElement("w:pPr")
-                jc = OxmlElement("w:jc")
-                jc.set(qn("w:val"), "center")
-                p_pr.append(jc)
-                p.append(p_pr)
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 self.run(p, content, SMALL_PT)
             else:
-                p.append(self.cell_control(content))
-            tr.append(tc)
+                p._p.append(self.cell_control(content))
         return tr
 
     def cell_control(self, slot: Slot) -> Any:
         runs = self.runs(SMALL_PT)
         if slot.kind == "date":
-            return sdt.date_control(self.ids, slot.tag, slot.alias, slot.placeholder, runs)
+            return self.date(slot, runs)
         if slot.kind == "dropdown":
             column = next(c for c in self.table_columns(slot.key) if c.id == slot.part)
             return sdt.dropdown_control(self.ids, slot.tag, slot.alias, column.options,
@@ -819,32 +1114,25 @@ class _FormBuilder:
 
     def signoff(self) -> None:
         boxes = self.form.signoff
-        if not boxes:
-            return
-        per_row = self.signoff_per_row
-        label = 30.0
-        value = (self.width_mm - per_row * label) / per_row
-        rows = (len(boxes) + per_row - 1) // per_row
-        table = self.table(rows, [label, value] * per_row)
-        for k, box in enumerate(boxes):
-            row, place = divmod(k, per_row)
-            cells = table.rows[row].cells
-            self.label_cell(cells[2 * place], box.label)
-            self.middle(cells[2 * place + 1])
-            self.signature(cells[2 * place + 1].paragraphs[0], box.id)
-        for row in range(rows):
-            self.row_height(table, row, self.heights.row + 1)
-            self.cantsplit(table, row)
-        last = len(boxes) % per_row
-        if last:
-            cells = table.rows[rows - 1].cells
-            cells[2 * last - 1].merge(cells[-1])
+        per_row = self.layout.per_row
+        widths = self.layout.signoff_widths()
+        for start in range(0, len(boxes), per_row):
+            group = boxes[start:start + per_row]
+            row_widths = widths[:2 * len(group)]
+            # a short last row: its last value box runs to the right edge
+            row_widths[-1] += sum(widths[2 * len(group):])
+            tr, cells = self.new_row(row_widths)
+            for k, box in enumerate(group):
+                self.label_cell(cells[2 * k], box.label, row_widths[2 * k])
+                self.middle(cells[2 * k + 1])
+                self.signature(cells[2 * k + 1].paragraphs[0], box.id, row_widths[2 * k + 1])
+            self.row_height(tr, signoff_row_mm(self.layout, group))
+            self.cantsplit(tr)
 
     def instructions(self) -> None:
         text = self.form.instructions
         if not text:
             return
-        self.spacer()
         paragraph = self.paragraph(self.labels.instructions, SMALL_PT, bold=True)
         paragraph.paragraph_format.space_before = Pt(3)
         for item in instruction_items(text):
@@ -855,15 +1143,13 @@ class _FormBuilder:
     def build(self) -> bytes:
         self.header_block()
         for section in self.form.sections:
-            if section.fields:
-                self.spacer()
-                self.fields_table(section.title, section.fields)
+            if shows_title(section):
+                assert section.title is not None
+                self.title_row(section.title)
+            self.fields_rows(section.fields)
             if section.table is not None:
-                self.spacer()
-                self.repeating_table(None if section.fields else section.title, section.table)
-        if self.form.signoff:
-            self.spacer()
-            self.signoff()
+                self.repeating_table(section.table)
+        self.signoff()
         self.instructions()
         self.footer()
         self.cursor.finish()

@@ -138,8 +138,9 @@ def rich_text_control(ids: ControlIds, tag: str, alias: str, paragraphs: Sequenc
 
 def date_control(ids: ControlIds, tag: str, alias: str, placeholder: str,
                  run_props: RunProps | None = None, *, date_format: str = "yyyy-MM-dd",
-                 language: str = "zh-CN", value: str | None = None) -> Any:
-    """An inline date picker. `value` is an ISO date (YYYY-MM-DD) when prefilled."""
+                 language: str = "zh-CN", value: str | None = None, grey: bool = True) -> Any:
+    """An inline date picker. `value` is an ISO date (YYYY-MM-DD) when prefilled. `grey`
+    False prints the placeholder in the run's own ink (a form's 年 月 日 belong on paper)."""
     pr = _properties(ids, tag, alias, placeholder=value is None)
     date = OxmlElement("w:date")
     if value is not None:
@@ -150,7 +151,7 @@ def date_control(ids: ControlIds, tag: str, alias: str, placeholder: str,
     date.append(_val("w:calendar", "gregorian"))
     pr.append(date)
     shown = placeholder if value is None else value
-    return _sdt(pr, [_run(shown, run_props, grey=value is None)])
+    return _sdt(pr, [_run(shown, run_props, grey=grey and value is None)])
 
 
 def dropdown_control(ids: ControlIds, tag: str, alias: str, options: Sequence[str],

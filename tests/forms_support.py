@@ -93,6 +93,11 @@ def fill(data: bytes, values: dict[str, Any], *, extra_rows: dict[str, int] | No
             _set_text(sdt, str(value))
         else:
             _set_text(sdt, str(value))
+    return with_document(package, root)
+
+
+def with_document(package: zipfile.ZipFile, root: Any) -> bytes:
+    """The package again, with `root` as its word/document.xml."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in package.infolist():

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from forms_support import with_document
 from lxml import etree
 
 from generator.records import read_record
@@ -49,15 +50,7 @@ def _mark_boxes(data: bytes, marks: dict[str, str]) -> bytes:
             texts[0].text = marks[tag.get(f"{W}val")]
             for extra in texts[1:]:
                 extra.text = ""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in package.infolist():
-            body = package.read(info.filename)
-            if info.filename == "word/document.xml":
-                body = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
-                                      standalone=True)
-            target.writestr(info, body)
-    return out.getvalue()
+    return with_document(package, root)
 
 
 def test_form_typed_in_libreoffice(tmp_path: Path) -> None:

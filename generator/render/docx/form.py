@@ -271,8 +271,7 @@ def text_width_mm(text: str, size_pt: float) -> float:
     """Printed width of a line of text, roughly: wide (CJK, ☐) characters take the font size,
     others half of it."""
     wide = sum(1 for c in text if unicodedata.east_asian_width(c) in "WFA" or c == "\u2003")
-    # 5% for the glyph spacing of real fonts
-    return 1.05 * (wide + 0.55 * (len(text) - wide)) * size_pt * 0.3528
+    return (wide + 0.55 * (len(text) - wide)) * size_pt * 0.3528
 
 
 # A numbered item of 填表说明: "2." or "2、" (not the "0.35" of a formula).
@@ -292,7 +291,7 @@ def wrap_words(text: str, width_mm: float, size_pt: float = BODY_PT) -> list[str
     """`text` as the lines it takes in a cell `width_mm` wide: whole when it fits, else broken
     between phrases, then between words (让步理由及 / 有效期), never inside one (让步理由及有效 /
     期): Chinese text wraps between any two characters unless we place the breaks."""
-    room = width_mm - PAD_MM - 1.0  # a little for the fonts' own spacing
+    room = width_mm - PAD_MM - 0.5  # a little for the fonts' own spacing
     if text_width_mm(text, size_pt) <= room:
         return [text]
     return fill_lines([c for c in _PHRASE_END.split(text) if c], room, size_pt)
@@ -325,7 +324,7 @@ def option_text_lines(options: list[str], labels: FormLabels, width_mm: float,
     pieces = [("（" if k == 0 else "") + option
               + (separator if k < len(options) - 1 else "）")
               for k, option in enumerate(options)]
-    return fill_lines(pieces, width_mm - PAD_MM - 1.0, size_pt)
+    return fill_lines(pieces, width_mm - PAD_MM - 0.5, size_pt)
 
 
 @dataclass(frozen=True)
@@ -409,7 +408,7 @@ def option_lines(words: list[str], width_mm: float) -> list[int]:
     used = 0.0
     breaks: list[int] = []
     for k, word in enumerate(words):
-        need = text_width_mm(f"☐{word}\u2003", BODY_PT)
+        need = 1.05 * text_width_mm(f"☐{word}\u2003", BODY_PT)  # ☐ is drawn wider
         if used and used + need > room:
             breaks.append(k)
             used = 0.0
@@ -530,7 +529,7 @@ def _label_width(texts: list[str], landscape: bool, value_mm: float, pair_mm: fl
     """As wide as the widest label, within LABEL_MM, leaving `value_mm` to its value box in a
     label/value pair `pair_mm` wide."""
     low, high = LABEL_MM[landscape]
-    want = max((text_width_mm(t, BODY_PT) for t in texts), default=0.0) + PAD_MM + 1.0
+    want = max((text_width_mm(t, BODY_PT) for t in texts), default=0.0) + PAD_MM + 2.0
     return round(min(high, pair_mm - value_mm, max(low, want)), 1)
 
 
@@ -666,30 +665,26 @@ def body_grid(form: Form, layout: FormLayout) -> list[float]:
     table with the union of their boundaries (each row spanning what it needs) draws them as
     one grid, so no double rule appears where two sections meet.
     """
-    edges: set[float] = set()
+    edges: list[float] = [0.0, round(layout.width, 1)]
     for widths in _block_widths(form, layout):
         position = 0.0
         for width in widths:
             position += width
-            edges.add(round(position, 1))
-    grid: list[float] = [0.0]
-    for edge in sorted(edges):
-        # boundaries closer than 1.5 mm are one line: no sliver columns
-        if edge - grid[-1] >= 1.5:
-            grid.append(edge)
-    grid[-1] = round(layout.width, 1)
-    return grid
+            # Boundaries closer than 1.5 mm are one line (no sliver columns): the first
+            # block's stays, and the label columns come first, so they keep their width.
+            if all(abs(position - edge) >= 1.5 for edge in edges):
+                edges.append(round(position, 1))
+    return sorted(edges)
 
 
 def _block_widths(form: Form, layout: FormLayout) -> Iterator[list[float]]:
-    yield [layout.width]
     if any(s.fields for s in form.sections):
         yield layout.grid()
+    if form.signoff:
+        yield layout.signoff_widths()
     for section in form.sections:
         if section.table is not None:
             yield table_widths(section.table, layout.width)
-    if form.signoff:
-        yield layout.signoff_widths()
 
 
 @dataclass

@@ -52,6 +52,7 @@ from generator.errors import Problem, Severity, SourceErrors, display_path
 from generator.i18n import _
 from generator.load import Loc, SourceFile, iter_yaml_files, read_yaml, to_model
 from generator.model import Form, Procedure, Revision, Role, RoleFile, Settings
+from generator.model.common import Approval
 from generator.model.layout import BUILTIN_SECTIONS, EmptySection, SectionEntry
 from generator.model.procedure import (
     BUILTIN_COLUMNS,
@@ -147,6 +148,21 @@ def _read_documents(
         return [_read_document(job) for job in jobs]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_read_document, jobs, chunksize=64))
+
+
+PLACEHOLDER_NAMES = frozenset({
+    "待定", "待填", "待签", "待补", "未定", "暂无", "无", "空", "某某", "某人", "签名", "姓名",
+    "tbd", "tba", "todo", "n/a", "na", "none", "null", "name",
+})
+"""Names that stand for a signature not yet given (compared case-insensitively)."""
+
+_FILLER = re.compile(r"[\sXx×*＊?？_＿\-－—–―.…·。○〇□☐/、]*")
+
+
+def is_placeholder(name: str) -> bool:
+    """True for a name that is no one yet: empty, 待定, TBD, XXX, ——, ？？ …"""
+    text = name.strip()
+    return _FILLER.fullmatch(text) is not None or text.casefold() in PLACEHOLDER_NAMES
 
 
 def _is_group(owner: str) -> bool:
@@ -384,6 +400,13 @@ class _Resolver:
                     break
                 seen.append(parent)
                 parent = self.roles[parent].parent
+        cover = self.settings.cover
+        for key, units in (("countersign_units", cover.countersign_units),
+                           ("distribution_units", cover.distribution_units)):
+            for i, unit in enumerate(units or []):
+                if unit not in self.roles and self.settings_source is not None:
+                    self.error(self.settings_source, ("cover", key, i),
+                               f"unknown role {unit!r}; " + self._known(unit, sorted(self.roles)))
         if self.settings_source is not None and \
                 self.settings.document_control_office not in self.roles:
             self.error(self.settings_source, ("document_control_office",),
@@ -734,6 +757,19 @@ class _Resolver:
                 self.role(source, ("approval", field_name, "role"), person.role)
         countersign = self._role_list(source, "countersign", procedure.countersign)
         distribution = self._role_list(source, "distribution", procedure.distribution)
+        cover = self.settings.cover
+        units = {"countersign": cover.countersign_units,
+                 "distribution": cover.distribution_units or cover.countersign_units}
+        for key, ids in (("countersign", procedure.countersign),
+                         ("distribution", procedure.distribution)):
+            offered = units[key]
+            for i, role_id in enumerate(ids):
+                if offered is not None and role_id in self.roles and role_id not in offered:
+                    self.warn(source, (key, i), _(
+                        "{name}不在本文件集的{purpose}单位之中（{file} 的 cover.{key}_units），"
+                        "将另加一个方框印出").format(
+                            name=self.roles[role_id].name, file=SETTINGS_FILE, key=key,
+                            purpose=_("会签") if key == "countersign" else _("发放")))
 
         slots = self.layouts[procedure.code]
         processes: list[ProcessR] = []
@@ -941,7 +977,34 @@ class _Resolver:
             self.error(source, ("approval", "approver", "date"),
                        f"approved on {approver.date}, after the issue date "
                        f"{procedure.issue_date}: a document is approved before it is issued")
+        self._check_signatures(procedure.approval, procedure.status, source)
         self._check_revisions(procedure.revisions, procedure.version, released, source)
+
+    def _check_signatures(self, approval: Approval, status: Status, source: SourceFile) -> None:
+        """编写 / 审核 / 批准 with real names and dates once a document is in force.
+
+        An effective (or withdrawn) document needs a real approver and reviewer, each with the
+        day they signed: "待定", "XXX" or "TBD" is an error there. A draft or a document under
+        review may still carry placeholders; they are reported as warnings. The author (编写) is
+        not checked: `wenkong new` writes 待定 there, and `wenkong release` keeps it.
+        """
+        released = status in (Status.effective, Status.obsolete)
+        word = {"reviewer": _("审核人"), "approver": _("批准人")}
+        for key in ("reviewer", "approver"):
+            person = getattr(approval, key)
+            if person is None:
+                continue
+            if is_placeholder(person.name):
+                message = _("{who}姓名“{name}”是占位内容：").format(who=word[key], name=person.name)
+                if released:
+                    self.error(source, ("approval", key, "name"), message + _(
+                        "生效或作废的文件须写明实际签署人的姓名"))
+                else:
+                    self.warn(source, ("approval", key, "name"), message + _(
+                        "文件生效前须改为实际签署人的姓名"))
+            if released and person.date is None:
+                self.error(source, ("approval", key), _(
+                    "生效或作废的文件须写明{who}签署日期（date）").format(who=word[key]))
 
     def _check_revisions(self, revisions: list[Revision], version: str, released: bool,
                          source: SourceFile) -> None:
@@ -1097,9 +1160,9 @@ class _Resolver:
         names = [self.rich(step.name, (*loc, "steps", i, "name")) for i, step in enumerate(steps)]
         for i, step in enumerate(steps):
             if content.step_labels is StepLabels.letters and step.label is not None:
-                self.error(source, (*loc, "steps", i, "label"),
-                           "step_labels is letters (A, B, C … by position): drop this label, or "
-                           "set step_labels: given to print the labels as written")
+                self.error(source, (*loc, "steps", i, "label"), _(
+                    "本流程表 step_labels 为 letters（按顺序自动编 A、B、C …）：删去此 label，"
+                    "或设 step_labels: given 按原文印出各步骤自己的标号"))
             if step.id in label_of:
                 self.error(source, (*loc, "steps", i, "id"),
                            f"step id {step.id!r} is used twice in this process table")
@@ -1131,11 +1194,10 @@ class _Resolver:
             exits[step.id] = [b.to for b in branches] + ([following] if following else [])
             for key in step.cells:
                 if key not in own_columns:
-                    self.error(source, (*here, "cells", key),
-                               f"this process table has no column of its own named {key!r}; "
-                               + (self._known(key, own_columns) if own_columns else
-                                  "add it to the table's columns: {show: " + key
-                                  + ", title: …}"))
+                    self.error(source, (*here, "cells", key), _(
+                        "本流程表没有名为 {key} 的自定列；已有：{known}。"
+                        "请在表的 columns 中加入 {{show: {key}, title: …}}").format(
+                            key=key, known="、".join(own_columns) or "无"))
             inputs = ([step.input] if isinstance(step.input, str) else step.input or [])
             resolved.append(StepR(
                 id=step.id, label=label_of[step.id] if lettered else step.label,
@@ -1195,6 +1257,8 @@ class _Resolver:
                        f"is before the issue date {form.issue_date}")
         self._check_revisions(form.revisions, form.version,
                               form.status in (Status.effective, Status.obsolete), source)
+        if form.approval is not None:
+            self._check_signatures(form.approval, form.status, source)
         custodian = self.role(source, ("custodian",), form.custodian)
         ids: dict[str, Loc] = {}
 

@@ -381,8 +381,13 @@ def make_cover(doc: Document, look: Look) -> None:
     line = doc.add_paragraph(style="Cover Heading")
     _text(line, "文件编号：{{ code }}        版本/版次：{{ version }}")
 
-    rows = 8
-    table = doc.add_table(rows, 6)
+    # Rows between docxtpl row tags ({%tr if show.x %} … {%tr else %} … {%tr endif %}) print
+    # only when the set uses them (settings cover.omit); the tag rows themselves disappear.
+    layout = ["signer", "signer-date", "dates", "if next_review", "owner+review", "else",
+              "owner", "endif", "if copy_number", "status+copy", "else", "status", "endif",
+              "if countersign", "countersign", "endif", "if distribution", "distribution",
+              "endif", "office"]
+    table = doc.add_table(len(layout), 6)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     ooxml.set_table_borders(table, size=6)
     ooxml.set_column_widths(table, [22, 33, 22, 33, 22, 33])
@@ -396,28 +401,51 @@ def make_cover(doc: Document, look: Look) -> None:
         _label_cell(table, 1, col * 2, "日期")
         _cell(table, 1, col * 2 + 1, f"{{{{ {key}.date }}}}", style="Table Text",
               align=WD_ALIGN_PARAGRAPH.CENTER)
-    pairs = [
-        (2, "发行日期", "{{ issue_date }}", "实施日期", "{{ effective_date }}"),
-        (3, "主责部门", "{{ owner }}", "下次评审", "{{ next_review }}"),
-    ]
-    for row, a, va, b, vb in pairs:
+
+    def pair(row: int, a: str, va: str, b: str, vb: str) -> None:
         _label_cell(table, row, 0, a)
         _cell(table, row, 1, va, style="Table Text").merge(table.cell(row, 2))
         _label_cell(table, row, 3, b)
         _cell(table, row, 4, vb, style="Table Text").merge(table.cell(row, 5))
-    _label_cell(table, 4, 0, "受控状态")
-    status = _cell(table, 4, 1, "", style="Table Text").merge(table.cell(4, 2))
-    _text(status.paragraphs[0], "{{ status_label }}", bold=True, color="C00000")
-    _label_cell(table, 4, 3, "分发编号")
-    _cell(table, 4, 4, "{{ copy_number }}", style="Table Text").merge(table.cell(4, 5))
-    for row, word, key in ((5, "会签部门", "countersign"), (6, "发放范围", "distribution")):
+
+    def wide(row: int, word: str, text: str = "") -> object:
         _label_cell(table, row, 0, word)
-        cell = _cell(table, row, 1, "", style="Table Text").merge(table.cell(row, 5))
-        _text(cell.paragraphs[0],
-              f"{{% for r in {key} %}}{{{{ r.box }}}}{{{{ r.name }}}}　{{% endfor %}}")
-    _label_cell(table, 7, 0, "文控中心")
-    cell = _cell(table, 7, 1, "", style="Table Text").merge(table.cell(7, 5))
-    _text(cell.paragraphs[0], "{{ company }} 文控中心发布；本文件电子版以内部文件网站为准。")
+        return _cell(table, row, 1, text, style="Table Text").merge(table.cell(row, 5))
+
+    def status(cell: object) -> None:
+        _text(cell.paragraphs[0], "{{ status_label }}", bold=True,  # type: ignore[attr-defined]
+              color="C00000")
+
+    condition = ""
+    for row, kind in enumerate(layout):
+        if kind.startswith("if "):
+            condition = kind[3:]
+            _cell(table, row, 0, f"{{%tr if show.{condition} %}}", style="Table Text")
+        elif kind in ("else", "endif"):
+            _cell(table, row, 0, f"{{%tr {kind} %}}", style="Table Text")
+        elif kind == "dates":
+            pair(row, "发行日期", "{{ issue_date }}", "实施日期", "{{ effective_date }}")
+        elif kind == "owner+review":
+            pair(row, "主责部门", "{{ owner }}", "下次评审", "{{ next_review }}")
+        elif kind == "owner":
+            wide(row, "主责部门", "{{ owner }}")
+        elif kind == "status+copy":
+            _label_cell(table, row, 0, "受控状态")
+            status(_cell(table, row, 1, "", style="Table Text").merge(table.cell(row, 2)))
+            _label_cell(table, row, 3, "分发编号")
+            _cell(table, row, 4, "{{ copy_number }}", style="Table Text").merge(
+                table.cell(row, 5))
+        elif kind == "status":
+            status(wide(row, "受控状态"))
+        elif kind in ("countersign", "distribution"):
+            word = "会签部门" if kind == "countersign" else "发放范围"
+            _text(wide(row, word).paragraphs[0],  # type: ignore[attr-defined]
+                  f"{{% for r in {kind} %}}{{{{ r.box }}}}{{{{ r.name }}}}　{{% endfor %}}")
+        elif kind == "office":
+            # the set's own name for its document-control office (文控中心, 综合办公室 …)
+            office = "{{ document_control_office }}"
+            _text(wide(row, office).paragraphs[0],  # type: ignore[attr-defined]
+                  f"{{{{ company }}}} {office}发布；本文件电子版以内部文件网站为准。")
     for row in table.rows:
         row.height = Mm(8)
     doc.add_paragraph("{{ controlled_notice }}", style="Controlled Notice")

@@ -109,19 +109,19 @@ def test_default_table_keeps_letters_on_every_row() -> None:
 
 @pytest.mark.parametrize(("old", "new", "where", "message"), [
     ("            - id: classify\n", "            - id: classify\n"
-     "              cells: {deadline: 1天}\n", ".cells.deadline:", "no column of its own"),
+     "              cells: {deadline: 1天}\n", ".cells.deadline:", "没有名为 deadline 的自定列"),
     ("          steps:\n", "          step_labels: letters\n          steps:\n",
-     ".steps[0].label:", "set step_labels: given"),
+     ".steps[0].label:", "step_labels: given"),
     ("owners: [business, 各部门]", "owners: [business, buisness]",
      ".owners[1]:", "unknown role 'buisness'"),
     ("outputs: [COR-02-01]", "outputs: [COR-02-09]", ".outputs[0]:", "unknown form 'COR-02-09'"),
     ("{show: time_limit, title: 时限, width: 1.4}", "{show: time_limit, width: 1.4}",
-     ".columns[4]:", "needs a title"),
+     ".columns[4]:", "自定列须写 title"),
     ("            - {show: flow, title: 流程, width: 3.4}\n", "",
-     ".columns:", "must include flow"),
+     ".columns:", "须包含 flow"),
     ("            - {show: owners, title: 责任单位, width: 1.8}\n",
      "            - {show: owners, title: 责任单位, width: 1.8}\n"
-     "            - {show: owners, title: 责任人}\n", ".columns:", "listed twice"),
+     "            - {show: owners, title: 责任人}\n", ".columns:", "列 owners 列出了两次"),
 ])
 def test_mistakes_name_file_line_and_field(tmp_path: Path, old: str, new: str, where: str,
                                            message: str) -> None:
@@ -171,15 +171,22 @@ def test_docx_table_has_the_sources_columns_and_labels(docx_bytes: bytes) -> Non
     assert cells["D 签订合同或回签订单"][5] == "客户订单（回签）\n《订单评审记录》LJ-COR-02-01"
 
 
-@pytest.mark.client
-def test_libreoffice_prints_the_labels_and_titles_as_written(docx_bytes: bytes,
-                                                             tmp_path: Path) -> None:
-    from helpers_client import pdf_text, render_png, to_pdf
+@pytest.fixture(scope="module")
+def printed(docx_bytes: bytes, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The pages of COP-02 as LibreOffice prints them (pdftotext -layout)."""
+    from helpers_client import page_texts, render_png, to_pdf
 
-    source = tmp_path / "COP-02.docx"
+    folder = tmp_path_factory.mktemp("cop02")
+    source = folder / "COP-02.docx"
     source.write_bytes(docx_bytes)
-    (pdf,) = to_pdf([source], tmp_path)
-    text = pdf_text(pdf)
+    (pdf,) = to_pdf([source], folder)
+    render_png(pdf, 1, 3, 60)  # for a person to look at
+    return page_texts(pdf)
+
+
+@pytest.mark.client
+def test_libreoffice_prints_the_labels_and_titles_as_written(printed: list[str]) -> None:
+    text = "\f".join(printed[1:])
     # the heading row, on every page the table runs over
     header = re.compile(r"^\s*" + r"\s+".join(map(re.escape, COLUMNS)) + r"\s*$", re.M)
     assert len(header.findall(text)) >= 1
@@ -194,7 +201,59 @@ def test_libreoffice_prints_the_labels_and_titles_as_written(docx_bytes: bytes,
     assert len(re.findall(r"(?<![A-Z])C (组织会签评审|与客户协商)", table)) == 2
     assert "→ D" in table or "→D" in table
     assert not re.search(r"(?<![A-Z])[EFGH] [\u4e00-\u9fff]", table)  # no letters A–H by row
-    render_png(pdf, 2, 3, 60)  # for a person to look at: tmp_path/…png
+
+
+@pytest.mark.client
+def test_cover_prints_only_the_rows_and_units_the_set_uses(printed: list[str]) -> None:
+    cover = printed[0]
+    for word in ("编写", "审核", "批准", "发行日期", "实施日期", "主责部门", "受控状态", "会签部门",
+                 "发放范围"):
+        assert word in cover, word
+    # cover.omit: no 下次评审, no 分发编号; the office is the set's own 综合办公室
+    assert "下次评审" not in cover and "分发编号" not in cover
+    assert "文控中心" not in cover
+    assert re.search(r"^\s*综合办公室\s+临江电子元件有限公司 综合办公室发布", cover, re.M)
+    boxes = re.findall(r"[☐☑]\s*([\u4e00-\u9fff]+)", cover)
+    units = ["业务部", "工程部", "品管部", "生管部", "采购部", "财务部"]
+    assert boxes == units + units  # 会签, then 发放范围: no 总经理, 内审员, APQP小组
+    ticked = re.findall(r"☑\s*([\u4e00-\u9fff]+)", cover)
+    assert ticked == ["工程部", "品管部", "生管部",  # 会签
+                      "业务部", "工程部", "品管部", "生管部", "采购部"]  # 发放范围
+
+
+def test_cover_rows_and_units_come_from_data(tmp_path: Path) -> None:
+    from generator.render.docx.cover import cover_context
+    from generator.render.docx.labels import DocxLabels
+
+    docset = load_document_set(FIXTURE)
+    context = cover_context(docset.procedures["COP-02"], docset, DocxLabels())
+    assert context["show"] == {"next_review": False, "copy_number": False,
+                               "countersign": True, "distribution": True}
+    assert context["document_control_office"] == "综合办公室"
+    assert [r["name"] for r in context["countersign"]] == [
+        "业务部", "工程部", "品管部", "生管部", "采购部", "财务部"]
+    # a document overrides the set's choice; a ticked role outside the units still prints
+    root = copy_fixture(tmp_path)
+    edit(root, "countersign: [qa, planning, engineering]",
+         "countersign: [qa, planning, engineering, mr]\ncover_omit: [distribution]")
+    docset = load_document_set(root)
+    assert [str(w) for w in docset.warnings] == [
+        "procedures/COP-02.yaml:15:42: warning: countersign[3]: "
+        "管理者代表不在本文件集的会签单位之中（wenkong.yaml 的 cover.countersign_units），"
+        "将另加一个方框印出"]
+    context = cover_context(docset.procedures["COP-02"], docset, DocxLabels())
+    assert context["show"] == {"next_review": True, "copy_number": True,
+                               "countersign": True, "distribution": False}
+    assert [r["name"] for r in context["countersign"]][-1] == "管理者代表"
+
+
+def test_unknown_cover_unit_is_an_error(tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path)
+    settings = root / "wenkong.yaml"
+    settings.write_text(settings.read_text("utf-8").replace("purchasing, finance]",
+                                                            "purchasing, finanse]"), "utf-8")
+    assert any(line.startswith("wenkong.yaml:") and "cover.countersign_units[5]" in line
+               and "unknown role 'finanse'" in line for line in errors(root)), errors(root)
 
 
 # --- flowchart and site ----------------------------------------------------------------------

@@ -38,6 +38,15 @@ class Status(StrEnum):
     obsolete = "obsolete"  # 作废
 
 
+class CoverRow(StrEnum):
+    """Rows of the cover block a company may leave out (settings `cover.omit`)."""
+
+    next_review = "next_review"  # 下次评审
+    copy_number = "copy_number"  # 分发编号
+    countersign = "countersign"  # 会签部门
+    distribution = "distribution"  # 发放范围
+
+
 class ListStyle(StrEnum):
     lettered = "lettered"  # a) b) c)
     numbered = "numbered"  # 1) 2) 3)
@@ -197,8 +206,8 @@ class ProcessColumn(Strict):
     @model_validator(mode="after")
     def _own_column_has_title(self) -> ProcessColumn:
         if self.show not in BUILTIN_COLUMNS and self.title is None:
-            raise ValueError(f"column {self.show!r} is not one of {', '.join(BUILTIN_COLUMNS)}: "
-                             "a column of your own needs a title")
+            raise ValueError(_("{show} 不是内置列（{builtin}）：自定列须写 title").format(
+                show=self.show, builtin=", ".join(BUILTIN_COLUMNS)))
         return self
 
 
@@ -218,9 +227,9 @@ def check_columns(items: builtins.list[ProcessColumn | str]) -> builtins.list[Pr
     shown = [c.show for c in columns]
     for key in shown:
         if shown.count(key) > 1:
-            raise ValueError(f"column {key!r} is listed twice")
+            raise ValueError(_("列 {key} 列出了两次").format(key=key))
     if "flow" not in shown:
-        raise ValueError("the columns must include flow (the steps themselves)")
+        raise ValueError(_("columns 须包含 flow（流程步骤本身所在的列）"))
     return columns
 
 
@@ -483,6 +492,9 @@ class Procedure(Strict):
     approval: Approval
     countersign: list[Id] = Field(default_factory=list)
     distribution: list[Id] = Field(default_factory=list)
+    cover_omit: list[CoverRow] | None = added_field(
+        None, description="Cover rows this document leaves out (next_review, copy_number, "
+        "countersign, distribution), instead of the set's cover.omit.")
     review_interval_months: int | None = Field(default=None, ge=1, le=120)
     last_review: dt.date | None = None
     obsolete_date: dt.date | None = Field(default=None, description="Day it was withdrawn.")

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from generator.i18n import _
 from generator.model.common import Id, Strict, Text, added_field
 from generator.model.layout import EmptySection, Layout, NumberingSpec, NumberingStyle
-from generator.model.procedure import ColumnItem, ProcessColumn, check_columns
+from generator.model.procedure import ColumnItem, CoverRow, ProcessColumn, check_columns
 from generator.model.registers import ApprovalRule, ExternalReviewRule, WorkingCalendar
 
 
@@ -51,6 +51,21 @@ class SectionTitles(Strict):
     attachments: str = "附件"
 
 
+class Cover(Strict):
+    """What the cover block of every procedure shows beyond the template's fixed words."""
+
+    omit: list[CoverRow] = Field(
+        default_factory=list,
+        description="Rows the company does not use: next_review (下次评审), copy_number "
+        "(分发编号), countersign (会签部门), distribution (发放范围).")
+    countersign_units: list[Id] | None = Field(
+        default=None, description="Role ids offered as 会签 boxes, in order (default: every "
+        "department and top-level position of roles.yaml).")
+    distribution_units: list[Id] | None = Field(
+        default=None, description="Role ids offered as 发放范围 boxes, in order (default: as "
+        "countersign_units).")
+
+
 class Settings(Strict):
     """The one company settings file at the root of a document set (wenkong.yaml)."""
 
@@ -83,6 +98,7 @@ class Settings(Strict):
     formula_label: str = Field(default="({n})", description="Number of a numbered formula at "
                                "the right margin; {n} is its number in the document.")
     attachment_label: str = Field(default="附件{n}", description="{n} is the attachment number.")
+    cover: Cover = added_field(default_factory=Cover)
     controlled_notice: str = "受控文件 未经批准不得复印"
     document_control_office: Id = Field(
         description="Role id of the office that keeps the master list (文控中心).",

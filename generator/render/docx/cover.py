@@ -12,8 +12,9 @@ from typing import Any
 
 from generator.docset import DocumentSet, ProcedureDoc
 from generator.model.common import Person
-from generator.model.procedure import Status
+from generator.model.procedure import CoverRow, Status
 from generator.model.role import Role, RoleKind
+from generator.model.settings import Settings
 from generator.render.docx import ooxml
 from generator.render.docx.labels import DocxLabels, status_word
 
@@ -34,6 +35,7 @@ KNOWN_PLACEHOLDERS = (
     "approver", "countersign", "countersign_row", "distribution", "distribution_row",
     "controlled_notice", "copy_number", "obsolete_reason", "revisions",
     "copy_holder", "copy_date", "stamp_color", "uncontrolled_notice",
+    "document_control_office", "show",
 )
 
 STAMP_COLORS = {"controlled": "FF0000", "uncontrolled": "1F3A93"}
@@ -58,19 +60,28 @@ def _person(person: Person | None) -> dict[str, str]:
     return {"name": person.name, "date": date_text(person.date), "role": person.role or ""}
 
 
-def checkbox_row(roles: dict[str, Role], ticked: tuple[Role, ...]) -> list[dict[str, Any]]:
-    """☑/☐ over the company's departments (and top-level positions such as 总经理), in the
-    order of roles.yaml, with the document's roles ticked. A ticked sub-position (销售部经理)
+def checkbox_row(roles: dict[str, Role], ticked: tuple[Role, ...],
+                 units: list[str] | None = None) -> list[dict[str, Any]]:
+    """☑/☐ over the units the set offers for the purpose (settings `cover.*_units`, in that
+    order), by default the company's departments and top-level positions such as 总经理 in the
+    order of roles.yaml, with the document's roles ticked. A ticked role outside them (销售部经理)
     appears too, so nothing the document names goes missing."""
     chosen = {r.id for r in ticked}
-    row = []
-    for role in roles.values():
-        shown = role.kind is RoleKind.department or role.parent is None or role.id in chosen
-        if shown:
-            checked = role.id in chosen
-            row.append({"name": role.name, "checked": checked, "box": ooxml.checkbox(checked),
-                        "id": role.id})
-    return row
+    if units is None:
+        offered = [role for role in roles.values()
+                   if role.kind is RoleKind.department or role.parent is None
+                   or role.id in chosen]
+    else:
+        offered = [roles[u] for u in units if u in roles]
+        offered += [role for role in roles.values() if role.id in chosen and role.id not in units]
+    return [{"name": role.name, "checked": role.id in chosen,
+             "box": ooxml.checkbox(role.id in chosen), "id": role.id} for role in offered]
+
+
+def shown_rows(doc: ProcedureDoc, settings: Settings) -> dict[str, bool]:
+    """Which optional cover rows the document prints (`show.next_review` … in the template)."""
+    omit = doc.model.cover_omit if doc.model.cover_omit is not None else settings.cover.omit
+    return {row.value: row not in omit for row in CoverRow}
 
 
 def cover_context(doc: ProcedureDoc, docset: DocumentSet, labels: DocxLabels,
@@ -82,8 +93,11 @@ def cover_context(doc: ProcedureDoc, docset: DocumentSet, labels: DocxLabels,
     """
     settings = docset.settings
     model = doc.model
-    countersign = checkbox_row(docset.roles, doc.countersign)
-    distribution = checkbox_row(docset.roles, doc.distribution)
+    units = settings.cover
+    countersign = checkbox_row(docset.roles, doc.countersign, units.countersign_units)
+    distribution = checkbox_row(docset.roles, doc.distribution,
+                                units.distribution_units or units.countersign_units)
+    office = docset.roles.get(settings.document_control_office)
     revisions = [
         {"version": r.version, "clauses": r.clauses, "date": date_text(r.date),
          "summary": r.summary, "author": r.author, "reviewer": r.reviewer or "",
@@ -121,6 +135,8 @@ def cover_context(doc: ProcedureDoc, docset: DocumentSet, labels: DocxLabels,
         "distribution": distribution,
         "distribution_row": "　".join(f"{r['box']}{r['name']}" for r in distribution),
         "controlled_notice": settings.controlled_notice,
+        "document_control_office": office.name if office else settings.document_control_office,
+        "show": shown_rows(doc, settings),
         "copy_number": copy.number if copy else "",
         "copy_holder": copy.holder if copy else "",
         "copy_date": date_text(copy.date) if copy else "",

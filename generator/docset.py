@@ -326,6 +326,12 @@ class ProcedureDoc:
     attachments: tuple[AttachmentR, ...]
     processes: tuple[ProcessR, ...]
     numbering: Numbering = field(default_factory=lambda: Numbering.of(_DEFAULT_NUMBERING))
+    # printed numbers by position (they differ where a level counts on across its parents)
+    printed: dict[tuple[int, ...], tuple[int, ...]] = field(default_factory=dict, hash=False)
+
+    def reference(self, numbers: tuple[int, ...]) -> str:
+        """How a reference prints the item at position `numbers` (3.1, 五（二）1, 第二章第六条)."""
+        return self.numbering.reference(self.printed.get(numbers, numbers))
 
     def all_clauses(self) -> list[ClauseR]:
         """Every clause: the procedure section's, then those of the company's own sections."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from generator.model.layout import NUMBER_TOKENS, NumberingSpec, NumberingStyle
+from generator.model.layout import NUMBER_TOKENS, LevelSpec, NumberingSpec, NumberingStyle
 from generator.model.procedure import ListStyle
 
 _DIGITS = "零一二三四五六七八九"
@@ -100,11 +100,18 @@ class Numbering:
     """A multilevel numbering: the format of each level, deeper levels extending the last."""
 
     levels: tuple[LevelFormat, ...]
+    continuous: tuple[bool, ...] = ()  # per level: counts on across parents
 
     @classmethod
     def of(cls, spec: NumberingSpec) -> Numbering:
-        formats = PRESETS[spec] if isinstance(spec, NumberingStyle) else tuple(spec)
-        return cls(tuple(LevelFormat.parse(text) for text in formats))
+        items = PRESETS[spec] if isinstance(spec, NumberingStyle) else tuple(spec)
+        return cls(
+            tuple(LevelFormat.parse(i.format if isinstance(i, LevelSpec) else i) for i in items),
+            tuple(isinstance(i, LevelSpec) and i.continuous for i in items))
+
+    def counts_on(self, depth: int) -> bool:
+        """Whether level `depth` counts on across its parents (第六条 under 第二章)."""
+        return depth <= len(self.continuous) and self.continuous[depth - 1]
 
     def level(self, depth: int) -> LevelFormat:
         """The format of level `depth` (1-based). Below the last level given: a full path that
@@ -132,9 +139,35 @@ class Numbering:
         fmt = self._format(numbers)
         own = fmt.render(numbers, reference=True)
         covered = fmt.count
-        if covered >= len(numbers):
-            return own
+        if covered >= len(numbers) or self.counts_on(len(numbers)):
+            return own  # a level that counts on is unique without its parents: 第六条
         return self.reference(numbers[:len(numbers) - covered]) + own
+
+
+class Printed:
+    """The numbers a document prints for its items, from their positions, in document order.
+
+    Positions (5, 2, 1) stay the anchors; a level that counts on across its parents prints its
+    running count instead (第二章 第六条 is position (2, 1), printed (2, 6)).
+    """
+
+    def __init__(self, numbering: Numbering) -> None:
+        self.numbering = numbering
+        self.printed: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self._running: dict[int, int] = {}
+
+    def add(self, position: tuple[int, ...]) -> tuple[int, ...]:
+        """Number the next item (call in document order, each item once)."""
+        found = self.printed.get(position)
+        if found is not None:
+            return found
+        parent = self.printed.get(position[:-1], position[:-1])
+        depth = len(position)
+        own = position[-1]
+        if self.numbering.counts_on(depth):
+            own = self._running[depth] = self._running.get(depth, 0) + 1
+        printed = self.printed[position] = (*parent, own)
+        return printed
 
 
 def clause_label(numbers: tuple[int, ...], style: NumberingSpec) -> str:

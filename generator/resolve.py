@@ -72,7 +72,7 @@ from generator.model.procedure import (
     Term,
     check_columns,
 )
-from generator.numbering import Numbering, anchor, letters, list_label
+from generator.numbering import Numbering, Printed, anchor, letters, list_label
 from generator.versions import VersionError, parse_version
 
 SETTINGS_FILE = "wenkong.yaml"
@@ -349,6 +349,7 @@ class _Resolver:
         self.formula_targets: dict[str, dict[str, int]] = {}
         self.layouts: dict[str, list[_Slot]] = {}
         self.numberings: dict[str, Numbering] = {}
+        self.printed: dict[str, Printed] = {}  # printed numbers of each procedure's items
         self.formula_count = 0
         self.referenced_by: dict[str, set[str]] = {}
         self.broken_codes: dict[str, str] = {}  # code → file that failed to load
@@ -452,8 +453,9 @@ class _Resolver:
             self.layouts[code] = self._layout(procedure, source)
             self.numberings[code] = Numbering.of(
                 procedure.numbering or self.settings.numbering or self.settings.numbering_style)
+            self.printed[code] = Printed(self.numberings[code])
             self.clause_targets[code], self.formula_targets[code] = self._number_targets(
-                procedure, source, self.layouts[code])
+                procedure, source, self.layouts[code], self.printed[code])
 
         docset = DocumentSet(root=self.root, settings=self.settings, roles=self.roles,
                              procedures={}, forms={})
@@ -580,7 +582,7 @@ class _Resolver:
             self.error(source, loc, f"procedure {code} has no clause with id {clause_id!r}; "
                        + (self._known(clause_id, known) if known else "give the clause an id:"))
             return None
-        label = self.numberings[code].reference(numbers)
+        label = self.numberings[code].reference(self.printed[code].add(numbers))
         if code != self.current_code:
             self._note_reference(code, self.procedure_models[code][0].status, loc)
             label = f"{prefix}{code} {label}"
@@ -695,9 +697,10 @@ class _Resolver:
         return slots
 
     def _number_targets(
-        self, procedure: Procedure, source: SourceFile, slots: list[_Slot],
+        self, procedure: Procedure, source: SourceFile, slots: list[_Slot], printed: Printed,
     ) -> tuple[dict[str, tuple[int, ...]], dict[str, int]]:
-        """Clause ids → numbers, formula ids → formula numbers, in printed order."""
+        """Clause ids → positions, formula ids → formula numbers; every numbered item's printed
+        number into `printed`. All in printed order."""
         clauses: dict[str, tuple[int, ...]] = {}
         formulas: dict[str, int] = {}
         count = 0
@@ -720,6 +723,7 @@ class _Resolver:
         def visit(items: list[ClauseItem], numbers: tuple[int, ...], loc: Loc) -> None:
             for index, item in enumerate(items):
                 here = (*numbers, index + 1)
+                printed.add(here)
                 if isinstance(item, str):
                     continue
                 if item.id is not None:
@@ -734,8 +738,12 @@ class _Resolver:
         for slot in slots:
             if slot.key == "terms":
                 for t, term in enumerate(procedure.terms):
+                    printed.add((slot.number, t + 1))
                     for b, block in enumerate(term.body):
                         formula(block, ("terms", t, "body", b))
+            elif slot.key == "responsibilities":
+                for r in range(len(procedure.responsibilities)):
+                    printed.add((slot.number, r + 1))
             elif slot.key == "procedure":
                 visit(procedure.procedure, (slot.number,), ("procedure",))
             elif slot.key not in BUILTIN_SECTIONS:
@@ -869,7 +877,7 @@ class _Resolver:
             version=procedure.version, status=procedure.status, owner=owner,
             countersign=countersign, distribution=distribution,
             review_interval_months=interval, next_review=next_review, sections=sections,
-            numbering=numbering,
+            numbering=numbering, printed=self.printed[procedure.code].printed,
             purpose=self.rich(procedure.purpose, ("purpose",)),
             scope=self.rich(procedure.scope, ("scope",)),
             terms=terms, responsibilities=tuple(responsibilities), clauses=clauses,
@@ -882,7 +890,7 @@ class _Resolver:
         source = self.current
         assert source is not None
         loc: Loc = ("terms", i)
-        label = numbering.label(numbers)
+        label = numbering.label(self.printed[self.current_code].add(numbers))
         body = []
         for b, block in enumerate(term.body):
             if isinstance(block, ProcessTable):
@@ -915,7 +923,7 @@ class _Resolver:
                           f"{duty.role} appears twice; merge its duties into one entry")
             seen_roles.add(duty.role)
             responsibilities.append(ResponsibilityR(
-                label=numbering.label((number, i + 1)),
+                label=numbering.label(self.printed[procedure.code].add((number, i + 1))),
                 role=self.role(source, ("responsibilities", i, "role"), duty.role),
                 duties=tuple(self.rich(d, ("responsibilities", i, "duties", k))
                              for k, d in enumerate(duty.duties)),
@@ -1036,7 +1044,8 @@ class _Resolver:
 
     def _clause(self, item: Clause | str, numbers: tuple[int, ...], loc: Loc,
                 processes: list[ProcessR]) -> ClauseR:
-        label = self.numberings[self.current_code].label(numbers)
+        label = self.numberings[self.current_code].label(
+            self.printed[self.current_code].add(numbers))
         if isinstance(item, str):
             return ClauseR(numbers=numbers, label=label, anchor=anchor(numbers), id=None,
                            title=None, text=self.rich(item, loc), blocks=(), children=())

@@ -196,3 +196,18 @@ def test_schema_accepts_the_short_forms_of_a_layout() -> None:
     jsonschema.validate(settings, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**settings, "layout": [{"key": "terms", "emty": "omit"}]}, schema)
+
+
+def test_a_level_that_counts_on_across_chapters() -> None:
+    doc = load_document_set(FIXTURE).procedures["QP-23"]
+    assert [s.label + s.title for s in doc.sections] == [
+        "第一章总则", "第二章供应商的选择与评价", "第三章附则"]
+    in_order = [c for s in doc.sections
+                for c in (doc.clauses if s.key == "procedure" else s.clauses)]
+    assert [c.label for c in in_order] == [
+        "第一条", "第二条", "第三条", "第四条", "第五条", "第六条", "第七条"]
+    assert "按第三条的分工" in plain(doc.clauses[1].text)
+    assert doc.reference((2, 2)) == "第五条"
+    # a preset level restarts under each parent, as before
+    numbering = Numbering.of(["第一章", "第一条"])
+    assert not numbering.counts_on(2)

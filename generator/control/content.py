@@ -151,7 +151,7 @@ def _procedure_units(doc: ProcedureDoc) -> list[Unit]:
     ]), ("title",))]
 
     def label(*numbers: int) -> str:
-        return doc.numbering.reference(numbers)
+        return doc.reference(numbers)
 
     for section in doc.sections:
         number = section.number
@@ -202,7 +202,7 @@ def _clause_units(clause: ClauseR, loc: Loc, doc: ProcedureDoc, out: list[Unit])
     lines = [plain(clause.text)] if clause.text else []
     for block in clause.blocks:
         lines.extend(block_lines(block))
-    out.append(Unit(doc.numbering.reference(clause.numbers), plain(clause.title),
+    out.append(Unit(doc.reference(clause.numbers), plain(clause.title),
                     "\n".join(lines), loc))
     for j, child in enumerate(clause.children):
         _clause_units(child, (*loc, "clauses", j), doc, out)

@@ -42,8 +42,19 @@ LevelFormatText = Annotated[str, BeforeValidator(_scalar_to_str), Field(min_leng
                             WithJsonSchema({"type": ["string", "number"]})]
 """One level of a multilevel numbering, written as its first clause prints: 一、 / 1.1 / ①."""
 
-NumberingSpec = NumberingStyle | Annotated[list[LevelFormatText], Field(min_length=1,
-                                                                         max_length=9)]
+class LevelSpec(Strict):
+    """A level written as a mapping, for what a format string cannot say."""
+
+    format: LevelFormatText
+    continuous: bool = Field(
+        default=False, description="Count on across parents instead of restarting under each: "
+        "第一章 第一条…第五条, 第二章 第六条.")
+
+
+LevelItem = LevelFormatText | LevelSpec
+"""`一、` or `{format: 第一条, continuous: true}`."""
+
+NumberingSpec = NumberingStyle | Annotated[list[LevelItem], Field(min_length=1, max_length=9)]
 """A preset name (decimal, decimal_zero, chinese) or one format per level:
 `[一、, 1.1, 1.1.1]` prints 三、 then 3.1 and 3.1.1 under it."""
 

@@ -289,3 +289,20 @@ def test_site_page_shows_the_same_columns_and_labels() -> None:
         f"**{label}** {name}" if label else name for label, name in STEPS]
     assert "→ D" in flows[2] and "业务部" in rows[4] and "各部门" in rows[4]
     assert "3个工作日" in rows[4] and "客户订单（回签）" in rows[7]
+
+
+def test_diff_units_carry_columns_labels_and_own_cells() -> None:
+    from generator.control.content import units_of
+
+    docset = load_document_set(FIXTURE)
+    units = units_of(docset.procedures["COP-02"])
+    (unit,) = [u for u in units if "订单评审流程" in u.text]
+    lines = unit.text.splitlines()
+    assert "输入 | 流程 | 责任单位 | 作业说明 | 时限 | 输出/记录" in lines
+    joint = next(line for line in lines if "组织会签评审" in line)
+    assert joint.startswith("C | 组织会签评审 |") and "业务部 各部门" in joint
+    assert joint.endswith("time_limit: 3个工作日")
+    routine = next(line for line in lines if "业务部确认价格" in line)
+    assert "→D" in routine
+    classify = next(line for line in lines if line.startswith(" | 判断订单类别 |"))
+    assert "常规产品→B" in classify  # a step without a label has an empty label cell

@@ -292,7 +292,7 @@ def records_import(
         target = records_dir or folder / "records"
         with progress_bar() as report:
             return import_records(
-                files, docset, target, replace=replace,
+                files, docset, target, replace=replace, named=records_dir is not None,
                 progress=lambda done, total: report(_("读取表单"), done, total))
 
     result = run(action)

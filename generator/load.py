@@ -39,7 +39,11 @@ _MODELINE = re.compile(r"^#\s*yaml-language-server:")
 # Characters XML 1.0 cannot hold (so neither can a .docx nor the site's pages). YAML's reader
 # refuses them typed raw; only the escapes of a double-quoted scalar ("\0", "\x01", "\uFFFE")
 # bring them in.
-_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+# What YAML's reader refuses when typed raw into a file (YAML 1.1 printable set).
+_YAML_UNPRINTABLE = re.compile(
+    "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 # libyaml's parser when present: same nodes and marks, several times faster.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -131,6 +135,15 @@ def parse_yaml(text: str, path: Path, display: str) -> SourceFile:
         if exc.context and exc.problem:
             message += f" ({exc.context})"
         raise SourceErrors([Problem(display, line, column, "", message)]) from None
+    except yaml.reader.ReaderError:  # a raw control character in the file
+        # libyaml counts its position in bytes: find the character itself instead.
+        found = _YAML_UNPRINTABLE.search(text)
+        position = found.start() if found else 0
+        before = text[:position]
+        line, column = before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
+        raise SourceErrors([Problem(display, line, column, "", _(
+            "文件里有控制字符 U+{code:04X}，YAML、Word 文档和网页都不能容纳它：请删除它"
+        ).format(code=ord(found.group()) if found else 0))]) from None
     except yaml.YAMLError as exc:
         raise SourceErrors([Problem(display, 1, 1, "", f"YAML error: {exc}")]) from None
     if node is None:
@@ -178,7 +191,7 @@ def _convert(
             problems.append(_at(source, node, loc, f"YAML tag {node.tag} is not allowed here"))
             return None
         if node.tag == "tag:yaml.org,2002:str":
-            if node.style == '"' and (bad := _XML_ILLEGAL.search(node.value)):
+            if node.style == '"' and (bad := XML_ILLEGAL.search(node.value)):
                 problems.append(_at(source, node, loc, _illegal_character(bad)))
                 return None
             if node.style == ">":
@@ -213,7 +226,7 @@ def _convert(
                 problems.append(_at(source, key_node, loc, "a key must be plain text"))
                 continue
             key = str(key_node.value)
-            if key_node.style == '"' and (bad := _XML_ILLEGAL.search(key)):
+            if key_node.style == '"' and (bad := XML_ILLEGAL.search(key)):
                 problems.append(_at(source, key_node, loc, _illegal_character(bad)))
                 continue
             if key == "<<":

@@ -793,8 +793,15 @@ def _link_problem(link: Path) -> str:
 
 
 def import_records(targets: Iterable[Path], docset: DocumentSet, records_dir: Path, *,
-                   replace: bool = False, progress: Progress | None = None) -> ImportResult:
-    """Read, validate and file filled forms. All or nothing: any problem, nothing written."""
+                   replace: bool = False, progress: Progress | None = None,
+                   named: bool = True) -> ImportResult:
+    """Read, validate and file filled forms. All or nothing: any problem, nothing written.
+
+    `named`: the records folder was given on the command line. The default one (records/ in
+    the set) is not followed when it is a link to elsewhere, as no folder below it ever is."""
+    if not named and records_dir.is_symlink():
+        raise RecordErrors([_link_problem(records_dir) + _(
+            "（或用 --records-dir 直接指定那个文件夹）")])
     labels = load_form_labels(docset.root, docset.settings)
     files: list[Path] = []
     for target in targets:

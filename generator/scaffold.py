@@ -16,7 +16,7 @@ import yaml
 
 from generator.errors import UsageError
 from generator.i18n import _
-from generator.load import read_yaml
+from generator.load import XML_ILLEGAL, read_yaml
 from generator.model.common import _check_code
 from generator.model.settings import VersionScheme
 from generator.schema import write_schemas
@@ -33,6 +33,10 @@ _ENV.filters["q"] = lambda value: json.dumps(str(value), ensure_ascii=False)
 
 
 def _render(name: str, **values: str) -> bytes:
+    for value in values.values():
+        if isinstance(value, str) and (bad := XML_ILLEGAL.search(value)):
+            raise UsageError(_("{value!r} 含有控制字符 U+{code:04X}，Word 文档和网页都不能容纳它："
+                               "请删除后重试").format(value=value, code=ord(bad.group())))
     return _ENV.get_template(name).render(**values).encode("utf-8")
 
 

@@ -144,3 +144,27 @@ def test_a_register_that_is_a_link_is_not_written_through(
         import_records([inbox], docset, tmp_path / "records")
     assert outside.read_text() == "money"
     assert sorted(p.name for p in folder.iterdir()) == ["register.csv"]
+
+
+def test_a_default_records_folder_linked_elsewhere_is_refused(blank: bytes,
+                                                                tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from generator.cli import app
+
+    root = tmp_path / "set"
+    __import__("shutil").copytree(FIXTURE, root)
+    elsewhere = tmp_path / "share"
+    elsewhere.mkdir()
+    (root / "records").symlink_to(elsewhere, target_is_directory=True)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    filled(blank, inbox, "a.docx")
+    result = CliRunner().invoke(app, ["records", "import", str(inbox), "--root", str(root)])
+    assert result.exit_code == 1 and "--records-dir" in result.output
+    assert list(elsewhere.iterdir()) == []
+    named = CliRunner().invoke(app, ["records", "import", str(inbox), "--root", str(root),
+                                     "--records-dir", str(elsewhere)])
+    assert named.exit_code == 0, named.output
+    assert sorted(p.name for p in (elsewhere / "QR-01-01").iterdir()) == [
+        "2026-017.json", "register.csv"]

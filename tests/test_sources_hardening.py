@@ -83,3 +83,35 @@ def test_errors_cross_process_boundaries_whole() -> None:
     problem = Problem("procedures/QP-02.yaml", 2, 8, "title", "bad")
     assert pickle.loads(pickle.dumps(SourceErrors([problem]))).problems == [problem]
     assert pickle.loads(pickle.dumps(RecordErrors(["x.docx: bad"]))).problems == ["x.docx: bad"]
+
+
+def test_a_raw_control_character_in_a_file_is_pinned_to_its_line(tmp_path: Path) -> None:
+    from generator.errors import SourceErrors
+    from generator.load import read_yaml
+
+    path = tmp_path / "QP-09.yaml"
+    path.write_bytes("code: QP-09\ntitle: 记录\x01控制\n".encode())
+    with pytest.raises(SourceErrors) as caught:
+        read_yaml(path, "procedures/QP-09.yaml")
+    assert str(caught.value.problems[0]).startswith("procedures/QP-09.yaml:2:10: ")
+    assert "U+0001" in str(caught.value.problems[0])
+
+
+def test_new_refuses_a_control_character_and_quotes_any_title(
+    rich_set: Path,  # noqa: F811
+) -> None:
+    def new(code: str, title: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "generator", "new", "procedure", code,
+                               title], capture_output=True, text=True, timeout=300,
+                              cwd=rich_set)
+
+    refused = new("QP-09", "记录\x01控制程序")
+    assert refused.returncode == 1 and "U+0001" in refused.stderr
+    assert not (rich_set / "procedures" / "QP-09.yaml").exists()
+    made = new("QP-08", "标题: #不是注释")
+    assert made.returncode == 0, made.stderr
+    from generator.load import read_yaml
+
+    data = read_yaml(rich_set / "procedures" / "QP-08.yaml", "QP-08.yaml").data
+    assert data["title"] == "标题: #不是注释"
+    assert data["purpose"] == "规定标题: #不是注释的要求。"

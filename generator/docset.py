@@ -246,6 +246,11 @@ class TermClassR:
     example_labels: tuple[str, ...] = ()  # 1) 2) … (classes printed as a list)
 
     @property
+    def title(self) -> str:
+        """A 类：致命缺陷 (the 类别 cell of the classes table)"""
+        return f"{self.label}：{self.name}" if self.label else self.name
+
+    @property
     def heading(self) -> str:
         """A 类：致命缺陷（CR）"""
         head = f"{self.name}（{self.code}）"

@@ -211,3 +211,11 @@ def test_a_level_that_counts_on_across_chapters() -> None:
     # a preset level restarts under each parent, as before
     numbering = Numbering.of(["第一章", "第一条"])
     assert not numbering.counts_on(2)
+
+
+def test_class_labels_are_kept_in_the_classes_table(layout_set: Path) -> None:
+    from generator.render.site import site_content
+
+    edit(layout_set / "procedures" / "QP-21.yaml", "    classes_style: list\n", "")
+    page = site_content(load_document_set(layout_set), {}).pages["procedures/QP-21.md"].decode()
+    assert "| CR | A 类：致命缺陷 | 可能造成人身伤害" in page

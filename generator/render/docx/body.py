@@ -246,7 +246,7 @@ class BodyBuilder:
             if term.classes and term.classes_style is ClassesStyle.list:
                 self.term_classes_as_list(term)
             elif term.classes:
-                rows = [(c.code, c.name, plain(c.definition),
+                rows = [(c.code, c.title, plain(c.definition),
                          "；".join(plain(e) for e in c.examples)) for c in term.classes]
                 self.table(self.labels.term_classes_columns, rows, (1, 1.6, 4, 4))
         return None

@@ -271,8 +271,12 @@ class TermR:
 @dataclass(frozen=True)
 class ResponsibilityR:
     label: str  # 4.1
-    role: Role
+    role: Role | str  # a role, or a group that is no role as written (各部门)
     duties: tuple[Rich, ...]
+
+    @property
+    def name(self) -> str:
+        return self.role if isinstance(self.role, str) else self.role.name
 
 
 @dataclass(frozen=True)

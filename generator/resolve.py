@@ -473,6 +473,8 @@ class _Resolver:
         for code, doc in docset.procedures.items():
             docset.procedures_by_owner.setdefault(doc.owner.id, []).append(code)
             for duty in doc.responsibilities:
+                if isinstance(duty.role, str):  # a group such as 各部门 is no role of the set
+                    continue
                 docset.duties_by_role.setdefault(duty.role.id, []).extend(
                     Duty(procedure=code, text=text) for text in duty.duties
                 )
@@ -924,7 +926,8 @@ class _Resolver:
             seen_roles.add(duty.role)
             responsibilities.append(ResponsibilityR(
                 label=numbering.label(self.printed[procedure.code].add((number, i + 1))),
-                role=self.role(source, ("responsibilities", i, "role"), duty.role),
+                role=duty.role if _is_group(duty.role)
+                else self.role(source, ("responsibilities", i, "role"), duty.role),
                 duties=tuple(self.rich(d, ("responsibilities", i, "duties", k))
                              for k, d in enumerate(duty.duties)),
             ))

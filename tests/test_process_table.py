@@ -99,6 +99,16 @@ def test_owners_outputs_and_own_cells(process: ProcessR) -> None:
     assert by_id["classify"].cell("time_limit") is None
 
 
+def test_responsibilities_may_name_a_group_that_is_no_role() -> None:
+    docset = load_document_set(FIXTURE)
+    doc = docset.procedures["COP-02"]
+    assert [(r.label, r.name) for r in doc.responsibilities] == [
+        ("4.1", "业务部"), ("4.2", "工程部"), ("4.3", "各部门")]
+    assert "各部门" not in docset.duties_by_role
+    page = site_content(docset, {}).pages["procedures/COP-02.md"].decode()
+    assert "4\\.3</span> 各部门：按时参加会签评审" in page
+
+
 def test_default_table_keeps_letters_on_every_row() -> None:
     (process,) = load_document_set(REPO).procedures["QP-06"].processes  # the sample set
     assert [s.label for s in process.steps] == [chr(65 + i) for i in range(len(process.steps))]
@@ -200,6 +210,7 @@ def test_libreoffice_prints_the_labels_and_titles_as_written(printed: list[str])
                 not re.search(rf"[A-Z] {head}", table), name
     assert len(re.findall(r"(?<![A-Z])C (组织会签评审|与客户协商)", table)) == 2
     assert "→ D" in table or "→D" in table
+    assert re.search(r"4\.3\s*各部门：按时参加会签评审", text)  # a group in 职责 as written
     assert not re.search(r"(?<![A-Z])[EFGH] [\u4e00-\u9fff]", table)  # no letters A–H by row
 
 

@@ -172,7 +172,7 @@ def _procedure_units(doc: ProcedureDoc) -> list[Unit]:
                                   ("terms", i)))
         elif section.key == "responsibilities":
             for i, duty in enumerate(doc.responsibilities):
-                units.append(Unit(label(number, i + 1), duty.role.name,
+                units.append(Unit(label(number, i + 1), duty.name,
                                   "\n".join(plain(d) for d in duty.duties),
                                   ("responsibilities", i)))
         elif section.key == "procedure":

@@ -444,7 +444,8 @@ class Term(Strict):
 
 
 class Responsibility(Strict):
-    role: Id
+    role: Owner = Field(description="A role id, or a group that is no role written out (各部门, "
+                        "其它部门): printed as written.")
     duties: list[Text] = Field(min_length=1)
 
 

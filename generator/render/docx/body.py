@@ -262,7 +262,7 @@ class BodyBuilder:
     def section_responsibilities(self) -> None:
         for duty in self.doc.responsibilities:
             paragraph = self.paragraph(CLAUSE, None, label=duty.label)
-            self.strong(paragraph, duty.role.name)
+            self.strong(paragraph, duty.name)
             paragraph.add_run("：")
             if len(duty.duties) == 1:
                 self.rich(paragraph, duty.duties[0])

@@ -433,7 +433,7 @@ def _matrix_roles(docset: DocumentSet, procedures: list[ProcedureDoc]) -> list[R
     named: set[str] = set()
     for doc in procedures:
         named.add(doc.owner.id)
-        named.update(r.role.id for r in doc.responsibilities)
+        named.update(r.role.id for r in doc.responsibilities if not isinstance(r.role, str))
         named.update(r.id for r in doc.countersign)
     return [role for role_id, role in docset.roles.items() if role_id in named]
 
@@ -442,7 +442,7 @@ def _matrix_cell(doc: ProcedureDoc, role: Role) -> str:
     """▲ owner, ● has duties, ○ countersigns (symbols explained in the page legend)."""
     if doc.owner.id == role.id:
         return "▲"
-    if any(r.role.id == role.id for r in doc.responsibilities):
+    if any(not isinstance(r.role, str) and r.role.id == role.id for r in doc.responsibilities):
         return "●"
     if any(r.id == role.id for r in doc.countersign):
         return "○"

@@ -7,31 +7,21 @@ or a document under review may carry placeholders, reported as warnings.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from process_support import FIXTURE, copy_fixture, edit
 
 from generator.resolve import is_placeholder, load_document_set
 from tests.conftest import errors, problems
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "process"
 REVIEWER = "  reviewer: {name: 邵国平, role: mr, date: 2025-05-26}"
 APPROVER = "  approver: {name: 傅建业, role: gm, date: 2025-05-28}"
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    target = tmp_path / "set"
-    shutil.copytree(FIXTURE, target)
-    return target
-
-
-def edit(root: Path, old: str, new: str) -> None:
-    path = root / "procedures" / "COP-02.yaml"
-    text = path.read_text("utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), "utf-8")
+    return copy_fixture(tmp_path)
 
 
 @pytest.mark.parametrize("name", ["待定", "XXX", "TBD", "——", "？？", "N/A", "x x x"])

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from process_support import FIXTURE, copy_fixture, edit
 
 from generator.docset import ProcessR, Ref, plain
 from generator.render.docx.procedure import find_template, load_template, render_procedure
@@ -26,7 +27,6 @@ from generator.resolve import load_document_set
 from tests.conftest import errors
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURE = REPO / "tests" / "fixtures" / "process"
 
 # The table as the company's original prints it: (label, step name), label None where the
 # original has none.
@@ -47,19 +47,6 @@ COLUMNS = ["输入", "流程", "责任单位", "作业说明", "时限", "输出
 def process() -> ProcessR:
     (found,) = load_document_set(FIXTURE).procedures["COP-02"].processes
     return found
-
-
-def copy_fixture(tmp_path: Path) -> Path:
-    target = tmp_path / "set"
-    shutil.copytree(FIXTURE, target)
-    return target
-
-
-def edit(root: Path, old: str, new: str) -> None:
-    path = root / "procedures" / "COP-02.yaml"
-    text = path.read_text("utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), "utf-8")
 
 
 # --- resolve -------------------------------------------------------------------------------

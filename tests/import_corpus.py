@@ -208,6 +208,9 @@ def inspection_procedure(path: Path) -> Expected:
     header = d.sections[0].header
     header.paragraphs[0].text = "东湖精工电子有限公司  文件编号：QP-23  版本：B/2"
     _bold(d, "来料检验程序", 16)
+    d.add_paragraph("目录")
+    for line in ("1 目的 ........................ 1", "5 工作程序 .................... 1"):
+        d.add_paragraph(line)
     for level_text, bold in [
         ("1 目的", True), ("确保投入生产的原材料和外购件符合规定要求。", False),
         ("2 适用范围", True), ("适用于所有原材料、外购件和外协件的进货检验。", False),
@@ -361,7 +364,31 @@ def contract_procedure(path: Path) -> Expected:
                     ["超出技术要求", "召集生产部和品质部评审", "是→C；否→A"])
 
 
+def supplier_rules(path: Path) -> Expected:
+    """制度 style: 第一章 … with 第一条 counting on across chapters, no 目的/范围 sections."""
+    d = Document()
+    _bold(d, "仓储物料管理制度", 16)
+    d.add_paragraph("文件编号：QP-27  版本：A/0")
+    for line in [
+        "第一章 总则",
+        "第一条 为规范物料的收发和存放，保证账物相符，特制定本制度。",
+        "第二条 本制度适用于本公司所有仓库。",
+        "第二章 收料与发料",
+        "第三条 仓管员凭送货单和检验合格标识收料，当日登账。",
+        "第四条 发料凭经主管签字的领料单，先进先出。",
+        "第五条 呆滞物料每季度清理一次，报总经理处理。",
+        "第三章 附则",
+        "第六条 本制度由仓库负责解释，自发布之日起实施。",
+    ]:
+        d.add_paragraph(line)
+    _fixed(d, path)
+    return Expected("QP-27", "仓储物料管理制度",
+                    ["第一章 总则", "第二章 收料与发料", "第三章 附则"],
+                    ["第四条发料凭经主管签字的领料单", "第六条本制度由仓库负责解释"])
+
+
 BUILDERS = {
+    "仓储物料管理制度.docx": supplier_rules,
     "售后服务控制程序.docx": after_sales_procedure,
     "合同评审控制程序.docx": contract_procedure,
     "员工培训管理程序.docx": training_procedure,

@@ -98,6 +98,9 @@ def test_imported_yaml_keeps_what_the_original_says(imported: tuple[Path, Import
     qp25 = (root / "procedures" / "QP-25.yaml").read_text(encoding="utf-8")
     assert "numbering: ['1.0', '1.1', 1.1.1, 1.1.1.1]" in qp25
     assert "terms" not in qp25  # the original has no terms section: none is printed
+    qp27 = (root / "procedures" / "QP-27.yaml").read_text(encoding="utf-8")
+    assert "numbering: [第一章, {format: 第一条, continuous: true}]" in qp27
+    assert "  - part2: 收料与发料\n" in qp27
     roles = (root / "roles.yaml").read_text(encoding="utf-8")
     assert "name: 生产部" in roles and "导入推断" in roles
 

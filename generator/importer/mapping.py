@@ -718,7 +718,7 @@ _LEVEL_FORMATS = {"decimal_zero": "1.0", "chinese": "一、", "paren_chinese": "
                   "decimal_dot": "1.", "decimal_comma": "1、"}
 
 
-def numbering_of(units: list[Unit]) -> list[str] | None:
+def numbering_of(units: list[Unit]) -> list[Any] | None:
     """The document's numbering, one format per level, as its first clauses print:
     `[一、, 1.1, 1.1.1]`; None when the original numbers nothing."""
     formats: dict[int, str] = {}
@@ -736,8 +736,19 @@ def numbering_of(units: list[Unit]) -> list[str] | None:
     visit(units, 1)
     if not formats or 1 not in formats:
         return None
+    if formats.get(2) == "第一条" and _articles_continue(units):
+        levels: list[Any] = [formats[1], _flow(format="第一条", continuous=True)]
+        return levels
     levels = [formats[1]]
     for depth in range(2, max(formats) + 1):
         levels.append(formats.get(depth, levels[-1] + ".1" if levels[-1][-1:] == "1" else
                                   levels[-1]))
     return levels
+
+
+def _articles_continue(chapters: list[Unit]) -> bool:
+    """第二章 goes on from the last article of 第一章 (第四条) instead of restarting."""
+    for n, later in enumerate(chapters[1:], start=1):
+        if chapters[n - 1].children and later.children and later.children[0].numbers[-1] > 1:
+            return True
+    return False

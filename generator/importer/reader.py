@@ -98,6 +98,7 @@ class WordDocument:
     body: list[Item]
     header: list[Item]  # the first page's header (first-page header, else the default one)
     footer: list[Item] = field(default_factory=list)  # the first page's footer
+    textboxes: list[str] = field(default_factory=list)  # text in text boxes and shapes
 
     def all_text(self) -> str:
         """Every character of the body and the first header, in reading order."""
@@ -114,6 +115,7 @@ class WordDocument:
                                 visit(list(cell.paragraphs))
         visit(self.header)
         visit(self.body)
+        parts.extend(self.textboxes)
         visit(self.footer)
         return "\n".join(parts)
 
@@ -284,6 +286,8 @@ class _Reader:
                     num = linked
         text, bold, size, pictures = self.runs(p, sid)
         label = self.numbering.label(*num) if num else None
+        if label is not None and label.fmt == "bullet":
+            label = Label("•", label.fmt, label.level, label.suffix)  # Symbol-font glyphs
         shown = text
         if label is not None and label.text:
             gap = "" if label.suffix == "nothing" else " "
@@ -378,7 +382,15 @@ def read_document(package: Package) -> WordDocument:
         rels = package.relationships("word/document.xml")
         header = _margin(package, reader, sect, "header", first, rels)
         footer = _margin(package, reader, sect, "footer", first, rels)
-    return WordDocument(items, header, footer)
+    textboxes = []
+    for box in body.iter(f"{_W}txbxContent"):
+        if any(a.tag == f"{_MC}Fallback" for a in box.iterancestors()):
+            continue  # the VML copy of a shape Word also writes as DrawingML
+        text = " ".join("".join(t.text or "" for t in p.iter(f"{_W}t"))
+                        for p in box.iter(f"{_W}p")).strip()
+        if text:
+            textboxes.append(text)
+    return WordDocument(items, header, footer, textboxes)
 
 
 def _margin(package: Package, reader: _Reader, sect: Any, kind: str, first: bool,

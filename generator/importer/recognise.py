@@ -341,8 +341,8 @@ def process_block(table: Table) -> ProcessBlock | None:
     for row in grid[1:]:
         cells = {key: (row[i].strip() if i < len(row) else "") for i, (key, _) in
                  enumerate(columns)}
-        if not any(cells.values()):
-            continue
+        if not any(re.sub(r"[\s↓↑→←|｜]+", "", v) for v in cells.values()):
+            continue  # a row holding only the arrow between two steps
         label = cells.pop("label", "") or None
         step = cells.get("step", "")
         match = re.match(r"^([A-Z]{1,2})\s*[.、:：)）\s]\s*(.+)$", step, re.S)
@@ -400,6 +400,10 @@ def _fits(found: Found, depth: int, stack: list[Unit], sections: list[Unit]) -> 
                 found.numbers[:-1] != parent_values:
             return False
     previous = siblings[-1].numbers[-1] if siblings else 0
+    if found.kind == "article" and depth == 2 and not siblings:
+        # 第二章 may go on from 第四条: articles often count on across chapters
+        articles = [c.numbers[-1] for s in sections for c in s.children if c.kind == "article"]
+        previous = max(articles, default=0) if value > 3 else 0
     return previous < value <= previous + 3
 
 
@@ -545,13 +549,15 @@ def _first_section(items: list[Item]) -> tuple[int, Found | None]:
     """Index of the paragraph opening section 1 (目的 or the first numbered heading)."""
     fallback: tuple[int, Found | None] = (len(items), None)
     for index, item in enumerate(items):
-        if not isinstance(item, Para):
+        if not isinstance(item, Para) or _is_contents(item):
             continue
         found = find_label(item.text)
         if found is None or (found.is_list and found.kind != "numbered"):
             continue
         if found.numbers != (1,) or len(found.numbers) != 1:
             continue
+        if found.kind in ("chapter", "article"):
+            return index, found  # 第一章 / 第一条 open a 制度-style document
         title, _ = _title_or_text(found.rest, 1)
         if title and section_key(title):
             return index, found
@@ -637,11 +643,17 @@ def recognise(doc: WordDocument, source: Path) -> Imported:
         cover.title = _title_paragraph(doc.body[:start] if start < len(doc.body)
                                        else doc.body[:8])
     original = doc.all_text()
+    # a table of contents is a Word field's result, like page numbers: not content
+    cover.labels.extend(i.text for i in doc.body if isinstance(i, Para) and _is_contents(i))
     if first is None and _looks_like_form(doc, start, cover):
         form = recognise_form(doc, source, cover)
         form.original_text = original
         return form
     imported = ImportedProcedure(source=source, cover=cover, sections=[], original_text=original)
+    if doc.textboxes:
+        imported.plain.extend(doc.textboxes)
+        imported.guesses.append(Guess("图形", f"文本框或图形中的文字（{len(doc.textboxes)} 处，"
+                                      "多为手绘流程图）未导入，请按原文补成流程表或图片"))
     scheme = _Scheme(top=first.kind if first else "decimal")
     outline = _Outline(scheme, imported)
     body_from = start
@@ -665,8 +677,19 @@ def recognise(doc: WordDocument, source: Path) -> Imported:
         if re.match(r"^\s*(会签|发放范围|分发范围|发放部门)\s*[：:]", text):
             reader.paragraph(text)
             continue
+        if _is_contents(item):
+            continue  # the table of contents: Wenkong makes its own
         outline.paragraph(item)
     return imported
+
+
+def _is_contents(para: Para) -> bool:
+    """A line of a table of contents (style TOC n / 目录 n, or `目录` itself, or leader dots
+    and a page number)."""
+    style = para.style.lower()
+    text = para.text.strip()
+    return (style.startswith(("toc", "目录")) or re.fullmatch(r"目\s*录", text) is not None
+            or re.search(r"(\.{4,}|…{2,}|\t)\s*\d{1,3}$", text) is not None)
 
 
 # --- forms -------------------------------------------------------------------------------

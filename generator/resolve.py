@@ -1249,11 +1249,13 @@ class _Resolver:
                         columns_given=given is not None)
 
     def _output(self, text: str, loc: Loc) -> Rich:
-        """A step output: a bare form code becomes its reference (an unknown code is an
-        error, as a typo must not print as text); anything else is text with references."""
+        """A step output: a bare form code becomes its reference, a bare procedure code too
+        (an unknown code is an error, as a typo must not print as text); anything else is text
+        with references."""
         if _is_group(text) or "【" in text or any(ch.isspace() for ch in text):
             return self.rich(text, loc)
-        ref = self.reference("form", text, loc)
+        kind = "procedure" if text in self.procedure_models else "form"
+        ref = self.reference(kind, text, loc)
         return (ref,) if ref is not None else (text,)
 
     # --- forms ---------------------------------------------------------------------------

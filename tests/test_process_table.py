@@ -96,6 +96,14 @@ def test_responsibilities_may_name_a_group_that_is_no_role() -> None:
     assert "4\\.3</span> 各部门：按时参加会签评审" in page
 
 
+def test_a_bare_procedure_code_as_output_is_its_reference(tmp_path: Path) -> None:
+    root = copy_fixture(tmp_path)
+    edit(root, "outputs: [生产通知单]", "outputs: [生产通知单, COP-02]")
+    (process,) = load_document_set(root).procedures["COP-02"].processes
+    outputs = [plain(o) for o in process.steps[-1].outputs]
+    assert outputs == ["生产通知单", "《订单评审程序》LJ-COP-02"]
+
+
 def test_default_table_keeps_letters_on_every_row() -> None:
     (process,) = load_document_set(REPO).procedures["QP-06"].processes  # the sample set
     assert [s.label for s in process.steps] == [chr(65 + i) for i in range(len(process.steps))]

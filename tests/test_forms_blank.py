@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,15 +21,23 @@ from generator.records import (
     read_record,
 )
 from generator.render.docx.form import (
+    BODY_PT,
+    FOOTER_MM,
+    NOTE_PT,
+    PAD_MM,
     PROPERTY_CODE,
     PROPERTY_VERSION,
+    SLACK_MM,
     FormLabels,
     Slot,
     TableSlots,
     control_plan,
+    estimate_mm,
     form_file_name,
     form_layout,
     render_form,
+    text_width_mm,
+    wrap_words,
 )
 from generator.render.docx.sdt import W14_NS, W15_NS, W_NS
 from generator.resolve import load_document_set
@@ -204,3 +213,108 @@ def test_fixed_words_come_from_the_labels_file(tmp_path: Path) -> None:
     with pytest.raises(SourceErrors) as caught:
         load_form_labels(root, docset.settings)
     assert "form.labels.yaml:1:1" in str(caught.value.problems[0])
+
+
+# --- print quality (issue 10, forms) ----------------------------------------------------
+
+
+def _cell_text(tc: etree._Element) -> str:
+    return "".join(t.text or "" for t in tc.iter(f"{W}t"))
+
+
+def test_labels_break_between_words_only_when_too_wide() -> None:
+    assert wrap_words("让步理由及有效期", 45) == ["让步理由及有效期"]
+    assert wrap_words("让步理由及有效期", 28) == ["让步理由及", "有效期"]  # not 让步理由及有效 / 期
+    assert wrap_words("是否启动纠正措施", 24) == ["是否启动", "纠正措施"]
+    # phrases first, and a bracketed part stays whole
+    assert wrap_words("总经理（权限要求时）/日期", 42) == ["总经理", "（权限要求时）/日期"]
+    assert wrap_words("客户确认（签字/盖章）", 30) == ["客户确认", "（签字/盖章）"]
+
+
+def test_label_column_is_as_wide_as_its_longest_label(docset: DocumentSet) -> None:
+    form = docset.forms["QR-01-01"].model
+    layout = form_layout(form, FormLabels())
+    longest = max(text_width_mm(f.label, BODY_PT) for s in form.sections for f in s.fields)
+    assert min(longest + PAD_MM, 40) <= layout.label <= longest + PAD_MM + 3
+    narrow = form.model_copy(update={"sections": [form.sections[0]], "signoff": []})
+    assert form_layout(narrow, FormLabels()).label < layout.label  # 4-character labels
+
+
+def test_one_bordered_table_holds_every_section(docset: DocumentSet) -> None:
+    """No double rule where two sections meet: the header block, then one table (sections,
+    repeating table and sign-off rows, each row spanning the grid columns it needs)."""
+    root = document_xml(render_form(docset, docset.forms["QR-01-01"], FormLabels()))
+    body = root.find(f"{W}body")
+    tables = body.findall(f"{W}tbl")
+    assert len(tables) == 2
+    text = _cell_text(tables[1])
+    for words in ("顾客信息", "满意度评价", "产品问题", "规格型号", "填表人/日期", "批准/日期"):
+        assert words in text
+    grid = [int(c.get(f"{W}w")) for c in tables[1].iter(f"{W}gridCol")]
+    for row in tables[1].iter(f"{W}tr"):
+        spans = [int(s.get(f"{W}val")) if (s := tc.find(f"{W}tcPr/{W}gridSpan")) is not None
+                 else 1 for tc in row.findall(f"{W}tc")]
+        assert sum(spans) == len(grid)
+
+
+def test_a_heading_said_by_the_first_label_is_not_repeated(tmp_path: Path) -> None:
+    root = tmp_path / "set"
+    shutil.copytree(FIXTURE, root)
+    source = root / "forms" / "QR-01-01.yaml"
+    source.write_text(source.read_text("utf-8").replace("- title: 顾客信息", "- title: 顾客名称"),
+                      "utf-8")
+    changed = load_document_set(root)
+    text = "".join(document_xml(render_form(changed, changed.forms["QR-01-01"],
+                                            FormLabels())).itertext())
+    assert text.count("顾客名称") == 1
+    assert text.count("满意度评价") == 1  # other headings stay
+
+
+def test_paper_look_date_in_ink_hint_beside_the_box(docset: DocumentSet) -> None:
+    """年 月 日 are placeholder text of the date picker, but in normal ink (they belong on the
+    printed form); a hint is small print under its label, never inside the box."""
+    root = document_xml(render_form(docset, docset.forms["QR-01-01"], FormLabels()))
+    dates = [s for s in root.iter(f"{W}sdt") if s.find(f"{W}sdtPr/{W}date") is not None
+             and "年" in "".join(s.itertext())]
+    assert len(dates) == 5  # 回访日期, 客户确认 and three sign-off boxes
+    for control in dates:
+        assert control.find(f"{W}sdtPr/{W}showingPlcHdr") is not None
+        assert not list(control.iter(f"{W}color"))
+    for control in root.iter(f"{W}sdt"):
+        assert "手机或座机" not in "".join(control.itertext())
+    cell = next(tc for tc in root.iter(f"{W}tc") if "联系电话" in _cell_text(tc))
+    assert _cell_text(cell) == "联系电话手机或座机"
+    note = cell.findall(f"{W}p")[1]
+    assert {s.get(f"{W}val") for s in note.iter(f"{W}sz")} == {str(round(NOTE_PT * 2))}
+
+
+def test_name_date_box_has_room_for_the_name(docset: DocumentSet) -> None:
+    """A name/date box: the name's (empty) control at the left, then a tab to a right tab
+    stop, then the date's 年 月 日 at the right edge."""
+    root = document_xml(render_form(docset, docset.forms["QR-01-01"], FormLabels()))
+    for tag in ("customer-sign", "filled-by", "approved-by"):
+        name = next(s for s in root.iter(f"{W}sdt") if s.find(f"{W}sdtPr/{W}tag") is not None
+                    and s.find(f"{W}sdtPr/{W}tag").get(f"{W}val") == tag)
+        paragraph = name.getparent()
+        parts = [c for c in paragraph if c.tag != f"{W}pPr"]
+        assert parts[0] is name and parts[1].find(f"{W}tab") is not None
+        assert "年" in "".join(parts[2].itertext())
+        stop = paragraph.find(f"{W}pPr/{W}tabs/{W}tab")
+        assert stop.get(f"{W}val") == "right"
+
+
+def test_spare_height_goes_to_long_text_boxes_else_to_table_rows(docset: DocumentSet) -> None:
+    labels = FormLabels()
+    form = docset.forms["QR-01-01"].model
+    layout = form_layout(form, labels)
+    assert layout.grown("opinion") > 20  # a 4-line box on a page with room to spare
+    assert layout.table_rows(form.sections[2].table) >= 5
+    # without its long-text box, the spare height becomes blank rows of the table
+    sections = [s.model_copy(update={"fields": [f for f in s.fields if f.type != "long_text"]})
+                for s in form.sections]
+    plain = form.model_copy(update={"sections": sections})
+    plain_layout = form_layout(plain, labels)
+    assert plain_layout.table_rows(form.sections[2].table) > 10
+    for each in (layout, plain_layout):
+        used = estimate_mm(form if each is layout else plain, each, labels)
+        assert 297 - 28 - FOOTER_MM - SLACK_MM - 8 <= used <= 297 - 28 - FOOTER_MM

@@ -41,11 +41,14 @@ class FormField(Strict):
     required: bool = False
     options: list[Text] = Field(default_factory=list)
     widget: Widget = Widget.checkbox
-    lines: int = Field(default=3, ge=1, le=30, description="Height of a long_text box in lines.")
+    lines: int = Field(default=3, ge=1, le=30, description=(
+        "Height of a long_text box in lines, at least: a form with room to spare on its page "
+        "gives it more."))
     unit: str | None = None
     minimum: float | None = None
     maximum: float | None = None
-    hint: str | None = None
+    hint: str | None = Field(default=None, description=(
+        "A short instruction, printed in small type under the label (the box stays empty)."))
     wide: bool = Field(default=False, description="Take the whole row instead of half of it.")
 
     @model_validator(mode="after")
@@ -80,7 +83,9 @@ class FormTable(Strict):
 
     id: Id
     columns: list[Column] = Field(min_length=1)
-    rows: int = Field(default=5, ge=1, le=60, description="Blank rows printed on paper.")
+    rows: int = Field(default=5, ge=1, le=60, description=(
+        "Blank rows printed on paper, at least: a form without long-text boxes fills its page "
+        "with more."))
     numbered: bool = Field(default=True, description="Print a 序号 column counting the rows.")
 
 

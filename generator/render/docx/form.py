@@ -284,7 +284,7 @@ def instruction_items(text: str) -> list[str]:
 
 
 # Where a label breaks best: after 、 / ） and before （ ("总经理 / （权限要求时）/日期").
-_PHRASE_END = re.compile(r"(?<=[/／、）)；;，,])|(?=[（(])")
+_PHRASE_END = re.compile(r"(?<=[/／、；;，,])|(?<=[）)])(?![/／、；;，,])|(?=[（(])")
 
 
 def wrap_words(text: str, width_mm: float, size_pt: float = BODY_PT) -> list[str]:
@@ -294,7 +294,23 @@ def wrap_words(text: str, width_mm: float, size_pt: float = BODY_PT) -> list[str
     room = width_mm - PAD_MM - 0.5  # a little for the fonts' own spacing
     if text_width_mm(text, size_pt) <= room:
         return [text]
-    return fill_lines([c for c in _PHRASE_END.split(text) if c], room, size_pt)
+    return fill_lines(phrases(text), room, size_pt)
+
+
+def phrases(text: str) -> list[str]:
+    """`text` cut where a line breaks best; a bracketed part stays whole (（签字/盖章）)."""
+    pieces: list[str] = []
+    depth = 0
+    for piece in _PHRASE_END.split(text):
+        if not piece:
+            continue
+        if depth and pieces:
+            pieces[-1] += piece
+        else:
+            pieces.append(piece)
+        depth = max(0, depth + sum(piece.count(c) for c in "（(")
+                    - sum(piece.count(c) for c in "）)"))
+    return pieces
 
 
 def fill_lines(pieces: list[str], room_mm: float, size_pt: float) -> list[str]:
@@ -453,9 +469,12 @@ def value_mm(item: FormField, layout: FormLayout, width_mm: float,
 
 
 def dropdown_option_lines(item: FormField, labels: FormLabels, width_mm: float) -> list[str]:
-    """The options printed beside a dropdown (its empty box on paper): the box's placeholder
-    takes about 8 mm of the first line."""
-    return option_text_lines(item.options, labels, width_mm - 8, SMALL_PT)
+    """The options printed beside a dropdown (its empty box on paper, about 8 mm wide), or
+    under it when they need more than the rest of its line."""
+    beside = option_text_lines(item.options, labels, width_mm - 8, SMALL_PT)
+    if len(beside) == 1:
+        return beside
+    return option_text_lines(item.options, labels, width_mm, SMALL_PT)
 
 
 def _row_widths(layout: FormLayout, row: list[FormField]) -> list[tuple[float, float]]:
@@ -958,7 +977,9 @@ class _FormBuilder:
             for cell in column.cells:
                 cell.width = Mm(self.width_mm * width)
         left_cell, right_cell = table.rows[0].cells
-        self.run(left_cell.paragraphs[0], self.form.copies or "", SMALL_PT)
+        self.lines(left_cell.paragraphs[0],
+                   wrap_words(self.form.copies or "", self.width_mm * share, SMALL_PT),
+                   SMALL_PT)
         right_cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         self.run(right_cell.paragraphs[0], right, SMALL_PT)
 

@@ -396,8 +396,12 @@ def make_cover(doc: Document, look: Look) -> None:
         signers.reverse()  # 批准 first: the variant reads top-down from the approver
     for col, (word, key) in enumerate(signers):
         _label_cell(table, 0, col * 2, word)
-        _cell(table, 0, col * 2 + 1, f"{{{{ {key}.name }}}}", style="Table Text",
-              align=WD_ALIGN_PARAGRAPH.CENTER)
+        # the printed name and, under it, the signer's position (21 CFR 11.50: name, role,
+        # date and meaning — the label cell says the meaning)
+        name = _cell(table, 0, col * 2 + 1, f"{{{{ {key}.name }}}}", style="Table Text",
+                     align=WD_ALIGN_PARAGRAPH.CENTER)
+        _text(name.paragraphs[0],  # type: ignore[attr-defined]
+              f"{{% if {key}.role_name %}}（{{{{ {key}.role_name }}}}）{{% endif %}}", size=8)
         _label_cell(table, 1, col * 2, "日期")
         _cell(table, 1, col * 2 + 1, f"{{{{ {key}.date }}}}", style="Table Text",
               align=WD_ALIGN_PARAGRAPH.CENTER)

@@ -159,3 +159,20 @@ def test_site_shows_registers_copies_and_signatures(tmp_path: Path) -> None:
     assert "QP-01-B0-003" in qp01 and "16949:7.5.3.2.2" in qp01
     for meaning in ("编写", "审核", "批准", "会签"):
         assert f"<td>{meaning}</td>" in qp01, meaning
+
+
+def test_a_release_lists_the_old_copies_to_recall(sample: Path) -> None:
+    path = sample / "procedures" / "QP-01.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("purpose:")
+    path.write_text(text[:start] + "purpose: 规定文件从编写到作废的全过程控制。\n"
+                    + text[text.index("\nscope:", start) + 1:], encoding="utf-8")
+    result = wenkong("release", "QP-01", "--summary", "目的改写", "--approved-by", "gm/陈立峰",
+                     "--date", "2026-12-01", "--root", str(sample))
+    assert result.code == 0, result.text
+    assert "请收回旧版受控副本（2026-12-08 前）" in result.stdout
+    for number in ("QP-01-B0-001（品质部）", "QP-01-B0-002（生产部）", "QP-01-B0-003（PMC部）"):
+        assert number in result.stdout
+    assert "QP-01-A2-001" not in result.stdout  # recalled long ago
+    late = wenkong("due", "--as-of", "2026-12-09", "--root", str(sample))
+    assert late.code == 1 and "QP-01-B0-003" in late.stdout

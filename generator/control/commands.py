@@ -94,6 +94,25 @@ def release(
     if not result.in_git:
         err.print(_("警告：此文件集不在 git 仓库中，这次发布的源文件没有保存下来，以后无法重建或"
                     "比较（请运行 git init）"), style="yellow", markup=False)
+    _print_recall_list(root or default_root(), result.code)
+
+
+def _print_recall_list(root: Path, code: str) -> None:
+    """After a release: the controlled copies of the older versions to call back."""
+    from generator.control.distribution import recall_list
+    from generator.errors import WenkongError
+    from generator.resolve import load_document_set
+
+    try:
+        docset = load_document_set(root, check_lock=False)
+    except WenkongError:
+        return  # the release is done; validate reports whatever else is wrong
+    pending = [c for c in recall_list(docset) if c.document == code]
+    if pending:
+        out.print(_("请收回旧版受控副本（{date} 前）：{copies}；收回后运行 wenkong recall 编号 "
+                    "--by 姓名").format(
+            date=pending[0].recall_by, copies="、".join(
+                f"{c.number}（{c.holder.name}）" for c in pending)), markup=False)
 
 
 @app.command(

@@ -54,10 +54,13 @@ def date_text(day: dt.date | None) -> str:
     return day.isoformat() if day else ""
 
 
-def _person(person: Person | None) -> dict[str, str]:
+def _person(person: Person | None, roles: dict[str, Role]) -> dict[str, str]:
+    """One signature: printed name, role id and name, date (the cover's label is its meaning)."""
     if person is None:
-        return {"name": "", "date": "", "role": ""}
-    return {"name": person.name, "date": date_text(person.date), "role": person.role or ""}
+        return {"name": "", "date": "", "role": "", "role_name": ""}
+    role = roles.get(person.role) if person.role else None
+    return {"name": person.name, "date": date_text(person.date), "role": person.role or "",
+            "role_name": role.name if role is not None else (person.role or "")}
 
 
 def checkbox_row(roles: dict[str, Role], ticked: tuple[Role, ...],
@@ -127,9 +130,9 @@ def cover_context(doc: ProcedureDoc, docset: DocumentSet, labels: DocxLabels,
         "next_review": date_text(doc.next_review),
         "review_interval_months": doc.review_interval_months,
         "owner": doc.owner.name,
-        "author": _person(model.approval.author),
-        "reviewer": _person(model.approval.reviewer),
-        "approver": _person(model.approval.approver),
+        "author": _person(model.approval.author, docset.roles),
+        "reviewer": _person(model.approval.reviewer, docset.roles),
+        "approver": _person(model.approval.approver, docset.roles),
         "countersign": countersign,
         "countersign_row": "　".join(f"{r['box']}{r['name']}" for r in countersign),
         "distribution": distribution,

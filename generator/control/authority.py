@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from generator.control.lock import _Sources
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import Problem
+from generator.i18n import _
 from generator.model.procedure import Status
 from generator.model.registers import OWNER, ApprovalRule, DocumentKind
 
 SIGNATURES = (("author", "write", "编写"), ("reviewer", "review", "审核"),
               ("approver", "approve", "批准"))
+_MEANINGS = (_("编写"), _("审核"), _("批准"))  # so the catalogue holds the words of SIGNATURES
 MEANING = {"author": "编写", "reviewer": "审核", "approver": "批准", "countersign": "会签"}
 """What each signature means, printed next to it on the cover and the site."""
 
@@ -81,13 +83,15 @@ def refusal(doc: ProcedureDoc | FormDoc, docset: DocumentSet, signature: str,
     owner = owner_of(doc, docset)
     if allowed(role, listed, owner, docset):
         return None
+    owner_name = docset.roles[owner].name if owner in docset.roles else owner
     names = [docset.roles[r].name if r in docset.roles else
-             (f"主责部门（{docset.roles[owner].name if owner in docset.roles else owner}）及其岗位"
-              if r == OWNER else r) for r in listed]
-    who = docset.roles[role].name if role in docset.roles else (role or "未写岗位")
-    kind = "程序文件" if isinstance(doc, ProcedureDoc) else "表单"
-    return (f"{who}（{role or '无 role'}）无权{word}{kind} {doc.model.code}：按 {authority.label}，"
-            f"{word}须由 {'、'.join(names)} 签署")
+             (_("主责部门（{owner}）及其岗位").format(owner=owner_name) if r == OWNER else r)
+             for r in listed]
+    who = docset.roles[role].name if role in docset.roles else (role or _("未写岗位"))
+    kind = _("程序文件") if isinstance(doc, ProcedureDoc) else _("表单")
+    return _("{who}（{role}）无权{meaning}{kind} {code}：按 {rule}，{meaning}须由 {allowed} 签署"
+             ).format(who=who, role=role or _("无 role"), meaning=_(word), kind=kind,
+                      code=doc.model.code, rule=authority.label, allowed="、".join(names))
 
 
 def check_authority(docset: DocumentSet, problems: list[Problem]) -> None:
@@ -102,7 +106,7 @@ def check_authority(docset: DocumentSet, problems: list[Problem]) -> None:
             continue  # signed under the rules of its day; kept for reference only
         if isinstance(doc, FormDoc) and doc.model.procedure in docset.unread:
             continue  # its owner comes from a procedure whose file failed to load
-        for signature, _, _ in SIGNATURES:
+        for signature, _verb, _word in SIGNATURES:
             person = getattr(doc.model.approval, signature, None) if doc.model.approval else None
             if person is None:
                 continue

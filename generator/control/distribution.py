@@ -30,6 +30,7 @@ from generator.control.registers import (
 from generator.control.release import YamlEditor, one_at_a_time, replace_together, verify_in_copy
 from generator.docset import DocumentSet, ProcedureDoc
 from generator.errors import UsageError, display_path
+from generator.i18n import _
 from generator.model.procedure import Status
 from generator.model.registers import RecallWay
 
@@ -75,25 +76,32 @@ def _procedure(docset: DocumentSet, code: str) -> ProcedureDoc:
     if doc is None:
         known = sorted(docset.procedures)
         close = difflib.get_close_matches(code, known, n=3, cutoff=0.5)
-        raise UsageError(f"未知的程序文件 {code!r}；" + (
-            "是否想找 " + "、".join(close) + "？" if close else "已知：" + "、".join(known[:12])))
+        raise UsageError(_("未知的程序文件 {code!r}；{hint}").format(code=code, hint=_hint(
+            close, known)))
     if doc.status is not Status.effective:
-        raise UsageError(f"{code} 的状态是 {doc.status.value}：只有生效（effective）的文件可以"
-                         "发放受控副本")
+        raise UsageError(_("{code} 的状态是 {status}：只有生效（effective）的文件可以发放受控副本"
+                           ).format(code=code, status=doc.status.value))
     return doc
+
+
+def _hint(close: list[str], known: list[str]) -> str:
+    if close:
+        return _("是否想找 {close}？").format(close="、".join(close))
+    return _("已知：{known}").format(known="、".join(known[:12]))
 
 
 def _holder(docset: DocumentSet, doc: ProcedureDoc, unit: str) -> str:
     if unit not in docset.roles:
         known = sorted(docset.roles)
         close = difflib.get_close_matches(unit, known, n=3, cutoff=0.5)
-        raise UsageError(f"--to：未知的部门或岗位 {unit!r}；" + (
-            "是否想找 " + "、".join(close) + "？" if close else "已知：" + "、".join(known[:12])))
+        raise UsageError(_("--to：未知的部门或岗位 {unit!r}；{hint}").format(
+            unit=unit, hint=_hint(close, known)))
     listed = {r.id for r in doc.distribution}
     if listed and unit not in listed:
         names = "、".join(r.name for r in doc.distribution)
-        raise UsageError(f"{docset.roles[unit].name}（{unit}）不在 {doc.model.code} 的发放范围内"
-                         f"（{names}）：先按文件更改流程修改发放范围")
+        raise UsageError(_("{name}（{unit}）不在 {code} 的发放范围内（{listed}）：先按文件更改"
+                           "流程修改发放范围").format(name=docset.roles[unit].name, unit=unit,
+                                                   code=doc.model.code, listed=names))
     return docset.roles[unit].name
 
 
@@ -108,7 +116,7 @@ def _register_text(path: Path, root: Path, entries: list[CommentedMap],
         return (_HEADER + buffer.getvalue()).encode("utf-8")
     editor = YamlEditor(path, display_path(path, root))
     if not isinstance(editor.data, CommentedMap) or "copies" not in editor.data:
-        raise UsageError(f"{editor.display}：缺少 copies: 列表")
+        raise UsageError(_("{file}：缺少 copies: 列表").format(file=editor.display))
     if editor.data["copies"] is None:
         editor.data["copies"] = CommentedSeq()
     copies = editor.data["copies"]
@@ -138,16 +146,16 @@ def issue(root: Path, code: str, *, to: list[str], copies: int = 1,
 
     root = Path(root).resolve()
     if copies < 1 or copies > 99:
-        raise UsageError("--copies 须在 1 到 99 之间")
+        raise UsageError(_("--copies 须在 1 到 99 之间"))
     if not to:
-        raise UsageError("说明发给谁：--to 部门或岗位 id（可重复）")
+        raise UsageError(_("说明发给谁：--to 部门或岗位 id（可重复）"))
     docset = _load(root)
     doc = _procedure(docset, code)
     day = date or dt.date.today()
     released = {r.version: r.date for r in doc.model.revisions}
     if doc.version in released and day < released[doc.version]:
-        raise UsageError(f"发放日期 {day} 早于 {code} {doc.version} 的发行日期 "
-                         f"{released[doc.version]}")
+        raise UsageError(_("发放日期 {day} 早于 {code} {version} 的发行日期 {released}").format(
+            day=day, code=code, version=doc.version, released=released[doc.version]))
     holders = [(unit, _holder(docset, doc, unit)) for unit in to]
     registers = _registers(docset)
     prefix = copy_number(code, doc.version, 0)[:-3]
@@ -158,7 +166,7 @@ def issue(root: Path, code: str, *, to: list[str], copies: int = 1,
     stem = Path(docx_name(doc)).stem
     planned: list[tuple[str, str, str, bytes]] = []  # number, unit, holder name, docx bytes
     for unit, name in holders:
-        for _ in range(copies):
+        for _copy in range(copies):
             sequence += 1
             number = copy_number(code, doc.version, sequence)
             data = render_procedure(doc, docset, template, CopyMark(number, name, day))
@@ -167,14 +175,14 @@ def issue(root: Path, code: str, *, to: list[str], copies: int = 1,
     register = registers_dir(docset) / DISTRIBUTION_FILE
     text = _register_text(register, root, [_entry({
         "number": number, "document": code, "version": doc.version, "holder": unit,
-        "issued": day, "issued_by": issued_by}) for number, unit, _, _ in planned], {})
+        "issued": day, "issued_by": issued_by}) for number, unit, _name, _data in planned], {})
     verify_in_copy(docset, {register: text})
 
     target = (output or root / COPIES_DIR).resolve()
     staging = Path(tempfile.mkdtemp(prefix="wenkong-issue-"))
     try:
         staged: list[tuple[str, str, Path, Path | None]] = []
-        for number, _, name, data in planned:
+        for number, _unit, name, data in planned:
             path = staging / f"{number}_{stem.split('_', 1)[-1]}.docx"
             path.write_bytes(data)
             staged.append((number, name, path, None))
@@ -182,14 +190,14 @@ def issue(root: Path, code: str, *, to: list[str], copies: int = 1,
             from generator.render.pdf import convert_to_pdf
 
             pdfs = convert_to_pdf([s[2] for s in staged], staging / "pdf")
-            staged = [(n, h, d, p) for (n, h, d, _), p in zip(staged, pdfs, strict=True)]
+            staged = [(n, h, d, p) for (n, h, d, _none), p in zip(staged, pdfs, strict=True)]
         register.parent.mkdir(parents=True, exist_ok=True)
         target.mkdir(parents=True, exist_ok=True)
-        clash = [p.name for _, _, d, p in staged for p in (d, p) if p is not None
-                 and (target / p.name).exists()]
+        clash = [f.name for _n, _h, d, p in staged for f in (d, p) if f is not None
+                 and (target / f.name).exists()]
         if clash:
-            raise UsageError(f"{target} 中已有同名文件：{'、'.join(clash[:4])}；"
-                             "分发编号不会重复使用，请检查登记表")
+            raise UsageError(_("{folder} 中已有同名文件：{files}；分发编号不会重复使用，"
+                               "请检查登记表").format(folder=target, files="、".join(clash[:4])))
         replace_together({register: text})
         files = []
         for number, name, docx_path, pdf_path in staged:
@@ -219,9 +227,9 @@ def recall(root: Path, numbers: list[str], *, by: str, how: RecallWay = RecallWa
 
     root = Path(root).resolve()
     if not numbers:
-        raise UsageError("给出要收回的分发编号，如 wenkong recall QP-01-A2-001 --by 林晓雯")
+        raise UsageError(_("给出要收回的分发编号，如 wenkong recall QP-01-A2-001 --by 林晓雯"))
     if not by.strip():
-        raise UsageError("说明谁收回的：--by 姓名")
+        raise UsageError(_("说明谁收回的：--by 姓名"))
     docset = load_document_set(root, check_lock=False)
     registers = _registers(docset)
     day = date or dt.date.today()
@@ -231,15 +239,17 @@ def recall(root: Path, numbers: list[str], *, by: str, how: RecallWay = RecallWa
         if copy is None:
             known = [c.number for c in registers.copies]
             close = difflib.get_close_matches(number, known, n=3, cutoff=0.6)
-            raise UsageError(f"分发编号 {number} 从未发放（不在登记表中）" + (
-                "；是否想找 " + "、".join(close) + "？" if close else ""))
+            raise UsageError(_("分发编号 {number} 从未发放（不在登记表中）").format(number=number)
+                             + (_("；是否想找 {close}？").format(close="、".join(close))
+                                if close else ""))
         if copy.model.recalled is not None:
-            raise UsageError(f"{number} 已于 {copy.model.recalled.date} 由 "
-                             f"{copy.model.recalled.by} 收回")
+            raise UsageError(_("{number} 已于 {date} 由 {by} 收回").format(
+                number=number, date=copy.model.recalled.date, by=copy.model.recalled.by))
         if day < copy.model.issued:
-            raise UsageError(f"收回日期 {day} 早于 {number} 的发放日期 {copy.model.issued}")
+            raise UsageError(_("收回日期 {day} 早于 {number} 的发放日期 {issued}").format(
+                day=day, number=number, issued=copy.model.issued))
         if copy in found:
-            raise UsageError(f"{number} 写了两次")
+            raise UsageError(_("{number} 写了两次").format(number=number))
         found.append(copy)
     register = registers_dir(docset) / DISTRIBUTION_FILE
     recalls = {c.number: _entry({"date": day, "by": by.strip(), "how": how.value})

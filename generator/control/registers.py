@@ -24,6 +24,7 @@ from typing import Literal
 from generator.control.lock import _Sources
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import Problem, Severity, SourceErrors, display_path
+from generator.i18n import _
 from generator.load import Loc, SourceFile, read_yaml, to_model
 from generator.model.procedure import Status
 from generator.model.registers import (
@@ -195,8 +196,9 @@ class _Checker:
         found = self.roles.get(role_id)
         if found is None:
             known = "、".join(sorted(self.roles)[:8])
-            self.error(source, loc, f"未知的{what} {role_id!r}：须是 roles.yaml 中的部门或岗位 id"
-                       f"（如 {known} …）")
+            self.error(source, loc, _("未知的{what} {role!r}：须是 roles.yaml 中的部门或岗位 id"
+                                      "（如 {known} …）").format(what=what, role=role_id,
+                                                               known=known))
             return Role(id=role_id, name=role_id)
         return found
 
@@ -249,36 +251,42 @@ def _copies(checker: _Checker, source: SourceFile, model: DistributionRegister,
     for i, copy in enumerate(model.copies):
         loc: Loc = ("copies", i)
         if copy.number in seen:
-            checker.error(source, (*loc, "number"), f"分发编号 {copy.number} 已在第 "
-                          f"{seen[copy.number] + 1} 条登记过：每份受控副本的编号唯一")
+            checker.error(source, (*loc, "number"), _(
+                "分发编号 {number} 已在第 {n} 条登记过：每份受控副本的编号唯一").format(
+                number=copy.number, n=seen[copy.number] + 1))
             continue
         seen[copy.number] = i
-        holder = checker.role(source, (*loc, "holder"), copy.holder, "持有部门")
+        holder = checker.role(source, (*loc, "holder"), copy.holder, _("持有部门"))
         doc = checker.document(copy.document)
         if doc is None and copy.document in docset.unread:
             continue  # its file failed to load: the reference cannot be checked
         if doc is None:
             known = "、".join(sorted(docset.procedures)[:8])
             checker.error(source, (*loc, "document"),
-                          f"未知的文件 {copy.document!r}；已知：{known} …")
+                          _("未知的文件 {code!r}；已知：{known} …").format(
+                              code=copy.document, known=known))
             continue
         if isinstance(doc, ProcedureDoc) and doc.distribution and \
                 copy.holder not in {r.id for r in doc.distribution}:
             checker.warn(source, (*loc, "holder"),
-                         f"{holder.name} 不在 {copy.document} 的发放范围（distribution）内")
+                         _("{holder} 不在 {code} 的发放范围（distribution）内").format(
+                             holder=holder.name, code=copy.document))
         released = release_dates(doc)
         if copy.version not in released:
             checker.error(source, (*loc, "version"),
-                          f"{copy.document} 没有已发行的版本 {copy.version}（修改履历中有："
-                          + "、".join(released) + "）")
+                          _("{code} 没有已发行的版本 {version}（修改履历中有：{released}）").format(
+                              code=copy.document, version=copy.version,
+                              released="、".join(released)))
             continue
         if copy.issued < released[copy.version]:
             checker.error(source, (*loc, "issued"),
-                          f"发放日期 {copy.issued} 早于 {copy.document} {copy.version} 的发行日期 "
-                          f"{released[copy.version]}")
+                          _("发放日期 {issued} 早于 {code} {version} 的发行日期 {released}").format(
+                              issued=copy.issued, code=copy.document, version=copy.version,
+                              released=released[copy.version]))
         if copy.recalled is not None and copy.recalled.date < copy.issued:
             checker.error(source, (*loc, "recalled", "date"),
-                          f"收回日期 {copy.recalled.date} 早于发放日期 {copy.issued}")
+                          _("收回日期 {recalled} 早于发放日期 {issued}").format(
+                              recalled=copy.recalled.date, issued=copy.issued))
         versions = list(released)
         later = versions[versions.index(copy.version) + 1:]
         recall_from: dt.date | None = released[later[0]] if later else None
@@ -302,7 +310,8 @@ def _external(checker: _Checker, source: SourceFile, model: ExternalRegister,
     by_id: dict[str, int] = {}
     for i, item in enumerate(model.documents):
         if item.id in by_id:
-            checker.error(source, ("documents", i, "id"), f"外来文件 id {item.id!r} 重复")
+            checker.error(source, ("documents", i, "id"),
+                          _("外来文件 id {id!r} 重复").format(id=item.id))
         by_id.setdefault(item.id, i)
     superseded_by: dict[str, str] = {}
     for i, item in enumerate(model.documents):
@@ -310,40 +319,45 @@ def _external(checker: _Checker, source: SourceFile, model: ExternalRegister,
         if item.reviewed is not None:
             if item.reviewed.date < item.received:
                 checker.error(source, (*loc, "reviewed", "date"),
-                              f"评审日期 {item.reviewed.date} 早于接收日期 {item.received}："
-                              "文件须先接收再评审")
+                              _("评审日期 {reviewed} 早于接收日期 {received}：文件须先接收再评审"
+                                ).format(reviewed=item.reviewed.date, received=item.received))
             if item.reviewed.role is not None:
-                checker.role(source, (*loc, "reviewed", "role"), item.reviewed.role, "评审人岗位")
+                checker.role(source, (*loc, "reviewed", "role"), item.reviewed.role,
+                             _("评审人岗位"))
         if item.implemented is not None:
             if item.reviewed is None:
                 checker.error(source, (*loc, "implemented"),
-                              "尚未评审（reviewed）就登记了实施日期")
+                              _("尚未评审（reviewed）就登记了实施日期"))
             elif item.implemented < item.reviewed.date:
                 checker.error(source, (*loc, "implemented"),
-                              f"实施日期 {item.implemented} 早于评审日期 {item.reviewed.date}")
+                              _("实施日期 {implemented} 早于评审日期 {reviewed}").format(
+                                  implemented=item.implemented, reviewed=item.reviewed.date))
         if item.holder is not None:
-            checker.role(source, (*loc, "holder"), item.holder, "保管部门")
+            checker.role(source, (*loc, "holder"), item.holder, _("保管部门"))
         for k, code in enumerate(item.affects):
             if checker.document(code) is None and code not in checker.docset.unread:
                 checker.error(source, (*loc, "affects", k),
-                              f"未知的文件 {code!r}：affects 列出受影响的本公司文件编号")
+                              _("未知的文件 {code!r}：affects 列出受影响的本公司文件编号").format(
+                                  code=code))
         if item.supersedes is not None:
             if item.supersedes == item.id:
-                checker.error(source, (*loc, "supersedes"), "外来文件不能替代它自己")
+                checker.error(source, (*loc, "supersedes"), _("外来文件不能替代它自己"))
             elif item.supersedes not in by_id:
                 checker.error(source, (*loc, "supersedes"),
-                              f"未知的外来文件 {item.supersedes!r}；已知："
-                              + "、".join(sorted(by_id)[:8]))
+                              _("未知的外来文件 {id!r}；已知：{known}").format(
+                                  id=item.supersedes, known="、".join(sorted(by_id)[:8])))
             elif item.supersedes in superseded_by:
                 checker.error(source, (*loc, "supersedes"),
-                              f"{item.supersedes} 已被 {superseded_by[item.supersedes]} 替代")
+                              _("{old} 已被 {new} 替代").format(
+                                  old=item.supersedes, new=superseded_by[item.supersedes]))
             else:
                 superseded_by[item.supersedes] = item.id
                 old = model.documents[by_id[item.supersedes]]
                 if old.received > item.received:
                     checker.error(source, (*loc, "received"),
-                                  f"新版本的接收日期 {item.received} 早于被替代版本 "
-                                  f"{old.number} 的 {old.received}")
+                                  _("新版本的接收日期 {received} 早于被替代版本 {number} 的 "
+                                    "{old}").format(received=item.received, number=old.number,
+                                                    old=old.received))
     # procedures' related outside documents, bound by number like a form or procedure code
     numbers: dict[str, ExternalDocument] = {}
     for item in model.documents:
@@ -361,17 +375,19 @@ def _external(checker: _Checker, source: SourceFile, model: ExternalRegister,
                 known = "、".join(sorted(numbers)[:6])
                 checker.problems.append(checker.sources.problem(
                     doc, ("related", i, "code"),
-                    f"外来文件 {related.code!r} 未登记在 {source.display}（已登记：{known} …）："
-                    "先登记，或改正编号", Severity.error if doc.status is Status.effective
+                    _("外来文件 {code!r} 未登记在 {file}（已登记：{known} …）：先登记，或改正编号"
+                      ).format(code=related.code, file=source.display, known=known),
+                    Severity.error if doc.status is Status.effective
                     else Severity.warning))
                 continue
             if found.id in superseded_by:
                 newer = model.documents[by_id[superseded_by[found.id]]]
                 checker.problems.append(checker.sources.problem(
                     doc, ("related", i, "code"),
-                    f"{related.code} 已被 {newer.number}（{newer.edition or newer.title}）替代："
-                    "引用现行版本", Severity.error if doc.status is Status.effective
-                    else Severity.warning))
+                    _("{code} 已被 {newer}（{edition}）替代：引用现行版本").format(
+                        code=related.code, newer=newer.number,
+                        edition=newer.edition or newer.title),
+                    Severity.error if doc.status is Status.effective else Severity.warning))
             cited.setdefault(found.id, set()).add(code)
             registers.external_by_procedure.setdefault(code, []).append(found.id)
     rule = settings.external_review
@@ -390,8 +406,9 @@ def _clauses(checker: _Checker, source: SourceFile, model: ClauseRegister,
     in_scope: list[Catalogue] = []
     for i, standard in enumerate(model.standards):
         if standard not in shipped:
-            checker.error(source, ("standards", i), f"未知的标准 {standard!r}；Wenkong 带有："
-                          + "、".join(sorted(shipped)))
+            checker.error(source, ("standards", i), _("未知的标准 {id!r}；Wenkong 带有：{known}"
+                                                      ).format(id=standard,
+                                                               known="、".join(sorted(shipped))))
         else:
             in_scope.append(shipped[standard])
     known: dict[str, tuple[str, str, str, bool]] = {}  # id → standard, number, title, required
@@ -403,29 +420,32 @@ def _clauses(checker: _Checker, source: SourceFile, model: ClauseRegister,
         key = f"{CSR_PREFIX}:{csr.id}"
         if key in known:
             checker.error(source, ("customer_specific", i, "id"),
-                          f"顾客特定要求 id {csr.id!r} 重复")
+                          _("顾客特定要求 id {id!r} 重复").format(id=csr.id))
         known[key] = (csr.customer, csr.id, csr.title, csr.required)
 
     def check_id(clause_id: str, loc: Loc) -> bool:
         if clause_id in known:
             return True
-        prefix, _, number = clause_id.partition(":")
+        prefix, _colon, number = clause_id.partition(":")
         prefixes = {c.prefix: c.name for c in in_scope}
         if not number:
-            checker.error(source, loc, f"条款 {clause_id!r} 的写法是 标准:条款号，如 9001:7.5.3、"
-                          f"16949:7.5.3.2.2 或 {CSR_PREFIX}:顾客要求id")
+            checker.error(source, loc, _("条款 {clause!r} 的写法是 标准:条款号，如 9001:7.5.3、"
+                                         "16949:7.5.3.2.2 或 {csr}:顾客要求id").format(
+                                             clause=clause_id, csr=CSR_PREFIX))
         elif prefix == CSR_PREFIX:
-            checker.error(source, loc, f"未登记的顾客特定要求 {number!r}：先在 "
-                          "customer_specific 中列出")
+            checker.error(source, loc, _("未登记的顾客特定要求 {id!r}：先在 customer_specific "
+                                         "中列出").format(id=number))
         elif prefix not in prefixes:
-            checker.error(source, loc, f"标准 {prefix!r} 不在 standards 范围内（可用前缀："
-                          + "、".join(sorted(prefixes)) + "）")
+            checker.error(source, loc, _("标准 {prefix!r} 不在 standards 范围内（可用前缀："
+                                         "{known}）").format(prefix=prefix,
+                                                  known="、".join(sorted(prefixes))))
         else:
             close = sorted(k.partition(":")[2] for k in known
                            if k.startswith(prefix + ":") and k.partition(":")[2].startswith(
                                number.rsplit(".", 1)[0]))
-            checker.error(source, loc, f"{prefixes[prefix]} 没有条款 {number}"
-                          + (f"（相近：{'、'.join(close[:6])}）" if close else ""))
+            checker.error(source, loc, _("{standard} 没有条款 {number}").format(
+                standard=prefixes[prefix], number=number)
+                + (_("（相近：{close}）").format(close="、".join(close[:6])) if close else ""))
         return False
 
     required = {k for k, v in known.items() if v[3]}
@@ -444,20 +464,20 @@ def _clauses(checker: _Checker, source: SourceFile, model: ClauseRegister,
         if doc is None and code in docset.unread:
             continue
         if doc is None:
-            checker.error(source, loc, f"未知的程序文件 {code!r}；已知："
-                          + "、".join(sorted(docset.procedures)[:8]) + " …")
+            checker.error(source, loc, _("未知的程序文件 {code!r}；已知：{known} …").format(
+                code=code, known="、".join(sorted(docset.procedures)[:8])))
             continue
         listed: list[str] = []
         for k, clause_id in enumerate(ids):
             if clause_id in listed:
-                checker.warn(source, (*loc, k), f"{clause_id} 列了两次")
+                checker.warn(source, (*loc, k), _("{clause} 列了两次").format(clause=clause_id))
                 continue
             if not check_id(clause_id, (*loc, k)):
                 continue
             listed.append(clause_id)
             if clause_id in excluded:
-                checker.warn(source, (*loc, k), f"{clause_id} 已列为不适用（excluded），"
-                             "却又有文件对应")
+                checker.warn(source, (*loc, k), _("{clause} 已列为不适用（excluded），却又有文件"
+                                                  "对应").format(clause=clause_id))
             if doc.status is Status.effective:
                 effective.setdefault(clause_id, []).append(code)
             elif doc.status is not Status.obsolete:
@@ -466,8 +486,9 @@ def _clauses(checker: _Checker, source: SourceFile, model: ClauseRegister,
     for code, doc in docset.procedures.items():
         if doc.status is Status.effective and code not in model.procedures:
             checker.warn(source, ("procedures",),
-                         f"{code}《{doc.title}》没有对应任何条款：在 procedures 下列出它覆盖的条款")
-    for key, (standard, number, title, _) in known.items():
+                         _("{code}《{title}》没有对应任何条款：在 procedures 下列出它覆盖的条款"
+                           ).format(code=code, title=doc.title))
+    for key, (standard, number, title, _required) in known.items():
         registers.clauses.append(ClauseR(
             id=key, standard=standard, number=number, title=title,
             required=key in required and key not in excluded, excluded=excluded.get(key),

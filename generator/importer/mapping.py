@@ -222,6 +222,13 @@ class ProcedureMapper(_Mapper):
         revisions = self.revisions()
         if revisions:
             data["revisions"] = revisions
+        omit = [row for row, key in (("next_review", "next_review"), ("copy_number", "copy"),
+                                     ("countersign", "countersign"),
+                                     ("distribution", "distribution"))
+                if key not in cover.seen]
+        if omit:
+            data["cover_omit"] = _seq(omit, flow=True)
+            self.comments.append((data, "cover_omit", "原件封面没有这些栏目"))
         numbering = numbering_of(doc.sections)
         if numbering:
             data["numbering"] = _seq(numbering, flow=True)

@@ -84,6 +84,7 @@ _COVER_LABELS: dict[str, tuple[str, ...]] = {
     "countersign": ("会签", "会签部门"),
     "distribution": ("发放范围", "分发范围", "发放部门", "分发部门", "发放"),
     "copy": ("分发编号", "发放编号", "份数"),
+    "next_review": ("下次评审", "下次评审日期"),
 }
 _LABEL_OF = {word: key for key, words in _COVER_LABELS.items() for word in words}
 _SIGNATURES = ("author", "reviewer", "approver")
@@ -141,6 +142,7 @@ class _CoverReader:
         self.found = 0
 
     def value(self, key: str, value: str) -> None:
+        self.cover.seen.add(key)
         value = value.strip()
         if not value:
             return
@@ -203,6 +205,7 @@ class _CoverReader:
         options = checkbox_options(text)
         if options and re.match(r"^\s*(会签|发放|分发)", text):
             key = "countersign" if text.strip().startswith("会签") else "distribution"
+            self.cover.seen.add(key)
             getattr(self.cover, key).extend(options)
 
     def table(self, table: Table) -> None:
@@ -230,6 +233,7 @@ class _CoverReader:
                     value_label = _LABEL_OF.get(_squeeze(value))
                     if value_label is not None:
                         value = ""
+                    self.cover.seen.add(label)
                     if label == "date":
                         owner = self.sign_columns.get(col) or last_sign
                         if owner and value:
@@ -462,7 +466,10 @@ class _Outline:
         found = find_label(text)
         if found is not None and not found.is_list and found.rest:
             depth = _depth(found, self.scheme, self.stack)
-            if depth is not None and _fits(found, depth, self.stack, self.doc.sections):
+            if depth is not None and _fits(found, depth, self.stack, self.doc.sections) and (
+                    depth > 1 or para.heading or para.bold
+                    or _title_or_text(found.rest, 1)[0] is not None):
+                # a top-level section is a heading: "5 天内答复" in a paragraph is no section
                 self.open(found, depth)
                 return
         if found is not None and (found.is_list or found.kind in _LIST_STYLE) and found.rest \

@@ -136,6 +136,7 @@ class CoverData:
     distribution: list[tuple[str, bool]] = field(default_factory=list)
     revisions: list[RevisionRow] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)  # cover labels as printed (文件编号 …)
+    seen: set[str] = field(default_factory=set)  # cover rows the original has (会签, 分发编号 …)
 
 
 @dataclass

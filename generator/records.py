@@ -432,7 +432,8 @@ def control_value(slot: Slot, control: Control) -> str:
     if control.showing_placeholder:
         return ""
     text = control.text.replace("\u00a0", " ").strip()
-    if not _squeeze(text) or _squeeze(text) == _squeeze(slot.placeholder):
+    if not _squeeze(text) or _squeeze(text) in {_squeeze(p) for p in (slot.placeholder,
+                                                                       *slot.former)}:
         return ""
     return text
 

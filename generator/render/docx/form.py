@@ -124,6 +124,9 @@ class Slot:
     tag: str
     alias: str
     placeholder: str
+    # Other texts that are no value: a field's hint, which blank forms built before hints
+    # moved under the label showed in the box (LibreOffice may keep it without the flag).
+    former: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,18 +144,19 @@ PlanItem = Slot | TableSlots
 def _field_slots(item: FormField, labels: FormLabels) -> list[Slot]:
     # A hint is printed under the label, never in the box the writer fills (it would print
     # there in grey on a blank form): every text box starts empty.
+    former = (item.hint,) if item.hint else ()
     if item.type in (FieldType.text, FieldType.number):
-        return [Slot(item.id, None, "text", item.id, item.label, NBSP * 6)]
+        return [Slot(item.id, None, "text", item.id, item.label, NBSP * 6, former)]
     if item.type is FieldType.long_text:
         # A multi-line plain-text control, not a rich-text one: LibreOffice loses the alias of
         # a rich-text control on its second re-save, never that of a text control. (It does
         # join the lines of a multi-line text into one when it re-saves; Word keeps them.)
         # One NBSP alone would not do as placeholder: LibreOffice drops such a control.
-        return [Slot(item.id, None, "text", item.id, item.label, NBSP * 6)]
+        return [Slot(item.id, None, "text", item.id, item.label, NBSP * 6, former)]
     if item.type is FieldType.date:
         return [Slot(item.id, None, "date", item.id, item.label, labels.date_placeholder)]
     if item.type is FieldType.choice and item.widget is Widget.dropdown:
-        return [Slot(item.id, None, "dropdown", item.id, item.label, NBSP * 6)]
+        return [Slot(item.id, None, "dropdown", item.id, item.label, NBSP * 6, former)]
     if item.type in (FieldType.choice, FieldType.multi_choice):
         # A dropdown picks one option only: a multi_choice is always drawn as checkboxes.
         return [Slot(item.id, option, "checkbox", f"{item.id}={option}",

@@ -97,5 +97,32 @@ def build(docset: DocumentSet, options: BuildOptions) -> Files:
         from generator.render.docx.procedure import pdf_copies
 
         files.update(pdf_copies(files))  # every procedure .docx in one LibreOffice call
-    replace_tree(options.output, files)
+    written = {**files, **kept_pdfs(options.output, files)} if not options.pdf else files
+    # Outputs this build did not produce (`--only site` leaves procedures/ and forms/) stay.
+    skipped = {name for name in renderers() if options.only and name not in options.only}
+    replace_tree(options.output, written, keep=tuple(sorted(skipped)))
     return files
+
+
+def kept_pdfs(output: Path, files: Files) -> Files:
+    """PDFs of the previous build that are still current, for a build without --pdf.
+
+    `wenkong serve` or a plain `wenkong build` after `wenkong build --pdf` must not delete the
+    PDFs: each PDF whose .docx this build produced again under the same name (same code,
+    version and title) is carried over; a PDF of a version no longer built is dropped, so no
+    outdated copy stays beside the current ones.
+    """
+    from generator.render.docx.procedure import pdf_name
+
+    kept: Files = {}
+    for name in files:
+        pdf = pdf_name(name)
+        if pdf is None:
+            continue
+        old = output / pdf
+        if old.is_file() and not old.is_symlink():
+            try:
+                kept[pdf] = old.read_bytes()
+            except OSError:
+                continue
+    return kept

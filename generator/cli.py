@@ -7,10 +7,13 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from generator.docset import DocumentSet
 
 from generator.errors import Problem, Severity, SourceErrors, UsageError, WenkongError
 from generator.i18n import _, localize_click
@@ -242,7 +245,7 @@ def build(
 
     folder = (root or default_root()).resolve()
 
-    def action() -> int:
+    def action() -> tuple[int, list[str]]:
         docset = load_document_set(folder)
         print_problems(docset.warnings)
         target = output or folder / docset.settings.output_dir
@@ -250,10 +253,28 @@ def build(
             files = run_build(docset, BuildOptions(
                 root=folder, output=target, pdf=pdf, only=frozenset(only or ()),
                 progress=report))
-        return len(files)
+        return len(files), set_aside(docset)
 
-    count = run(action)
+    count, notes = run(action)
     out.print(_("已生成 {count} 个文件").format(count=count), markup=False)
+    for note in notes:
+        out.print(note, markup=False)
+
+
+def set_aside(docset: DocumentSet) -> list[str]:
+    """What the build did not put among the current documents, and why (obsolete ones)."""
+    from generator.model.procedure import Status
+
+    archived = [code for code, doc in docset.procedures.items() if doc.status is Status.obsolete]
+    forms = [code for code, doc in docset.forms.items() if doc.status is Status.obsolete]
+    notes = []
+    if archived:
+        notes.append(_("作废的程序文件只放在 archive/ 中，不与现行文件放在一起：{codes}").format(
+            codes="、".join(archived)))
+    if forms:
+        notes.append(_("未生成空白表单（已作废，不再使用）：{codes}").format(
+            codes="、".join(forms)))
+    return notes
 
 
 from generator.control import commands as _control_commands  # noqa: E402,F401 (registers)

@@ -16,6 +16,14 @@ from rich.progress import (
 )
 
 from generator.build import Progress as Report
+from generator.i18n import _
+
+
+def label(what: str) -> str:
+    """The progress line's words for a stage: renderers report plain keys (procedures, forms)."""
+    known = {"procedures": _("程序文件"), "forms": _("空白表单"), "site": _("网站"),
+             "pdf": "PDF"}
+    return known.get(what, what)
 
 
 @contextmanager
@@ -30,7 +38,7 @@ def progress_bar() -> Iterator[Report]:
 
         def report(what: str, done: int, total: int) -> None:
             if what not in tasks:
-                tasks[what] = progress.add_task(what, total=total)
+                tasks[what] = progress.add_task(label(what), total=total)
             progress.update(tasks[what], completed=done, total=total)
 
         yield report

@@ -45,6 +45,16 @@ def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
 def test_serve_rebuilds_pages_when_a_source_changes(tmp_path: Path) -> None:
     root = tmp_path / "set"
     shutil.copytree(FIXTURE, root)
+    # as after `make sample` (build --pdf): serving must keep the PDFs it does not rebuild
+    built = subprocess.run([sys.executable, "-m", "generator", "build", str(root)],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    pdfs = {root / "build" / "pdf" / (docx.stem + ".pdf")
+            for docx in (root / "build" / "procedures").glob("*.docx")}
+    assert pdfs
+    for pdf in pdfs:
+        pdf.parent.mkdir(exist_ok=True)
+        pdf.write_bytes(b"%PDF-1.7 from build --pdf")
     port = free_port()
     url = f"http://127.0.0.1:{port}/procedures/QP-02.html"
     log = (tmp_path / "serve.log").open("w")
@@ -55,12 +65,13 @@ def test_serve_rebuilds_pages_when_a_source_changes(tmp_path: Path) -> None:
         assert wait_for(lambda: "记录的保存" in fetch(url), 120), \
             (tmp_path / "serve.log").read_text()
         assert (root / "build" / "site" / "index.html").is_file()  # built first
+        assert all(pdf.read_bytes() == b"%PDF-1.7 from build --pdf" for pdf in pdfs)
         source = root / "procedures" / "QP-02.yaml"
         source.write_text(source.read_text("utf-8").replace(
             "记录由保管部门保存", "实时预览：记录由保管部门保存"), "utf-8")
         assert wait_for(lambda: "实时预览：记录由保管部门保存" in fetch(url), 60)
         source.write_text(source.read_text("utf-8") + "bad: [\n", "utf-8")
-        assert wait_for(lambda: "preview keeps the last good pages" in
+        assert wait_for(lambda: "预览保留上一次正确的网页" in
                         (tmp_path / "serve.log").read_text(), 30)
         assert "实时预览" in fetch(url)
     finally:

@@ -49,6 +49,7 @@ from generator.versions import file_safe
 TEMPLATE_FILE = "procedure.docx"
 BUNDLED_TEMPLATE = Path(__file__).resolve().parents[3] / "templates" / TEMPLATE_FILE
 OUTPUT_DIR = "procedures"
+ARCHIVE_DIR = "archive"  # obsolete documents, apart from the effective ones
 FLOWCHART_DPI = 200
 
 # Below this many documents a process pool costs more than it saves (worker start-up).
@@ -70,9 +71,24 @@ class ProcedureTemplate:
 
 
 def output_name(doc: ProcedureDoc) -> str:
-    """`procedures/QP-15_A-1_顾客反馈及售后服务控制程序.docx` (no path separators from a title)."""
+    """`procedures/QP-15_A-1_顾客反馈及售后服务控制程序.docx` (no path separators from a title).
+
+    An obsolete procedure goes to `archive/procedures/` only: whoever prints the procedures
+    folder must not take a 作废 copy for a current one.
+    """
     title = _UNSAFE_IN_NAME.sub("_", doc.title).strip(" .") or "untitled"
-    return f"{OUTPUT_DIR}/{doc.code}_{file_safe(doc.version)}_{title}.docx"
+    folder = f"{ARCHIVE_DIR}/{OUTPUT_DIR}" if doc.status == "obsolete" else OUTPUT_DIR
+    return f"{folder}/{doc.code}_{file_safe(doc.version)}_{title}.docx"
+
+
+def pdf_name(docx: str) -> str | None:
+    """Where the PDF of a built procedure .docx goes: pdf/… or, when archived, archive/pdf/…."""
+    for folder, pdf_folder in ((OUTPUT_DIR, PDF_DIR),
+                               (f"{ARCHIVE_DIR}/{OUTPUT_DIR}", f"{ARCHIVE_DIR}/{PDF_DIR}")):
+        if docx.startswith(f"{folder}/") and docx.endswith(".docx") and \
+                "/" not in docx[len(folder) + 1:]:
+            return f"{pdf_folder}/{docx[len(folder) + 1:-len('.docx')]}.pdf"
+    return None
 
 
 def find_template(docset: DocumentSet, explicit: Path | None = None) -> Path:
@@ -301,7 +317,8 @@ def pdf_copies(files: Files) -> Files:
 
     from generator.render.pdf import convert_to_pdf
 
-    names = sorted(n for n in files if n.startswith(f"{OUTPUT_DIR}/") and n.endswith(".docx"))
+    targets = {name: pdf for name in files if (pdf := pdf_name(name)) is not None}
+    names = sorted(targets)
     if not names:
         return {}
     with tempfile.TemporaryDirectory(prefix="wenkong-pdf-") as scratch:
@@ -312,5 +329,6 @@ def pdf_copies(files: Files) -> Files:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(files[name])
             sources.append(path)
-        pdfs = convert_to_pdf(sources, folder / "pdf")
-        return {f"{PDF_DIR}/{pdf.name}": pdf.read_bytes() for pdf in pdfs}
+        pdfs = {pdf.stem: pdf for pdf in convert_to_pdf(sources, folder / "pdf")}
+        return {targets[name]: pdfs[Path(name).stem].read_bytes() for name in names
+                if Path(name).stem in pdfs}

@@ -279,7 +279,9 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
     downloads: dict[str, str] = {}
     prefix = docset.settings.code_prefix
     for code, proc in docset.procedures.items():
-        found = _find_download(rendered, "procedures", (proc.code, code), proc.version)
+        found = (_find_download(rendered, "procedures", (proc.code, code), proc.version)
+                 or _find_download(rendered, "archive/procedures", (proc.code, code),
+                                   proc.version))
         if found:
             downloads[code] = f"downloads/{found}"
             files[downloads[code]] = rendered[found]

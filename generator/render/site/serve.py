@@ -20,6 +20,7 @@ import yaml
 
 from generator.build import BuildOptions, build
 from generator.errors import SourceErrors, WenkongError
+from generator.i18n import _
 from generator.render.site import site_content
 from generator.render.site.engine import (
     CONFIG_FILE,
@@ -66,7 +67,7 @@ class Preview:
         except SourceErrors as exc:
             for problem in exc.problems[:20]:
                 self.report(str(problem))
-            self.report(f"{len(exc.errors)} error(s): the preview keeps the last good pages")
+            self.report(_("{count} 个错误：预览保留上一次正确的网页").format(count=len(exc.errors)))
             return False
         content = site_content(docset, self.rendered)
         write_docs(self.folder / "docs", docs_folder(self.root, {**content.pages,
@@ -113,11 +114,11 @@ def _watching(preview: Preview, stop: threading.Event) -> Iterator[None]:
             now = source_files(preview.root)
             if now != seen:
                 seen = now
-                preview.report("sources changed: regenerating the pages")
+                preview.report(_("源文件有改动：重新生成网页"))
                 try:
                     preview.refresh()
                 except WenkongError as exc:
-                    preview.report(f"error: {exc}")
+                    preview.report(_("错误：{message}").format(message=exc))
 
     thread = threading.Thread(target=loop, name="wenkong-watch", daemon=True)
     thread.start()
@@ -136,13 +137,13 @@ def serve_site(root: Path, output: Path | None, port: int,
     docset = load_document_set(root)
     target = output or root / docset.settings.output_dir
     files = build(docset, BuildOptions(root=root, output=target))
-    report(f"built {len(files)} files in {target}")
+    report(_("已在 {target} 中生成 {count} 个文件").format(target=target, count=len(files)))
     with tempfile.TemporaryDirectory(prefix="wenkong-serve-") as temporary:
         preview = Preview(root, Path(temporary), files, report)
         if not preview.refresh():
-            raise WenkongError("the sources have errors; fix them and run serve again")
+            raise WenkongError(_("源文件有错误：改正后再运行 serve"))
         stop = threading.Event()
-        report(f"serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)")
+        report(_("网站地址 http://127.0.0.1:{port}/（按 Ctrl+C 停止）").format(port=port))
         with _watching(preview, stop):
             serve(config_file=str(preview.config), livereload=True,
                   dev_addr=f"127.0.0.1:{port}")

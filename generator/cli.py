@@ -253,7 +253,7 @@ def build(
             files = run_build(docset, BuildOptions(
                 root=folder, output=target, pdf=pdf, only=frozenset(only or ()),
                 progress=report))
-        return len(files), set_aside(docset)
+        return len(files), set_aside(docset, frozenset(only or ()))
 
     count, notes = run(action)
     out.print(_("已生成 {count} 个文件").format(count=count), markup=False)
@@ -261,12 +261,17 @@ def build(
         out.print(note, markup=False)
 
 
-def set_aside(docset: DocumentSet) -> list[str]:
+def set_aside(docset: DocumentSet, only: frozenset[str] = frozenset()) -> list[str]:
     """What the build did not put among the current documents, and why (obsolete ones)."""
     from generator.model.procedure import Status
 
-    archived = [code for code, doc in docset.procedures.items() if doc.status is Status.obsolete]
-    forms = [code for code, doc in docset.forms.items() if doc.status is Status.obsolete]
+    def built(output: str) -> bool:
+        return not only or output in only
+
+    archived = [code for code, doc in docset.procedures.items()
+                if doc.status is Status.obsolete and built("procedures")]
+    forms = [code for code, doc in docset.forms.items()
+             if doc.status is Status.obsolete and built("forms")]
     notes = []
     if archived:
         notes.append(_("作废的程序文件只放在 archive/ 中，不与现行文件放在一起：{codes}").format(

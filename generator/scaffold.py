@@ -138,7 +138,7 @@ def start_git(folder: Path) -> bool:
 def _settings_dirs(root: Path) -> tuple[Path, Path, str]:
     settings_file = root / "wenkong.yaml"
     if not settings_file.is_file():
-        raise UsageError(f"no wenkong.yaml in {root}: not a document set")
+        raise UsageError(_("{root} 中没有 wenkong.yaml：不是文件集").format(root=root))
     data = read_yaml(settings_file, "wenkong.yaml").data
     procedures = root / str(data.get("procedures_dir", "procedures"))
     forms = root / str(data.get("forms_dir", "forms"))
@@ -152,12 +152,12 @@ def _next_free(existing: list[str], pattern: str, template: str) -> str:
 
 
 def new_procedure(root: Path, code: str | None, title: str) -> Path:
-    procedures, _, scheme = _settings_dirs(root)
+    procedures, _forms, scheme = _settings_dirs(root)
     existing = [p.stem for p in procedures.glob("*.y*ml")]
     code = _safe_code(code) if code else _next_free(existing, r"QP-(\d+)", "QP-{:02d}")
     path = procedures / f"{code}.yaml"
     if path.exists():
-        raise UsageError(f"{path} already exists; choose another code")
+        raise UsageError(_("{path} 已存在；请换一个编号").format(path=path))
     owner = read_yaml(root / "wenkong.yaml", "wenkong.yaml").data.get(
         "document_control_office", "doc-control")
     write_file(path, _render("procedure.yaml.j2", code=code, title=title,
@@ -169,17 +169,18 @@ def new_form(root: Path, code: str | None, title: str, procedure: str) -> Path:
     """Create a form skeleton and add it to its procedure's records (keeping the file's layout)."""
     procedures, forms, scheme = _settings_dirs(root)
     if not procedure:
-        raise UsageError("say which procedure the form belongs to: --procedure QP-15")
+        raise UsageError(_("请写明表单属于哪个程序文件：--procedure QP-15"))
     procedure_file = procedures / f"{_safe_code(procedure)}.yaml"
     if not procedure_file.is_file():
-        raise UsageError(f"no procedure {procedure} ({procedure_file} does not exist)")
+        raise UsageError(_("没有程序文件 {code}（{path} 不存在）").format(
+            code=procedure, path=procedure_file))
     number = procedure.split("-", 1)[1] if "-" in procedure else procedure
     existing = [p.stem for p in forms.glob("*.y*ml")]
     code = _safe_code(code) if code else _next_free(
         existing, rf"QR-{re.escape(number)}-(\d+)", f"QR-{number}-{{:02d}}")
     path = forms / f"{code}.yaml"
     if path.exists():
-        raise UsageError(f"{path} already exists; choose another code")
+        raise UsageError(_("{path} 已存在；请换一个编号").format(path=path))
     procedure_data = read_yaml(procedure_file, procedure_file.name).data
     custodian = str(procedure_data.get("owner", "quality"))
     write_file(path, _render("form.yaml.j2", code=code, title=title,

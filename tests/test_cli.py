@@ -85,7 +85,7 @@ def test_new_procedure_and_form_take_the_next_free_code(docset_dir: Path) -> Non
     # the new form is listed in its procedure's records, so the set stays valid
     assert wenkong("validate", str(docset_dir)).returncode == 0
     again = wenkong("new", "procedure", "QP-02", "重复", "--root", str(docset_dir))
-    assert again.returncode == 1 and "already exists" in again.stderr
+    assert again.returncode == 1 and "已存在" in again.stderr
 
 
 def test_new_refuses_unsafe_codes(docset_dir: Path) -> None:

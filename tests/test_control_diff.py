@@ -96,7 +96,7 @@ def test_diff_command_prints_marked_words(history: Path) -> None:
     assert "5.2 记录保存 修改" in result.stdout and "5.3 新增" in result.stdout
     assert "[-三-]" in result.stdout or "[-三年-]" in result.stdout
     result = wenkong("diff", "QP-01", "A/7", "--root", str(history))
-    assert result.code == 1 and "no released version A/7" in result.text
+    assert result.code == 1 and "没有已发布的版本 A/7" in result.text
 
 
 def test_changes_since_previous_for_the_site(history: Path) -> None:
@@ -158,9 +158,9 @@ def test_rebuild_old_version_gives_the_same_bytes(tmp_path: Path) -> None:
     assert result.code == 0, result.text
     assert (root / "build" / "versions" / Path(name).name).read_bytes() == at_release
     result = wenkong("build", str(root), "--version", "QP-01@Z/9")
-    assert result.code == 1 and "no released version Z/9" in result.text
+    assert result.code == 1 and "没有已发布的版本 Z/9" in result.text
     result = wenkong("build", str(root), "--version", "QP-01")
-    assert result.code == 1 and "CODE@VERSION" in result.text
+    assert result.code == 1 and "编号@版本" in result.text
 
 
 def test_history_for_the_site_lists_versions_and_changes(history: Path) -> None:

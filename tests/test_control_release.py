@@ -100,9 +100,9 @@ def test_lock_file_is_sorted_and_stable(repo: Path) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["release", "QP-01", "--approved-by", "gm/王强"], "needs --summary"),
-    (["release", "QP-10", "--summary", "x", "--approved-by", "gm/王强"], "unknown document"),
-    (["release", "QP-01", "--summary", "x", "--approved-by", "boss/王强"], "unknown role 'boss'"),
-    (["release", "QP-01", "--summary", "x", "--approved-by", "王强"], "takes ROLE/NAME"),
+    (["release", "QP-10", "--summary", "x", "--approved-by", "gm/王强"], "没有文件 'QP-10'"),
+    (["release", "QP-01", "--summary", "x", "--approved-by", "boss/王强"], "没有部门或岗位 'boss'"),
+    (["release", "QP-01", "--summary", "x", "--approved-by", "王强"], "要写成 部门或岗位/姓名"),
     (["release", "QP-01", "--summary", "x"], "--approved-by 部门或岗位/姓名"),
 ])
 def test_bad_release_input_is_refused_and_nothing_is_written(
@@ -120,7 +120,7 @@ def test_nothing_to_release_and_dates_backwards_are_refused(repo: Path) -> None:
     assert release(repo).code == 0
     before = snapshot(repo)
     result = release(repo, "QP-01", "再次发布", date="2026-02-01")
-    assert result.code == 1 and "nothing to release" in result.text
+    assert result.code == 1 and "没有可发布的内容" in result.text
     edit(qp01(repo), "text: 在此描述工作程序。", "text: 已修改。")
     before = snapshot(repo)
     result = release(repo, "QP-01", "更早", date="2025-12-31")
@@ -252,7 +252,7 @@ def test_obsolete_without_reason_or_never_released(repo: Path) -> None:
     result = wenkong("obsolete", "QP-01", "--root", str(repo))
     assert result.code == 1 and "--reason" in result.text
     result = wenkong("obsolete", "QP-01", "--reason", "x", "--root", str(repo))
-    assert result.code == 1 and "never released" in result.text
+    assert result.code == 1 and "从未发布" in result.text
 
 
 def test_adopt_records_a_set_released_before_wenkong(repo: Path) -> None:
@@ -328,7 +328,7 @@ def test_release_commit_tags_the_release(repo: Path, monkeypatch: pytest.MonkeyP
     edit(qp01(repo), "text: 在此描述工作程序。", "text: 已修改。")
     before = snapshot(repo)
     result = release(repo, "QP-01", "修改", "--commit", date="2026-02-01")
-    assert result.code == 1 and "tag QP-01/A-1 already exists" in result.text
+    assert result.code == 1 and "标签 QP-01/A-1 已存在" in result.text
     assert snapshot(repo) == before
 
 
@@ -361,6 +361,6 @@ def test_two_commands_at_once_are_refused(repo: Path) -> None:
     before = snapshot(repo)
     with exclusive(repo):  # another wenkong command holds the folder
         result = release(repo)
-    assert result.code == 1 and "another wenkong command is changing" in result.text
+    assert result.code == 1 and "另一个 wenkong 命令正在修改" in result.text
     assert snapshot(repo) == before
     assert release(repo).code == 0  # released once the other one has finished

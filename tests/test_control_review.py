@@ -71,7 +71,7 @@ def test_review_of_a_draft_or_before_effective_date_is_refused(tmp_path: Path) -
     root = new_repo(tmp_path / "set")
     before = snapshot(root)
     result = wenkong("review", "QP-01", "--root", str(root))
-    assert result.code == 1 and "only effective documents are reviewed" in result.text
+    assert result.code == 1 and "只评审生效的文件" in result.text
     assert release(root).code == 0
     before = snapshot(root)
     result = wenkong("review", "QP-01", "--date", "2025-01-01", "--root", str(root))

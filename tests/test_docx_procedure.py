@@ -349,7 +349,7 @@ def test_pdf_without_libreoffice_says_so(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["build", str(FIXTURE_SET), "-o", str(tmp_path / "o"),
                                       "--pdf"])
     assert result.exit_code == 1
-    assert "LibreOffice is not installed" in result.output
+    assert "没有安装 LibreOffice" in result.output
     assert not (tmp_path / "o").exists()
 
 

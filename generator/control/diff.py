@@ -21,6 +21,7 @@ from generator.control.history import docset_at, find_release_commit, missing_so
 from generator.control.lock import LockedDocument, LockedVersion, read_lock
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import UsageError
+from generator.i18n import _
 from generator.model.procedure import Status
 
 WORKING = "working"
@@ -184,7 +185,7 @@ def _pair(olds: list[Unit], news: list[Unit]) -> dict[int, tuple[Unit, float]]:
 def _doc(docset: DocumentSet, code: str) -> ProcedureDoc | FormDoc:
     found = docset.procedures.get(code) or docset.forms.get(code)
     if found is None:
-        raise UsageError(f"{code} is not in the document set at this version")
+        raise UsageError(_("这个版本的文件集中没有 {code}").format(code=code))
     return found
 
 
@@ -207,8 +208,8 @@ def release_side(root: Path, code: str, version: str,
     root = root.resolve()
     entry, locked = locked_version(root, code, version)
     if locked.fingerprint is None:
-        raise UsageError(f"{code} {version} was released before Wenkong ({locked.date}): no "
-                         "source of it is kept, so it cannot be compared or rebuilt")
+        raise UsageError(_("{code} {version} 是 Wenkong 之前发布的（{date}）：没有保存它的源文件，"
+                           "无法比较或重建").format(code=code, version=version, date=locked.date))
     if working is not None:
         doc = working.procedures.get(code) or working.forms.get(code)
         if doc is not None and doc.version == version and doc.status is not Status.draft and \
@@ -223,14 +224,14 @@ def release_side(root: Path, code: str, version: str,
 
 
 def locked_version(root: Path, code: str, version: str) -> tuple[LockedDocument, LockedVersion]:
-    lock, _ = read_lock(root)
+    lock, _source = read_lock(root)
     entry = lock.documents.get(code) if lock else None
     if entry is None:
-        raise UsageError(f"{code} has no released versions (nothing in wenkong.lock)")
+        raise UsageError(_("{code} 没有已发布的版本（wenkong.lock 中没有记录）").format(code=code))
     found = entry.get(version)
     if found is None:
-        raise UsageError(f"{code} has no released version {version}; released: "
-                         + ", ".join(v.version for v in entry.versions))
+        raise UsageError(_("{code} 没有已发布的版本 {version}；已发布：{released}").format(
+            code=code, version=version, released=", ".join(v.version for v in entry.versions)))
     return entry, found
 
 
@@ -240,14 +241,13 @@ def compare(root: Path, code: str, old: str | None = None, new: str | None = Non
 
     root = root.resolve()
     working = load_document_set(root, check_lock=False)
-    lock, _ = read_lock(root)
+    lock, _source = read_lock(root)
     entry = lock.documents.get(code) if lock else None
     if entry is None:
         from generator.control.release import find_document
 
         find_document(working, code)  # unknown code: say so (with close matches) first
-        raise UsageError(f"{code} has no released versions yet: there is nothing to compare "
-                         "its draft with")
+        raise UsageError(_("{code} 还没有发布过：没有可与草稿比较的版本").format(code=code))
     old = old or entry.latest.version
     new = new or WORKING
     old_side = working_side(working, code) if old == WORKING else release_side(
@@ -268,7 +268,7 @@ def previous_release(docset: DocumentSet, code: str) -> LockedVersion | None:
     For an effective document it is the release before its current version; for a draft (or
     an effective document with unreleased edits) it is its latest release.
     """
-    lock, _ = read_lock(docset.root)
+    lock, _source = read_lock(docset.root)
     entry = lock.documents.get(code) if lock else None
     doc = docset.procedures.get(code) or docset.forms.get(code)
     if entry is None or doc is None:

@@ -26,6 +26,7 @@ from generator.control.content import fingerprint
 from generator.control.lock import LOCK_FILE, LockedDocument, LockedVersion, LockFile, read_lock
 from generator.docset import DocumentSet
 from generator.errors import SourceErrors, UsageError
+from generator.i18n import _
 from generator.load import parse_yaml, to_model
 from generator.model import Form, Procedure
 from generator.model.procedure import Status
@@ -40,10 +41,11 @@ def git(root: Path, *args: str, binary: bool = False) -> str | bytes:
     try:
         done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
     except FileNotFoundError:
-        raise GitError("git is not installed: released versions are kept in git history") from None
+        raise GitError(_("没有安装 git：已发布的版本保存在 git 历史中")) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
-        raise GitError(f"git {' '.join(args[:2])} failed: {message}")
+        raise GitError(_("git {command} 失败：{message}").format(
+            command=" ".join(args[:2]), message=message))
     return done.stdout if binary else done.stdout.decode("utf-8")
 
 
@@ -176,7 +178,7 @@ def checkout(root: Path, commit: str) -> Iterator[Path]:
 def _extract(root: Path, commit: str, folder: Path) -> Path:
     repo = repo_of(root)
     if repo is None:
-        raise GitError(f"{root} is not in a git repository")
+        raise GitError(_("{root} 不在 git 仓库中").format(root=root))
     archive = git(repo.top, "archive", "--format=tar", commit, "--", repo.prefix or ".",
                   binary=True)
     assert isinstance(archive, bytes)
@@ -191,7 +193,7 @@ _KEEP_SETS = 2  # resolved old sets kept in memory (a 1,000-procedure set is lar
 
 
 def _remove_trees() -> None:
-    for base, _ in _TREES.values():
+    for base, _docset in _TREES.values():
         shutil.rmtree(base, ignore_errors=True)
     _TREES.clear()
     _SETS.clear()
@@ -261,7 +263,7 @@ def released_versions(root: Path, code: str | None = None,
     (adopted) or never committed has none and can only be listed, not rebuilt.
     """
     if lock is None:
-        lock, _ = read_lock(root)
+        lock, _source = read_lock(root)
     if lock is None:
         return []
     found = []

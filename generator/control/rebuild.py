@@ -16,6 +16,7 @@ from generator.control.diff import locked_version
 from generator.control.history import docset_at, find_release_commit, missing_source_message
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import UsageError
+from generator.i18n import _
 from generator.model.procedure import Status
 
 _SPEC = re.compile(r"^(?P<code>[^@\s]+)@(?P<version>\S+)$")
@@ -25,7 +26,8 @@ def parse_spec(spec: str) -> tuple[str, str]:
     """`QP-01@A/1` → ("QP-01", "A/1")."""
     match = _SPEC.fullmatch(spec.strip())
     if match is None:
-        raise UsageError(f"--version takes CODE@VERSION, e.g. QP-01@A/1 (got {spec!r})")
+        raise UsageError(_("--version 要写成 编号@版本，例如 QP-01@A/1（收到 {spec!r}）").format(
+            spec=spec))
     return match.group("code"), match.group("version")
 
 
@@ -33,7 +35,7 @@ def render_document(docset: DocumentSet, code: str) -> tuple[str, bytes]:
     """One document of a resolved set as the build renders it: (relative path, bytes)."""
     doc: ProcedureDoc | FormDoc | None = docset.procedures.get(code) or docset.forms.get(code)
     if doc is None:
-        raise UsageError(f"{code} is not in the document set at this version")
+        raise UsageError(_("这个版本的文件集中没有 {code}").format(code=code))
     if isinstance(doc, ProcedureDoc):
         try:
             from generator.render.docx import procedure as word
@@ -72,8 +74,9 @@ def rebuild_version(root: Path, code: str, version: str) -> tuple[str, bytes]:
     root = root.resolve()
     entry, locked = locked_version(root, code, version)
     if locked.fingerprint is None:
-        raise UsageError(f"{code} {version} was released before Wenkong ({locked.date}): no "
-                         "source of it is kept, so it cannot be rebuilt; use the archived copy")
+        raise UsageError(_("{code} {version} 是 Wenkong 之前发布的（{date}）：没有保存它的源文件，"
+                           "无法重建；请使用存档的副本").format(
+            code=code, version=version, date=locked.date))
     commit = find_release_commit(root, entry, locked, code)
     if commit is not None:
         return render_document(docset_at(root, commit), code)
@@ -92,7 +95,8 @@ def write_versions(root: Path, specs: list[str], output: Path | None = None) -> 
     from generator.write import write_file
 
     if not (root / SETTINGS_FILE).is_file():
-        raise UsageError(f"no {SETTINGS_FILE} in {root}: not a document set")
+        raise UsageError(_("{root} 中没有 {settings}：不是文件集").format(
+            root=root, settings=SETTINGS_FILE))
     rebuilt = [rebuild_version(root, *parse_spec(spec)) for spec in specs]
     if output is None:
         from generator.load import read_yaml

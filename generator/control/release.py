@@ -44,6 +44,7 @@ from generator.control.lock import (
 )
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import Severity, SourceErrors, UsageError, display_path
+from generator.i18n import _
 from generator.load import parse_yaml, to_model
 from generator.model import Form, Procedure
 from generator.model.procedure import Status
@@ -64,17 +65,19 @@ class Signer:
 
 
 def parse_signer(text: str, docset: DocumentSet, option: str) -> Signer:
-    role, _, name = text.partition("/")
+    role, _slash, name = text.partition("/")
     role, name = role.strip(), name.strip()
     known = sorted(docset.roles)
     if not role or not name:
-        raise UsageError(f"{option} takes ROLE/NAME, e.g. {option} gm/陈立峰 (roles: "
-                         + ", ".join(known[:10]) + (" …" if len(known) > 10 else "") + ")")
+        raise UsageError(_("{option} 要写成 部门或岗位/姓名，例如 {option} gm/陈立峰（部门与岗位："
+                           "{roles}）").format(option=option, roles=", ".join(known[:10])
+                                              + (" …" if len(known) > 10 else "")))
     if role not in docset.roles:
         close = difflib.get_close_matches(role, known, n=3, cutoff=0.5)
-        hint = "did you mean " + ", ".join(close) + "?" if close else "known: " + ", ".join(
-            known[:10])
-        raise UsageError(f"{option}: unknown role {role!r}; {hint}")
+        hint = (_("是不是 {close}？").format(close=", ".join(close)) if close
+                else _("已有：{known}").format(known=", ".join(known[:10])))
+        raise UsageError(_("{option}：没有部门或岗位 {role!r}；{hint}").format(
+            option=option, role=role, hint=hint))
     return Signer(role, name)
 
 
@@ -93,7 +96,7 @@ class YamlEditor:
         try:
             text = self.original.decode("utf-8")
         except UnicodeDecodeError:
-            raise UsageError(f"{display} is not UTF-8 text") from None
+            raise UsageError(_("{display} 不是 UTF-8 文本").format(display=display)) from None
         self._refuse_anchors(text)
         for mapping, sequence, offset in self._INDENTS:
             engine = YAML()
@@ -123,7 +126,8 @@ class YamlEditor:
                         f"*{anchor}); a release cannot edit such a file safely (one edit would "
                         "change every place the anchor is used). Write the values out in full")
         except yaml.YAMLError as exc:
-            raise UsageError(f"{self.display}: not valid YAML ({exc})") from None
+            raise UsageError(_("{display}：不是有效的 YAML（{error}）").format(
+                display=self.display, error=exc)) from None
 
     @staticmethod
     def _dump(engine: YAML, data: Any) -> str:
@@ -263,8 +267,8 @@ def exclusive(root: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UsageError(f"another wenkong command is changing {root} right now; run this "
-                             "one when it has finished") from None
+            raise UsageError(_("另一个 wenkong 命令正在修改 {root}；等它结束后再运行本命令").format(
+                root=root)) from None
         yield
     finally:
         os.close(handle)  # closing releases the lock
@@ -300,9 +304,9 @@ def find_document(docset: DocumentSet, code: str) -> ProcedureDoc | FormDoc:
     if found is None:
         known = sorted([*docset.procedures, *docset.forms])
         close = difflib.get_close_matches(code, known, n=3, cutoff=0.5)
-        hint = "did you mean " + ", ".join(close) + "?" if close else "known: " + ", ".join(
-            known[:12])
-        raise UsageError(f"unknown document {code!r}; {hint}")
+        hint = (_("是不是 {close}？").format(close=", ".join(close)) if close
+                else _("已有：{known}").format(known=", ".join(known[:12])))
+        raise UsageError(_("没有文件 {code!r}；{hint}").format(code=code, hint=hint))
     return found
 
 
@@ -377,8 +381,8 @@ def release(
     model = doc.model
     scheme = docset.settings.version_scheme
     if model.status is Status.obsolete:
-        raise UsageError(f"{code} is obsolete. A replacement gets a new code; to bring this "
-                         "document back, set its status to draft, edit it, then release it")
+        raise UsageError(_("{code} 已作废。替代文件用新编号；要恢复这份文件，把状态改为 draft，"
+                           "修改后再发布").format(code=code))
     tolerated = _block_on_issues(docset, lock, lock_source, code, own_change=True)
     entry = lock.documents.get(code) if lock else None
     if entry is None and model.revisions:
@@ -390,8 +394,8 @@ def release(
     previous = entry.latest if entry else None
     if previous is not None and previous.fingerprint == content and entry is not None \
             and entry.obsolete is None:
-        raise UsageError(f"nothing to release: the content of {code} is the same as its "
-                         f"release {previous.version} of {previous.date}")
+        raise UsageError(_("没有可发布的内容：{code} 与其 {date} 发布的 {version} 相同").format(
+            code=code, version=previous.version, date=previous.date))
     new_version = next_version(previous.version if previous else None, scheme, major=major)
     try:
         if parse_version(model.version, scheme) > parse_version(new_version, scheme):
@@ -404,11 +408,12 @@ def release(
         raise UsageError(str(exc)) from None
     day = date or dt.date.today()
     if previous is not None and day < previous.date:
-        raise UsageError(f"release date {day} is before the previous release "
-                         f"{previous.version} ({previous.date})")
+        raise UsageError(_("发布日期 {day} 早于上一次发布 {version}（{date}）").format(
+            day=day, version=previous.version, date=previous.date))
     takes_effect = effective_date or day
     if takes_effect < day:
-        raise UsageError(f"effective date {takes_effect} is before the issue date {day}")
+        raise UsageError(_("实施日期 {effective} 早于发行日期 {day}").format(
+            effective=takes_effect, day=day))
     approver = parse_signer(approved_by, docset, "--approved-by")
     reviewer = parse_signer(reviewed_by, docset, "--reviewed-by") if reviewed_by else None
     from generator.control.authority import refusal
@@ -420,7 +425,8 @@ def release(
     current_author = model.approval.author.name if model.approval else None
     author_name = (author or current_author or "").strip()
     if not author_name:
-        raise UsageError(f"{code} names no author (approval.author): give --author NAME")
+        raise UsageError(_("{code} 没有写编写人（approval.author）：请加 --author 姓名").format(
+            code=code))
     clauses = clauses_changed(docset, doc, previous, major)
     if commit:
         _check_can_commit(root, code, new_version)
@@ -524,11 +530,11 @@ def _check_can_commit(root: Path, code: str, version: str) -> None:
     from generator.control.history import git, release_tag, repo_of, tagged_commit
 
     if repo_of(root) is None:
-        raise UsageError(f"--commit: {root} is not in a git repository")
+        raise UsageError(_("--commit：{root} 不在 git 仓库中").format(root=root))
     tag = release_tag(code, version)
     if tagged_commit(root, tag) is not None:
-        raise UsageError(f"--commit: the tag {tag} already exists; a released version is "
-                         "tagged once")
+        raise UsageError(_("--commit：标签 {tag} 已存在；一个发布版本只打一次标签").format(
+            tag=tag))
     git(root, "var", "GIT_COMMITTER_IDENT")  # fails early when git has no user.name/email
 
 
@@ -588,9 +594,9 @@ def obsolete(root: Path, code: str, *, reason: str, approved_by: str | None = No
     model = doc.model
     entry = lock.documents.get(code) if lock else None
     if model.status is Status.obsolete:
-        raise UsageError(f"{code} is already obsolete")
+        raise UsageError(_("{code} 已经作废").format(code=code))
     if entry is None or lock is None:
-        raise UsageError(f"{code} was never released: a draft is simply deleted, not retired")
+        raise UsageError(_("{code} 从未发布：草稿直接删除即可，不需要作废").format(code=code))
     if model.status is not Status.effective:
         raise UsageError(f"{code} is {model.status.value}, with a release in {LOCK_FILE}: set it "
                          f"back to effective ({entry.latest.version}) before retiring it")
@@ -598,8 +604,8 @@ def obsolete(root: Path, code: str, *, reason: str, approved_by: str | None = No
     signer = parse_signer(approved_by, docset, "--approved-by") if approved_by else None
     day = date or dt.date.today()
     if day < entry.latest.date:
-        raise UsageError(f"date {day} is before the release of {entry.latest.version} "
-                         f"({entry.latest.date})")
+        raise UsageError(_("日期 {day} 早于 {version} 的发布（{date}）").format(
+            day=day, version=entry.latest.version, date=entry.latest.date))
     display = display_path(doc.source, root)
     editor = YamlEditor(doc.source, display)
     editor.put(editor.data, "status", Status.obsolete.value, after=("version",))
@@ -630,15 +636,16 @@ def record_review(root: Path, code: str, *, date: dt.date | None = None) -> Path
     docset, lock, lock_source = _load_for_control(root)
     doc = find_document(docset, code)
     if not isinstance(doc, ProcedureDoc):
-        raise UsageError(f"{code} is a form; forms are reviewed with their procedure")
+        raise UsageError(_("{code} 是表单；表单随其程序文件一起评审").format(code=code))
     if doc.status is not Status.effective:
-        raise UsageError(f"{code} is {doc.status.value}: only effective documents are reviewed")
+        raise UsageError(_("{code} 的状态是 {status}：只评审生效的文件").format(
+            code=code, status=doc.status.value))
     tolerated = _block_on_issues(docset, lock, lock_source, code, own_change=False)
     day = date or dt.date.today()
     started = doc.model.last_review or doc.model.effective_date
     if started is not None and day < started:
-        raise UsageError(f"review date {day} is before {started} (the last review or the "
-                         "effective date)")
+        raise UsageError(_("评审日期 {day} 早于 {started}（上次评审或实施日期）").format(
+            day=day, started=started))
     display = display_path(doc.source, root)
     editor = YamlEditor(doc.source, display)
     editor.put(editor.data, "last_review", day,

@@ -26,8 +26,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from generator.errors import WenkongError
+from generator.i18n import _
 
-INSTALL_LIBREOFFICE = "install LibreOffice: apt-get install libreoffice-writer-nogui fonts-noto-cjk"
+INSTALL_LIBREOFFICE = "apt-get install libreoffice-writer-nogui fonts-noto-cjk"
 INSTALL_POPPLER = "install poppler: apt-get install poppler-utils"
 # Start-up plus a generous allowance per file; a wedged soffice must not hang a build forever.
 STARTUP_SECONDS = 120.0
@@ -45,7 +46,8 @@ def soffice_binary() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise WenkongError(f"LibreOffice is not installed (no soffice on PATH): {INSTALL_LIBREOFFICE}")
+    raise WenkongError(_("没有安装 LibreOffice（PATH 中没有 soffice）：请运行 {install}").format(
+        install=INSTALL_LIBREOFFICE))
 
 
 def _document_date(source: Path) -> dt.datetime:
@@ -99,7 +101,7 @@ def run_soffice(command: list[str], timeout: float, env: dict[str, str],
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                env=env, cwd=cwd, start_new_session=True)
     try:
-        output, _ = process.communicate(timeout=timeout)
+        output, _errors = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()

@@ -134,7 +134,7 @@ def test_history_must_match_the_lock(released: Path) -> None:
 def test_version_bumped_by_hand_is_an_error(released: Path) -> None:
     edit(qp01(released), 'version: "A/0"', 'version: "A/1"')
     result = wenkong("validate", str(released))
-    assert result.code == 1 and "从未发布" in result.text
+    assert result.code == 1 and "was never released" in result.text
 
 
 def test_effective_document_unknown_to_the_lock_is_an_error(released: Path) -> None:

@@ -124,7 +124,7 @@ def test_nothing_to_release_and_dates_backwards_are_refused(repo: Path) -> None:
     edit(qp01(repo), "text: 在此描述工作程序。", "text: 已修改。")
     before = snapshot(repo)
     result = release(repo, "QP-01", "更早", date="2025-12-31")
-    assert result.code == 1 and "before the previous release" in result.text
+    assert result.code == 1 and "早于上一次发布" in result.text
     assert snapshot(repo) == before
 
 
@@ -302,7 +302,7 @@ def test_release_waits_for_nobody_else_but_obsolete_and_review_wait_for_own_edit
     assert "QR-01-01 A/0 is released" in result.text and "QP-01" not in result.stderr
     before = snapshot(repo)
     result = wenkong("review", "QR-01-01", "--root", str(repo))
-    assert result.code == 1 and "forms are reviewed with their procedure" in result.text
+    assert result.code == 1 and "表单随其程序文件一起评审" in result.text
     result = wenkong("obsolete", "QR-01-01", "--reason", "x", "--root", str(repo))
     assert result.code == 1 and "QR-01-01 A/0 is released" in result.text
     assert snapshot(repo) == before

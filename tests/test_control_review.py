@@ -75,7 +75,7 @@ def test_review_of_a_draft_or_before_effective_date_is_refused(tmp_path: Path) -
     assert release(root).code == 0
     before = snapshot(root)
     result = wenkong("review", "QP-01", "--date", "2025-01-01", "--root", str(root))
-    assert result.code == 1 and "before 2026-01-05" in result.text
+    assert result.code == 1 and "早于 2026-01-05" in result.text
     assert snapshot(root) == before
 
 

@@ -148,11 +148,15 @@ def test_bad_files_get_their_own_error_and_the_rest_is_imported(
     (folder / "entity.docx").write_bytes(_zip({"word/document.xml": entity}))
     (folder / "text.docx").write_bytes("这不是 Word 文件".encode())
     (folder / "cut.docx").write_bytes((corpus[0] / "客户投诉处理程序.docx").read_bytes()[:900])
+    broken = bytearray(_zip({"word/document.xml": _DOC * 40}))
+    broken[60:90] = b"\xff" * 30  # damaged deflate data, intact directory
+    (folder / "broken.docx").write_bytes(bytes(broken))
     result = CliRunner().invoke(app, ["import", str(folder), "--root", str(root)])
     assert result.exit_code == 1, result.output
     errors = {line.split(":")[0].split("/")[-1]: line for line in result.output.splitlines()
               if line.startswith("✗")}
-    assert set(errors) == {"bomb.docx", "entity.docx", "text.docx", "cut.docx"}
+    assert set(errors) == {"bomb.docx", "entity.docx", "text.docx", "cut.docx", "broken.docx"}
+    assert "已损坏" in errors["broken.docx"]
     assert "压缩炸弹" in errors["bomb.docx"]
     assert "实体声明" in errors["entity.docx"]
     assert "不是 Word" in errors["text.docx"]

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -65,9 +66,20 @@ class Package:
     _xml: dict[str, Any] = field(default_factory=dict)
 
     def data(self, name: str) -> bytes:
+        """One part, read with a cap: a zip whose headers under-state a part's size is not
+        believed, the stream stops at the cap."""
         if name not in self.names:
             raise Unreadable(_("缺少部件 {part}").format(part=name))
-        return self.archive.read(name)
+        try:
+            with self.archive.open(name) as stream:
+                data = stream.read(MAX_PART_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
+            raise Unreadable(_("{part} 已损坏，无法读取（{reason}）").format(
+                part=name, reason=exc)) from None
+        if len(data) > MAX_PART_BYTES:
+            raise Unreadable(_("部件 {part} 解压后过大（疑似压缩炸弹），按不安全文件拒绝").format(
+                part=name))
+        return data
 
     def xml(self, name: str) -> Any | None:
         """The parsed part, or None when the package has no such part."""

@@ -211,9 +211,11 @@ class BodyBuilder:
         self.paragraph(TOC_HEADING, self.labels.contents)
         entries: list[tuple[int, str, str]] = []
         for section in self.doc.sections:
-            entries.append((0, f"{section.label} {section.title}", _section_anchor(section)))
+            entries.append((0, section.label + label_gap(section.label) + section.title,
+                            _section_anchor(section)))
             clauses = self.doc.clauses if section.key == "procedure" else section.clauses
-            entries += [(1, f"{c.label} {plain(c.title)}", c.anchor) for c in clauses if c.title]
+            entries += [(1, c.label + label_gap(c.label) + plain(c.title), c.anchor)
+                        for c in clauses if c.title]
         for level, text, anchor in entries:
             paragraph = self.add(self.document, TOC_LEVELS[level])
             ooxml.add_internal_link(paragraph, bookmark_name(anchor), text)

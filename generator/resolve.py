@@ -675,9 +675,9 @@ class _Resolver:
                 self.settings.empty_sections
             has = _has_content(procedure, entry.key)
             if not has and entry.key in _REQUIRED_SECTIONS:
-                self.error(source, (entry.key,),
-                           f"missing required field {entry.key!r} (the layout has the "
-                           f"section {title})")
+                self.error(source, (entry.key,), _(
+                    "缺少必填字段 {name!r}（layout 中有“{title}”一节）").format(
+                        name=entry.key, title=title))
             if not has and empty is EmptySection.omit:
                 continue
             slots.append(_Slot(entry.key, title, len(slots) + 1, not has))

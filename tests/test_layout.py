@@ -162,7 +162,7 @@ def test_empty_section_prints_none_or_is_left_out(layout_set: Path) -> None:
 
 def test_required_section_missing(layout_set: Path) -> None:
     edit(qp22(layout_set), "scope: 适用于进料、制程和成品检验数据的收集与分析。\n", "")
-    assert any("scope: missing required field 'scope' (the layout has the section 范围)" in e
+    assert any("scope: 缺少必填字段 'scope'（layout 中有“范围”一节）" in e
                for e in errors(layout_set))
 
 

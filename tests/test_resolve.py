@@ -199,7 +199,7 @@ def test_next_review_is_effective_date_plus_interval(rich_set: Path) -> None:
         ("code: QP-02", 'code: "QP-02\\u0007"',
          "procedures/QP-02.yaml:1:7: code: 第 6 个字符是 U+0007"),
         ("scope: 适用于全部质量记录。\n", "",
-         "procedures/QP-02.yaml:1:1: scope: missing required field 'scope'"),
+         "procedures/QP-02.yaml:1:1: scope: 缺少必填字段 'scope'"),
         ("rows: [[检验记录, 3]]", "rows: [[检验记录]]",
          "procedures/QP-02.yaml:34:9: procedure[0].body[2].table: row 1 has 1 cells but the "
          "table has 2 columns"),

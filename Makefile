@@ -9,8 +9,8 @@ PY = $(PYTHON_BIN)python$(if $(PYTHON_BIN),,3)
 # Install, check and build the bundled sample document set into build/.
 sample:
 	$(if $(PYTHON_BIN),scripts/install.sh,@true)
-	$(PY) -m generator validate
-	$(PY) -m generator build --pdf
+	$(PYTHON_BIN)wenkong validate
+	$(PYTHON_BIN)wenkong build --pdf
 
 # Install everything the tests need, then run linters, type checks and the whole test suite.
 test:

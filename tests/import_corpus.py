@@ -387,7 +387,25 @@ def supplier_rules(path: Path) -> Expected:
                     ["第四条发料凭经主管签字的领料单", "第六条本制度由仓库负责解释"])
 
 
+def visit_form(path: Path) -> Expected:
+    """A form whose title and code sit in the first rows of its one table, a long-text box
+    over the whole width and a row of ☐ options."""
+    d = Document()
+    table = _table(d, [["客户回访记录表", "", "", ""],
+                       ["表单编号：QR-21-02", "", "版本：A/0", ""],
+                       ["客户名称", "", "回访日期", "年  月  日"],
+                       ["回访方式", "☐电话 ☐上门 ☐邮件", "回访人", ""],
+                       ["客户意见：", "", "", ""],
+                       ["客户签字/日期", "", "经办人/日期", ""]])
+    rows = table.rows  # type: ignore[attr-defined]
+    rows[0].cells[0].merge(rows[0].cells[3])
+    rows[4].cells[0].merge(rows[4].cells[3])
+    _fixed(d, path)
+    return Expected("QR-21-02", "客户回访记录表", [], ["回访方式", "客户意见"])
+
+
 BUILDERS = {
+    "客户回访记录表.docx": visit_form,
     "仓储物料管理制度.docx": supplier_rules,
     "售后服务控制程序.docx": after_sales_procedure,
     "合同评审控制程序.docx": contract_procedure,

@@ -69,7 +69,7 @@ def section_key(title: str) -> str | None:
 
 
 _COVER_LABELS: dict[str, tuple[str, ...]] = {
-    "code": ("文件编号", "文件编码", "文件代号", "编号", "文件号"),
+    "code": ("文件编号", "文件编码", "文件代号", "编号", "文件号", "表单编号", "表格编号"),
     "title": ("文件名称", "名称", "标题", "文件标题"),
     "version": ("版本/版次", "版本版次", "版本", "版次", "版本号", "版号"),
     "company": ("公司名称",),
@@ -646,6 +646,11 @@ def recognise(doc: WordDocument, source: Path) -> Imported:
                     cover.code = match.group(1)
                     cover.version = cover.version or match.group(2)
                     break
+    first_table = next((i for i in doc.body if isinstance(i, Table)), None)
+    if not cover.title and first is None and first_table is not None and first_table.rows:
+        top = {c.text for c in first_table.rows[0] if c.text}
+        if len(top) == 1 and _FORM_TITLE.search(next(iter(top))):
+            cover.title = next(iter(top))  # a form's title in the merged first row
     if not cover.title:
         cover.title = _title_paragraph(doc.body[:start] if start < len(doc.body)
                                        else doc.body[:8])
@@ -774,7 +779,11 @@ def recognise_form(doc: WordDocument, source: Path, cover: CoverData) -> Importe
                 form.signoff.extend(re.sub(r"[：:\s]+$", "", c.strip()) for c in filled)
                 row_index += 1
                 continue
-            if len(filled) == 1 and len(cells) > 1 and cells.count(filled[0]) == len(cells):
+            if (len(filled) == 1 and filled[0].strip() in (cover.title, cover.code)) or all(
+                    _split_inline(c) or _CODE_LINE.fullmatch(c.strip()) for c in filled):
+                row_index += 1  # the form's own title or code line, read as its header
+                continue
+            if len(filled) == 1 and (len(cells) == 1 or cells.count(filled[0]) == len(cells)):
                 text = filled[0]
                 label, _, value = text.partition("：")
                 if value.strip() == "" and label and len(label) <= 12 and not _BOX_IN(text):

@@ -299,16 +299,11 @@ def _map_check_write(documents: dict[Path, Imported], results: dict[Path, FileRe
             docset.procedures[procedure].model.owner if procedure in docset.procedures
             else settings.document_control_office)
         yaml_data[path] = FormMapper(doc, index).map(codes[path], procedure, custodian)
-        # the procedure of the same run lists its form among its records
-        for other, data in yaml_data.items():
-            if data.get("code") == procedure and other in mappers:
-                records = data.setdefault("records", CommentedSeq())
-                if not any(r.get("form") == codes[path] for r in records):
-                    entry = CommentedMap(form=codes[path])
-                    entry.fa.set_flow_style()
-                    records.append(entry)
-                if not any("records" in e for e in data.get("layout", [])):
-                    mappers[other].add_records_section(data)
+        _list_form(yaml_data, mappers, procedure, codes[path])
+    # a procedure imported again keeps listing the set's forms that belong to it
+    for form in docset.forms.values():
+        if form.model.code not in codes.values():
+            _list_form(yaml_data, mappers, form.model.procedure, form.model.code)
     # targets
     targets: dict[Path, Path] = {}
     for path, data in yaml_data.items():
@@ -352,6 +347,22 @@ def _map_check_write(documents: dict[Path, Imported], results: dict[Path, FileRe
     return ImportReport(files=[results[p] for p in sorted(results)],
                         new_roles=dict(index.new_roles) if payloads else {},
                         roles_file=roles_path if roles_bytes and payloads else None)
+
+
+def _list_form(yaml_data: dict[Path, CommentedMap], mappers: dict[Path, ProcedureMapper],
+               procedure: str | None, form: str) -> None:
+    """Make the procedure `procedure` of this run list `form` among its records (validate
+    requires it), adding a records section when the original has none."""
+    for path, data in yaml_data.items():
+        if data.get("code") != procedure or path not in mappers:
+            continue
+        records = data.setdefault("records", CommentedSeq())
+        if not any(r.get("form") == form for r in records):
+            entry = CommentedMap(form=form)
+            entry.fa.set_flow_style()
+            records.append(entry)
+        if not any("records" in e for e in data.get("layout", [])):
+            mappers[path].add_records_section(data)
 
 
 def _header(result: FileResult, root: Path) -> list[str]:

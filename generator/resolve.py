@@ -1204,6 +1204,12 @@ class _Resolver:
             elif not step.branches and not step.end and i + 1 < len(steps):
                 following = steps[i + 1].id
             exits[step.id] = [b.to for b in branches] + ([following] if following else [])
+            shown = {c.key for c in columns}
+            for key in ("input", "key_points", "documents", "outputs"):
+                if getattr(step, key) and key not in shown:  # never accepted, then dropped
+                    self.error(source, (*here, key), _(
+                        "本流程表的 columns 中没有 {key} 列，此处内容不会印出：在 columns 中加入 "
+                        "{key}，或删去此项").format(key=key))
             for key in step.cells:
                 if key not in own_columns:
                     self.error(source, (*here, "cells", key), _(

@@ -117,6 +117,8 @@ def test_default_table_keeps_letters_on_every_row() -> None:
      "              cells: {deadline: 1天}\n", ".cells.deadline:", "没有名为 deadline 的自定列"),
     ("          steps:\n", "          step_labels: letters\n          steps:\n",
      ".steps[0].label:", "step_labels: given"),
+    ("            - {show: key_points, title: 作业说明, width: 3.4}\n", "",
+     ".steps[0].key_points:", "没有 key_points 列"),
     ("owners: [business, 各部门]", "owners: [business, buisness]",
      ".owners[1]:", "unknown role 'buisness'"),
     ("outputs: [COR-02-01]", "outputs: [COR-02-09]", ".outputs[0]:", "unknown form 'COR-02-09'"),
@@ -141,14 +143,16 @@ def test_set_default_columns_apply_to_tables_without_their_own(tmp_path: Path) -
     root = copy_fixture(tmp_path)
     settings = root / "wenkong.yaml"
     settings.write_text(settings.read_text("utf-8") + (
-        "process_columns: [label, flow, owners, {show: time_limit, title: 完成时间}]\n"), "utf-8")
+        "process_columns: [label, input, flow, owners, key_points, "
+        "{show: time_limit, title: 完成时间}, outputs]\n"), "utf-8")
     text = (root / "procedures" / "COP-02.yaml").read_text("utf-8")
     start = text.index("          columns:\n")
     end = text.index("          steps:\n")
     (root / "procedures" / "COP-02.yaml").write_text(text[:start] + text[end:], "utf-8")
     (process,) = load_document_set(root).procedures["COP-02"].processes
     assert [(c.key, c.title) for c in process.columns] == [
-        ("label", None), ("flow", None), ("owners", None), ("time_limit", "完成时间")]
+        ("label", None), ("input", None), ("flow", None), ("owners", None),
+        ("key_points", None), ("time_limit", "完成时间"), ("outputs", None)]
     assert process.columns_given and not process.label_in_flow
 
 

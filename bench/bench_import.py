@@ -49,19 +49,20 @@ def _recode(path: Path, old: str, new: str) -> None:
 
 def make_folder(folder: Path, count: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    kinds = list(BUILDERS.items())
+    # procedures first in each round, so that a form follows the procedure it belongs to
+    kinds = sorted(BUILDERS.items(), key=lambda kv: kv[0].endswith(("表.docx", "单.docx")))
+    last_procedure = 30
     for n in range(count):
         name, build = kinds[n % len(kinds)]
         path = folder / f"{n:03d}_{name}"
         expected = build(path)
         code = expected.code
         group = 30 + n
-        new = f"QP-{group}" if code.startswith("QP") else f"QR-{group - 3}-01"
         if code.startswith("QP"):
-            _recode(path, code, new)
+            _recode(path, code, f"QP-{group}")
+            last_procedure = group
         else:
-            # a form follows its procedure: the procedure made just before it
-            _recode(path, code, f"QR-{group - 1}-01")
+            _recode(path, code, f"QR-{last_procedure}-{n:02d}")
         # titles must be unique across the set as well
         document = Document(str(path))
         for paragraph in document.paragraphs + [p for t in document.tables for r in t.rows

@@ -11,14 +11,11 @@ takes milliseconds.
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
-from pathlib import Path
 
 from rapidfuzz.distance import LCSseq
 
-from generator.importer.package import Package, open_package
+from generator.importer.package import built_package
 from generator.importer.reader import read_document
 
 _INVISIBLE = re.compile(r"[\s\u200b\u3000\u00a0\ufeff]+")
@@ -32,13 +29,7 @@ def normalise(text: str) -> str:
 
 def docx_text(data: bytes) -> str:
     """The text of a .docx in memory, read the way the importer reads originals."""
-    package = Package(Path("rebuilt.docx"), zipfile.ZipFile(io.BytesIO(data)),
-                      set(zipfile.ZipFile(io.BytesIO(data)).namelist()))
-    return read_document(package).all_text()
-
-
-def file_text(path: Path) -> str:
-    return read_document(open_package(path)).all_text()
+    return read_document(built_package(data)).all_text()
 
 
 def without_labels(original: str, labels: list[str]) -> str:

@@ -112,6 +112,12 @@ class Package:
         return found
 
 
+def built_package(data: bytes) -> Package:
+    """A .docx Wenkong itself just built (trusted: no limits), to read it back."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return Package(Path("rebuilt.docx"), archive, set(archive.namelist()))
+
+
 def open_package(path: Path) -> Package:
     """Open a .docx for import; raise Unreadable with a reason the user understands."""
     try:

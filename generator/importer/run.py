@@ -26,12 +26,13 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from generator.errors import SourceErrors, UsageError, display_path
 from generator.i18n import _
-from generator.importer.fidelity import docx_text, fidelity, missing_text, without_labels
+from generator.importer.fidelity import fidelity, missing_text, without_labels
 from generator.importer.mapping import FormMapper, ProcedureMapper, SetIndex, safe_code
 from generator.importer.package import (
     LEGACY_SUFFIXES,
     WORD_SUFFIXES,
     Unreadable,
+    built_package,
     convert_legacy,
     open_package,
 )
@@ -154,14 +155,9 @@ def _headings(units: list[Unit]) -> list[tuple[str, str]]:
     return out
 
 
-def _compare_headings(original: ImportedProcedure, rebuilt: bytes,
+def _compare_headings(original: ImportedProcedure, again: Imported,
                       result: FileResult) -> None:
     """Clause numbers and titles of the original against those of the rebuilt .docx."""
-    from generator.importer.package import Package
-
-    archive = __import__("zipfile").ZipFile(io.BytesIO(rebuilt))
-    package = Package(Path("rebuilt.docx"), archive, set(archive.namelist()))
-    again = recognise(read_document(package), original.source)
     want = _headings(original.sections)
     have = set(_headings(again.sections)) if isinstance(again, ImportedProcedure) else set()
     titles = {t for _, t in have}
@@ -428,13 +424,14 @@ def _check(payloads: dict[Path, bytes], results: dict[Path, FileResult],
             doc = documents[path]
             if code in docset.procedures and result.kind == "procedure":
                 data = render_procedure(docset.procedures[code], docset, template)
-                assert isinstance(doc, ImportedProcedure)
-                _compare_headings(doc, data, result)
             elif code in docset.forms and result.kind == "form":
                 data = render_form(docset, docset.forms[code], labels)
             else:
                 continue
-            rebuilt = docx_text(data)
+            read = read_document(built_package(data))
+            rebuilt = read.all_text()
+            if isinstance(doc, ImportedProcedure):
+                _compare_headings(doc, recognise(read, doc.source), result)
             original = without_labels(doc.original_text, doc.cover.labels)
             result.fidelity = fidelity(original, rebuilt)
             result.missing = missing_text(original, rebuilt)

@@ -365,7 +365,7 @@ def import_word(
     from generator.progress import progress_bar
     from generator.write import write_file
 
-    folder = (root or default_root()).resolve()
+    folder = (root or Path.cwd()).resolve()  # never the bundled sample set
 
     def action() -> ImportReport:
         with progress_bar() as progress:

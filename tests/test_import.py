@@ -229,3 +229,13 @@ def test_figure_files_are_checked(imported: tuple[Path, ImportReport], tmp_path:
             load_document_set(root)
         assert any(message in p.message and p.file == "procedures/QP-26.yaml"
                    for p in caught.value.errors), caught.value.errors
+
+
+def test_without_root_only_the_current_folder_is_a_target(
+        corpus: tuple[Path, dict[str, Expected]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # not a document set: nothing may go to the sample set
+    result = CliRunner().invoke(app, ["import", str(corpus[0] / "客户投诉处理程序.docx")])
+    assert result.exit_code == 1
+    assert "wenkong.yaml" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -134,7 +134,7 @@ def test_history_must_match_the_lock(released: Path) -> None:
 def test_version_bumped_by_hand_is_an_error(released: Path) -> None:
     edit(qp01(released), 'version: "A/0"', 'version: "A/1"')
     result = wenkong("validate", str(released))
-    assert result.code == 1 and "was never released" in result.text
+    assert result.code == 1 and "从未发布" in result.text
 
 
 def test_effective_document_unknown_to_the_lock_is_an_error(released: Path) -> None:
@@ -142,7 +142,7 @@ def test_effective_document_unknown_to_the_lock_is_an_error(released: Path) -> N
     edit(form, "status: draft", "status: effective")
     result = wenkong("validate", str(released))
     assert result.code == 1
-    assert "QR-01-01 is effective but wenkong.lock has no release of it" in result.text
+    assert "QR-01-01 的状态是 effective，但 wenkong.lock 中没有它的发布记录" in result.text
 
 
 def test_deleting_a_released_document_is_an_error(released: Path) -> None:
@@ -151,8 +151,8 @@ def test_deleting_a_released_document_is_an_error(released: Path) -> None:
     edit(qp01(released), "records:\n  - form: QR-01-01", "records: []")
     result = wenkong("validate", str(released))
     assert result.code == 1
-    assert re.search(r"wenkong\.lock:\d+:\d+: documents\.QR-01-01: QR-01-01 has released "
-                     r"versions but its source forms/QR-01-01\.yaml is gone", result.text), \
+    assert re.search(r"wenkong\.lock:\d+:\d+: documents\.QR-01-01: QR-01-01 有已发布的版本，"
+                     r"但其源文件 forms/QR-01-01\.yaml 不见了", result.text), \
         result.text
 
 
@@ -179,7 +179,7 @@ def test_changed_form_names_its_section(released: Path) -> None:
     edit(form, "label: 事项", "label: 更改事项")
     result = wenkong("validate", str(released))
     assert result.code == 1
-    assert "QR-01-01 A/0 is released" in result.text and "changed 第1栏" in result.text
+    assert "QR-01-01 A/0 已发布" in result.text and "changed 第1栏" in result.text
     assert "forms/QR-01-01.yaml:" in result.text
 
 
@@ -187,7 +187,7 @@ def test_signatures_and_history_rows_of_a_release_do_not_change(released: Path) 
     edit(qp01(released), "    name: 王强\n    role: gm", "    name: 王小强\n    role: gm")
     result = wenkong("validate", str(released))
     assert result.code == 1
-    assert "QP-01 A/0 was approved by 王强 (wenkong.lock), not 王小强" in result.text
+    assert "QP-01 A/0 的批准人是 王强（wenkong.lock），不是 王小强" in result.text
     edit(qp01(released), "    name: 王小强\n    role: gm", "    name: 王强\n    role: gm")
     edit(qp01(released), "    summary: 首次发行", "    summary: 第一次发行")
     result = wenkong("validate", str(released))

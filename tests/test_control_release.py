@@ -299,12 +299,12 @@ def test_release_waits_for_nobody_else_but_obsolete_and_review_wait_for_own_edit
     assert result.code == 0, result.text
     result = wenkong("validate", str(repo))
     assert result.code == 1
-    assert "QR-01-01 A/0 is released" in result.text and "QP-01" not in result.stderr
+    assert "QR-01-01 A/0 已发布" in result.text and "QP-01" not in result.stderr
     before = snapshot(repo)
     result = wenkong("review", "QR-01-01", "--root", str(repo))
     assert result.code == 1 and "表单随其程序文件一起评审" in result.text
     result = wenkong("obsolete", "QR-01-01", "--reason", "x", "--root", str(repo))
-    assert result.code == 1 and "QR-01-01 A/0 is released" in result.text
+    assert result.code == 1 and "QR-01-01 A/0 已发布" in result.text
     assert snapshot(repo) == before
 
 

@@ -25,6 +25,7 @@ from pydantic import Field
 from generator.control.content import Unit, fingerprint, kind_of, normalize_text, units_of
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import Problem, Severity, SourceErrors, display_path
+from generator.i18n import _
 from generator.load import Loc, SourceFile, read_yaml, to_model
 from generator.model import Revision
 from generator.model.common import Strict
@@ -60,7 +61,7 @@ class LockedVersion(Strict):
     def unit_pairs(self) -> list[tuple[str, str]]:
         pairs = []
         for item in (self.units or "").split():
-            label, _, digest = item.rpartition("=")
+            label, _equals, digest = item.rpartition("=")
             pairs.append((label, digest))
         return pairs
 
@@ -208,9 +209,9 @@ def control_issues(docset: DocumentSet, lock: LockFile | None = None,
         if code in known or (docset.root / entry.source).is_file():
             continue  # present, or present but invalid (its own errors explain it)
         issues.append(ControlIssue(code, "lock", lock_source.problem(("documents", code), (
-            f"{code} has released versions but its source {entry.source} is gone: a released "
-            f"document is retired with `wenkong obsolete {code} --reason …`, never deleted "
-            "(restore the file from git)"))))
+            _("{code} 有已发布的版本，但其源文件 {source} 不见了：已发布的文件用 `wenkong obsolete "
+              "{code} --reason …` 作废，不能删除（请从 git 恢复该文件）").format(
+                code=code, source=entry.source)))))
     return issues
 
 
@@ -254,9 +255,10 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
     if entry is None:
         if released:
             add("lock", ("status",), (
-                f"{code} is {status.value} but wenkong.lock has no release of it: release it "
-                f"with `wenkong release {code} --summary … --approved-by ROLE/NAME` (a set that "
-                "predates Wenkong: `wenkong lock --adopt`)"))
+                _("{code} 的状态是 {status}，但 wenkong.lock 中没有它的发布记录："
+                  "请用 `wenkong release {code} --summary … --approved-by 部门或岗位/姓名` "
+                  "发布（Wenkong 之前已发布的文件集：`wenkong lock --adopt`）").format(
+                    code=code, status=status.value)))
         return issues
     if entry.kind != kind_of(model):
         add("lock", ("code",), f"wenkong.lock records {code} as a {entry.kind}, "
@@ -280,9 +282,10 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
     for i, revision in enumerate(model.revisions):
         if entry.get(revision.version) is None and released:
             add("lock", ("revisions", i, "version"), (
-                f"{code} {revision.version} is in the revision history but was never released "
-                f"(the last release in wenkong.lock is {latest.version}): remove the entry and "
-                f"run `wenkong release {code}`, which writes it"))
+                _("{code} {version} 在修改履历中，但从未发布"
+                  "（wenkong.lock 中最近的发布是 {latest}）："
+                  "删去这一行，运行 `wenkong release {code}`，它会写入这一行").format(
+                    code=code, version=revision.version, latest=latest.version)))
     try:
         backwards = parse_version(model.version, scheme) < parse_version(latest.version, scheme)
     except VersionError:
@@ -296,25 +299,27 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
         return issues
     if model.version != latest.version:
         add("lock", ("version",), (
-            f"{code} {model.version} is marked {status.value} but was never released (its last "
-            f"release is {latest.version}): set it back to {latest.version}, or release the "
-            f"change with `wenkong release {code} --summary … --approved-by ROLE/NAME`"))
+            _("{code} {version} 标为 {status}，但从未发布（最近的发布是 {latest}）："
+              "改回 {latest}，或用 `wenkong release {code} --summary … "
+              "--approved-by 部门或岗位/姓名` 发布这次更改")
+            .format(code=code, version=model.version, status=status.value,
+                    latest=latest.version)))
         return issues
     approver = model.approval.approver if model.approval else None
     if latest.approved_by and approver is not None and \
             _name(approver.name) != _name(latest.approved_by):
         add("lock", ("approval", "approver", "name"), (
-            f"{code} {latest.version} was approved by {_name(latest.approved_by)} "
-            f"(wenkong.lock), not {approver.name}: the signatures of a released version do "
-            "not change"))
+            _("{code} {version} 的批准人是 {recorded}（wenkong.lock），不是 {written}：已发布版本的"
+              "签署不会改变").format(code=code, version=latest.version,
+                                   recorded=_name(latest.approved_by), written=approver.name)))
     if status is Status.obsolete and entry.obsolete is None:
         add("lock", ("status",), (
-            f"{code} is marked obsolete by hand: retire it with `wenkong obsolete {code} "
-            "--reason …` so the date and reason are recorded"))
+            _("{code} 是手工标为作废的：请用 `wenkong obsolete {code} --reason …` "
+              "作废，以记录日期和原因").format(code=code)))
     if status is Status.effective and entry.obsolete is not None:
         add("lock", ("status",), (
-            f"{code} was made obsolete on {entry.obsolete.date} (wenkong.lock) but the file says "
-            f"effective: an obsolete document comes back only as a new release"))
+            _("{code} 已于 {date} 作废（wenkong.lock），但文件写的是生效："
+              "作废的文件只能作为新的发布恢复").format(code=code, date=entry.obsolete.date)))
     if latest.fingerprint is not None and fingerprint(model) != latest.fingerprint:
         units = units_of(doc)
         changes = changed_units(latest.unit_pairs(), units)
@@ -324,11 +329,12 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
             where = first.loc
         described = describe_changes(changes) or "content changed"
         add("changed", where, (
-            f"{code} {latest.version} is released ({status.value}) and a released version never "
-            f"changes, but its content differs from the release of {latest.date}: "
-            f"{described}. Release the change as a new version: `wenkong release {code} "
-            f"--summary \"…\" --approved-by ROLE/NAME` (see it with `wenkong diff {code}`), "
-            "or undo the edit"))
+            _("{code} {version} 已发布（{status}），已发布的版本不能改动，"
+              "但它的内容与 {date} 的发布不同：{changes}。请把更改作为新版本发布："
+              "`wenkong release {code} --summary \"…\" --approved-by 部门或岗位/姓名`"
+              "（用 `wenkong diff {code}` 查看改动），或撤销修改")
+            .format(code=code, version=latest.version, status=status.value, date=latest.date,
+                    changes=described)))
     return issues
 
 

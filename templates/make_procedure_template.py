@@ -452,7 +452,8 @@ def make_cover(doc: Document, look: Look) -> None:
                   f"{{{{ company }}}} {office}发布；本文件电子版以内部文件网站为准。")
     for row in table.rows:
         row.height = Mm(8)
-    doc.add_paragraph("{{ controlled_notice }}", style="Controlled Notice")
+    if look.rearranged:  # the default prints the notice in the footer: once is enough
+        doc.add_paragraph("{{ controlled_notice }}", style="Controlled Notice")
     doc.add_paragraph("{%p if obsolete_reason %}")
     reason = doc.add_paragraph(style="Controlled Notice")
     _text(reason, "作废原因：{{ obsolete_reason }}")

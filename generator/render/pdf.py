@@ -7,6 +7,13 @@ LibreOffice must not be disturbed. PDFs are written to a temporary folder first 
 place only when every file converted, and the dates and ids LibreOffice stamps from the clock
 are replaced by values derived from the document, so converting twice gives the same bytes.
 
+The conversion profile carries a font replacement table (Tools ▸ Options ▸ Fonts in
+LibreOffice): Windows Chinese fonts the documents name (SimSun, SimHei …) are replaced by the
+**Simplified Chinese** faces of Noto CJK. Without it LibreOffice asks fontconfig for the
+missing face and lands on whatever face of the Noto CJK collection comes first (the Japanese
+one, or sans for 宋体), so some characters take Japanese shapes. `FONT_REPLACEMENTS` lists the
+pairs; README says how a user's own LibreOffice gets the same result.
+
 `pdf_info` and `pdf_text` read PDFs back through poppler (pdfinfo, pdftotext) for checks.
 """
 
@@ -38,6 +45,42 @@ FALLBACK_DATE = dt.datetime(2000, 1, 1)  # same epoch as the fixed zip entry tim
 _DATE = re.compile(rb"/(CreationDate|ModDate)\((D:\d{14})")
 _HEX_ID = re.compile(rb"(/ID\s*\[\s*<)([0-9A-Fa-f]+)(>\s*<)([0-9A-Fa-f]+)(>)")
 _CHECKSUM = re.compile(rb"(/DocChecksum\s*/)([0-9A-Fa-f]+)")
+
+
+# Windows face names (as fonts.FACE_NAMES writes them, plus the Chinese names) → the Simplified
+# Chinese Noto CJK face with the same role: Song/Fang → serif, Hei/YaHei/DengXian → sans.
+SERIF_SC = "Noto Serif CJK SC"
+SANS_SC = "Noto Sans CJK SC"
+FONT_REPLACEMENTS: tuple[tuple[str, str], ...] = (
+    ("SimSun", SERIF_SC), ("宋体", SERIF_SC), ("NSimSun", SERIF_SC), ("新宋体", SERIF_SC),
+    ("FangSong", SERIF_SC), ("仿宋", SERIF_SC), ("FangSong_GB2312", SERIF_SC),
+    ("仿宋_GB2312", SERIF_SC), ("STSong", SERIF_SC), ("华文宋体", SERIF_SC),
+    ("SimHei", SANS_SC), ("黑体", SANS_SC), ("Microsoft YaHei", SANS_SC), ("微软雅黑", SANS_SC),
+    ("DengXian", SANS_SC), ("等线", SANS_SC), ("STHeiti", SANS_SC), ("华文黑体", SANS_SC),
+)
+
+
+def profile_settings(replacements: Sequence[tuple[str, str]] = FONT_REPLACEMENTS) -> bytes:
+    """registrymodifications.xcu for a fresh LibreOffice profile: the font replacement table
+    on, each pair applied always (screen and print), as Tools ▸ Options ▸ Fonts would save it."""
+    from xml.sax.saxutils import escape
+
+    def prop(name: str, value: str) -> str:
+        return f'<prop oor:name="{name}" oor:op="fuse"><value>{escape(value)}</value></prop>'
+
+    items = ['<item oor:path="/org.openoffice.Office.Common/Font/Substitution">'
+             + prop("Replacement", "true") + "</item>"]
+    for index, (face, replacement) in enumerate(replacements):
+        items.append(
+            '<item oor:path="/org.openoffice.Office.Common/Font/Substitution/FontPairs">'
+            f'<node oor:name="_{index}" oor:op="replace">' + prop("Always", "true")
+            + prop("OnScreenOnly", "false") + prop("ReplaceFont", face)
+            + prop("SubstituteFont", replacement) + "</node></item>")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<oor:items '
+            'xmlns:oor="http://openoffice.org/2001/registry" '
+            'xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+            + "\n".join(items) + "\n</oor:items>\n").encode("utf-8")
 
 
 def soffice_binary() -> str:
@@ -135,6 +178,8 @@ def convert_to_pdf(docx_files: Sequence[Path], outdir: Path, *,
     env.setdefault("LANG", "C.UTF-8")  # non-ASCII (Chinese) file names need a UTF-8 locale
     with tempfile.TemporaryDirectory(prefix="wenkong-lo-") as scratch:
         profile = Path(scratch) / "profile"
+        (profile / "user").mkdir(parents=True)
+        (profile / "user" / "registrymodifications.xcu").write_bytes(profile_settings())
         staging = Path(tempfile.mkdtemp(prefix=".pdf-", dir=outdir))
         try:
             command = [program, f"-env:UserInstallation={profile.as_uri()}", "--headless",

@@ -38,7 +38,7 @@ from generator.docset import (
 )
 from generator.model.procedure import DEFAULT_COLUMNS, ClassesStyle, ListStyle
 from generator.numbering import label_gap, list_label
-from generator.render.docx import ooxml
+from generator.render.docx import ooxml, tables
 from generator.render.docx.labels import DocxLabels
 
 # Style names the body uses; the template must define them (procedure.py checks).
@@ -250,7 +250,7 @@ class BodyBuilder:
             elif term.classes:
                 rows = [(c.code, c.title, plain(c.definition),
                          "；".join(plain(e) for e in c.examples)) for c in term.classes]
-                self.table(self.labels.term_classes_columns, rows, (1, 1.6, 4, 4))
+                self.table(self.labels.term_classes_columns, rows)
         return None
 
     def term_classes_as_list(self, term: TermR) -> None:
@@ -293,7 +293,7 @@ class BodyBuilder:
             code = form.code if form else (record.form.code or record.form.target)
             rows.append((str(n), code, record.form.title or "", record.custodian.name,
                          record.retention))
-        self.table(self.labels.records_columns, rows, (0.8, 2.2, 4, 2, 2.4))
+        self.table(self.labels.records_columns, rows)
         return None
 
     def section_attachments(self) -> None:
@@ -393,19 +393,19 @@ class BodyBuilder:
 
     def table(self, columns: tuple[str, ...] | list[str], rows: Any,
               widths: tuple[float, ...] | None = None) -> Any:
+        """A table with a repeating header row; widths as given (relative), else from its
+        content (tables.fit_table)."""
         table = self.document.add_table(rows=1 + len(rows), cols=len(columns))
         table._tbl.tblPr.style = self.style_ids[TABLE]
         # centred like the header table: a left-aligned table sticks out by its cell margin
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        relative = widths or tuple(1.0 for _ in columns)
-        total = sum(relative)
-        ooxml.set_column_widths(table, [self.width_mm * w / total for w in relative])
         ooxml.set_repeat_header(table.rows[0])
         for cell, title in zip(table.rows[0].cells, columns, strict=True):
             self.cell(cell, title, TABLE_HEADING)
         for row, values in zip(table.rows[1:], rows, strict=True):
             for cell, value in zip(row.cells, values, strict=True):
                 self.cell(cell, value, TABLE_TEXT)
+        tables.fit_table(table, self.width_mm, widths)
         self.add(self.document, BODY)  # keeps the next table or heading apart
         return table
 
@@ -427,17 +427,15 @@ class BodyBuilder:
         table._tbl.tblPr.style = self.style_ids[TABLE]
         # centred like the header table: a left-aligned table sticks out by its cell margin
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        widths = process_widths(process)
-        total = sum(widths)
-        ooxml.set_column_widths(table, [self.width_mm * w / total for w in widths])
         ooxml.set_repeat_header(table.rows[0])
         for cell, column in zip(table.rows[0].cells, columns, strict=True):
             self.cell(cell, self.column_title(column), TABLE_HEADING)
         last = len(process.steps) - 1
         for index, (row, step) in enumerate(zip(table.rows[1:], process.steps, strict=True)):
-            ooxml.set_cant_split(row)
             for cell, column in zip(row.cells, columns, strict=True):
                 self.step_column(cell, column.key, step, index == last, process)
+        given = any(column.width for column in columns)
+        tables.fit_table(table, self.width_mm, process_widths(process) if given else None)
         self.add(self.document, BODY)
         self.figure(process)
 
@@ -472,6 +470,8 @@ class BodyBuilder:
     def step_cell(self, cell: Any, step: StepR, last: bool, process: ProcessR) -> None:
         paragraph = cell.paragraphs[0]
         self.styled(paragraph, TABLE_TEXT)
+        # the step's label and name stay on one page when the row splits
+        paragraph.paragraph_format.keep_together = True
         if step.label and process.label_in_flow:
             self.strong(paragraph, step.label)
             paragraph.add_run(" ")

@@ -24,6 +24,7 @@ from docx import Document
 from docx.document import Document as WordDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
+from docx.oxml.ns import qn
 from docx.shared import Length, Mm
 from docxtpl import DocxTemplate
 from docxtpl.subdoc import Subdoc
@@ -33,7 +34,7 @@ from lxml.etree import XMLSyntaxError
 from generator.build import BuildOptions, Files
 from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
-from generator.render.docx import ooxml
+from generator.render.docx import ooxml, tables
 from generator.render.docx.body import PARAGRAPH_STYLES, STRONG, TABLE, USED_STYLES, BodyBuilder
 from generator.render.docx.cover import (
     KNOWN_PLACEHOLDERS,
@@ -238,6 +239,7 @@ def render_procedure(doc: ProcedureDoc, docset: DocumentSet, template: Procedure
     body = _Body(tpl)
     BodyBuilder(body, doc, docset, template.labels, _flowchart(docset), template.width_mm,
                 template.style_ids).build()
+    body_tables = {tables.signature(t) for t in body.subdocx.element.body.iter(qn("w:tbl"))}
     context = cover_context(doc, docset, template.labels, copy)
     context["body"] = body
     environment = _environment()
@@ -247,12 +249,32 @@ def render_procedure(doc: ProcedureDoc, docset: DocumentSet, template: Procedure
         raise WenkongError(f"the Word template {template.path} failed on {doc.code}: {exc}"
                            ) from None
     document = tpl.docx
+    finish_for_print(document, docset, template.width_mm, body_tables)
     ooxml.set_update_fields_on_open(document)
     ooxml.fix_core_properties(
         document, document_date(doc), title=f"{doc.code} {doc.title}",
         author=docset.settings.company.name, subject=docset.settings.document_class,
         keywords=f"{doc.code} {doc.version} {doc.status.value}")
     return ooxml.save_fixed(document)
+
+
+def finish_for_print(document: Any, docset: DocumentSet, width_mm: float,
+                     body_tables: set[tuple[tuple[str, ...], ...]]) -> None:
+    """What only the whole rendered document allows: the template's revision history fitted
+    to its content, codes and department names that never break (body, header and footer),
+    and no blank page after the last table."""
+    body = document.element.body
+    tables.fit_template_tables(body, width_mm, body_tables)
+    names = [role.name for role in docset.roles.values()]
+    parts = [body]
+    for section in document.sections:
+        for part in (section.header, section.footer, section.first_page_header,
+                     section.first_page_footer):
+            if not part.is_linked_to_previous:
+                parts.append(part._element)
+    for element in parts:
+        tables.keep_words_whole(element, names)
+    tables.trim_end(body)
 
 
 # --- the whole set, on every core ----------------------------------------------------------

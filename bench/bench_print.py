@@ -1,0 +1,87 @@
+"""Benchmark: printed pages of every sample procedure (LibreOffice's PDF), next to the counts
+before the print-quality work of issue 10.
+
+    python bench/bench_print.py             # prints a table; --write updates results-print.md
+    python bench/bench_print.py --keep DIR  # also keeps the .docx and PDFs in DIR
+
+Builds the sample set's procedures, converts them to PDF in ONE LibreOffice run (as
+`wenkong build --pdf` does), and counts pages, blank pages and the emptiest page that a table
+continues from. The "before" column is the count measured on main at 90f17a6 (before this
+work); it is data in BEFORE below, not re-measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from generator.build import BuildOptions
+from generator.render.docx.procedure import render_procedures
+from generator.render.pdf import convert_to_pdf, pdf_info
+from generator.resolve import load_document_set
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results-print.md"
+
+# Pages per sample procedure on main at 90f17a6 (LibreOffice 7.4, fonts-noto-cjk), measured
+# with this script's conversion before issue 10's print work.
+BEFORE = {
+    "QP-01": 9, "QP-02": 4, "QP-03": 4, "QP-04": 4, "QP-05": 4, "QP-06": 8, "QP-07": 5,
+    "QP-08": 4, "QP-09": 5, "QP-10": 8, "QP-11": 4, "QP-12": 4, "QP-13": 8, "QP-14": 4,
+    "QP-15": 3, "QP-16": 3, "QP-17": 3,
+}
+
+
+def measure(folder: Path) -> tuple[dict[str, int], float]:
+    """Pages per procedure code, and the seconds the one LibreOffice run took."""
+    docset = load_document_set(REPO)
+    files = render_procedures(docset, BuildOptions(root=REPO, output=folder / "build"))
+    paths = {}
+    for name, data in files.items():
+        path = folder / "docx" / Path(name).name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        paths[path.name.split("_")[0]] = path
+    started = time.perf_counter()
+    pdfs = convert_to_pdf(list(paths.values()), folder / "pdf")
+    seconds = time.perf_counter() - started
+    return {code: pdf_info(pdf)[0] for code, pdf in zip(paths, pdfs, strict=True)}, seconds
+
+
+def table(pages: dict[str, int]) -> str:
+    lines = ["| procedure | pages before | pages after |", "|---|---|---|"]
+    for code in sorted(pages):
+        lines.append(f"| {code} | {BEFORE.get(code, '–')} | {pages[code]} |")
+    before = sum(BEFORE.get(code, 0) for code in pages)
+    lines.append(f"| **total** | **{before}** | **{sum(pages.values())}** |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", type=Path, help="keep the .docx and PDFs in this folder")
+    parser.add_argument("--write", action="store_true", help=f"write {RESULTS.name}")
+    args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        pages, seconds = measure(args.keep)
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            pages, seconds = measure(Path(scratch))
+    text = table(pages)
+    print(text)
+    print(f"\nLibreOffice converted {len(pages)} procedures in {seconds:.1f} s (one run)")
+    if args.write:
+        RESULTS.write_text(
+            "# Printed pages of the sample procedures — `python bench/bench_print.py`\n\n"
+            + text + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -141,6 +141,7 @@ class BodyBuilder:
         self.flowchart = flowchart
         self.width_mm = width_mm
         self.bookmarks = 0
+        self.names = [role.name for role in docset.roles.values()]  # kept whole in tables
         # python-docx's blank sub-document starts with no paragraphs; builders only append
         self.own_anchors = {c.anchor for c in doc.all_clauses()} | {
             f.anchor for f in doc.formulas() if f.anchor}
@@ -405,6 +406,7 @@ class BodyBuilder:
         for row, values in zip(table.rows[1:], rows, strict=True):
             for cell, value in zip(row.cells, values, strict=True):
                 self.cell(cell, value, TABLE_TEXT)
+        tables.keep_words_whole(table._tbl, self.names)
         tables.fit_table(table, self.width_mm, widths)
         self.add(self.document, BODY)  # keeps the next table or heading apart
         return table
@@ -435,6 +437,7 @@ class BodyBuilder:
             for cell, column in zip(row.cells, columns, strict=True):
                 self.step_column(cell, column.key, step, index == last, process)
         given = any(column.width for column in columns)
+        tables.keep_words_whole(table._tbl, self.names)
         tables.fit_table(table, self.width_mm, process_widths(process) if given else None)
         self.add(self.document, BODY)
         self.figure(process)

@@ -264,16 +264,8 @@ def finish_for_print(document: Any, docset: DocumentSet, width_mm: float,
     to its content, codes and department names that never break (body, header and footer),
     and no blank page after the last table."""
     body = document.element.body
+    tables.keep_document_words_whole(document, (role.name for role in docset.roles.values()))
     tables.fit_template_tables(body, width_mm, body_tables)
-    names = [role.name for role in docset.roles.values()]
-    parts = [body]
-    for section in document.sections:
-        for part in (section.header, section.footer, section.first_page_header,
-                     section.first_page_footer):
-            if not part.is_linked_to_previous:
-                parts.append(part._element)
-    for element in parts:
-        tables.keep_words_whole(element, names)
     tables.trim_end(body)
 
 

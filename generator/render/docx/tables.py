@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from copy import deepcopy
 from collections.abc import Iterable, Sequence
+from copy import deepcopy
 from typing import Any
 
 from docx.oxml import OxmlElement
@@ -43,6 +43,11 @@ HEADER_CHARS = 4  # a header keeps up to four characters on one line
 SHORT_ROW_MM = 50.0
 
 WORD_JOINER = "\u2060"
+# An explicit break opportunity beside a kept piece: LibreOffice finds none where a run of no
+# language meets Chinese text, and would then break inside the piece after all.
+BREAK_HERE = "\u200b"
+_CLOSING = "、，。；：！？）》」』”’)],.;:!?"
+_OPENING = "（《「『“‘(["
 # Codes and dates: letters/digits joined by hyphens or slashes (QR-06-01, SM-QR-720-01-01,
 # 2026-02-09, A/1). The hyphens must not end a line.
 CODE = re.compile(r"[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)+")
@@ -51,7 +56,7 @@ CODE = re.compile(r"[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)+")
 def text_width_mm(text: str, size_pt: float = TABLE_TEXT_PT) -> float:
     """Printed width of a line of text, roughly: wide (CJK, ☐) characters take the font size,
     others a bit more than half of it; joiners take nothing."""
-    text = text.replace(WORD_JOINER, "")
+    text = text.replace(WORD_JOINER, "").replace(BREAK_HERE, "")
     wide = sum(1 for c in text if unicodedata.east_asian_width(c) in "WFA")
     return 1.05 * (wide + 0.55 * (len(text) - wide)) * size_pt * 0.3528
 
@@ -225,7 +230,8 @@ def keep_row_whole(tr: Any, whole: bool) -> None:
 def signature(tbl: Any) -> tuple[tuple[str, ...], ...]:
     """A table's cell texts (joiners dropped): tells the tables of the body from those of the
     template once the body is in the template."""
-    return tuple(tuple(t.replace(WORD_JOINER, "") for t in row) for row in table_texts(tbl))
+    return tuple(tuple(t.replace(WORD_JOINER, "").replace(BREAK_HERE, "") for t in row)
+                 for row in table_texts(tbl))
 
 
 def fit_template_tables(body: Any, total_mm: float,
@@ -300,62 +306,105 @@ def _names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
                       + "|".join(re.escape(n) for n in kept) + ")")
 
 
-# The language that lets LibreOffice honour joiners and non-breaking hyphens: with a Chinese
-# (or any CJK) language it breaks between any two characters, joiners or not; with no language
-# it follows the Unicode line-breaking rules. Word keeps the pieces whole either way.
+# LibreOffice honours word joiners between the letters and digits of a code in Chinese text,
+# but between Chinese characters only in text of no language: a department name becomes a run
+# of its own in that "language". Word keeps both whole either way.
 NO_LANGUAGE = "zxx"
 
 
 def keep_words_whole(element: Any, names: Iterable[str] = ()) -> None:
-    """Codes (hyphens → w:noBreakHyphen) and each of `names` (department names …, with a
-    ☐/☑ box before them; characters joined by word joiners) under `element` become runs of
-    their own that no line break falls inside. Idempotent."""
+    """Codes and dates (QR-06-01, 2026-02-09) and each of `names` (department names …, with
+    a ☐/☑ box before them) under `element`: word joiners between their characters, a
+    zero-width space beside them as the place to break instead. Idempotent."""
     pattern = _names_pattern(names)
     for t in list(element.iter(qn("w:t"))):
+        if any(True for _ in t.iterancestors(qn("w:sdt"))):
+            continue  # a form's content control: its text is what the clerk types over
         run = t.getparent()
-        if run is None or run.tag != qn("w:r") or len(run.findall(qn("w:t"))) != 1:
+        if run is None or run.tag != qn("w:r") or len(run.findall(qn("w:t"))) != 1 \
+                or _is_kept(run):
             continue
         pieces = _pieces(t.text or "", pattern)
         if len(pieces) == 1 and not pieces[0][1]:
-            continue
-        if _is_kept(run):
+            if pieces[0][0] != (t.text or ""):
+                t.text = pieces[0][0]
+                t.set(qn("xml:space"), "preserve")
             continue
         anchor = run
-        for text, kept in pieces:
+        for text, name in pieces:
             new = deepcopy(run)
             new_t = new.find(qn("w:t"))
             new_t.set(qn("xml:space"), "preserve")
-            if kept:
-                new_t.text = join_name(text) if not CODE.fullmatch(text) else text
+            new_t.text = text
+            if name:
                 _mark_kept(new)
-                if "-" in text:
-                    _split_hyphens(new_t)
-            else:
-                new_t.text = text
             anchor.addnext(new)
             anchor = new
         run.getparent().remove(run)
 
 
+def keep_document_words_whole(document: Any, names: Iterable[str]) -> None:
+    """`keep_words_whole` over the body and every header and footer of `document`."""
+    names = list(names)
+    elements = [document.element.body]
+    for section in document.sections:
+        for part in (section.header, section.footer, section.first_page_header,
+                     section.first_page_footer, section.even_page_header,
+                     section.even_page_footer):
+            if not part.is_linked_to_previous:
+                elements.append(part._element)
+    for element in elements:
+        keep_words_whole(element, names)
+
+
 def _pieces(text: str, names: re.Pattern[str] | None) -> list[tuple[str, bool]]:
-    """`text` cut into (piece, keep whole) parts."""
-    spans = [m.span() for m in CODE.finditer(text) if "-" in m.group(0)]
+    """`text` cut into (text, is a name) parts: codes joined in place, names apart."""
+    spans = [(m.start(), m.end(), False) for m in CODE.finditer(text) if "-" in m.group(0)]
     if names is not None:
-        taken = list(spans)
         for m in names.finditer(text):
-            if not any(s < m.end() and m.start() < e for s, e in taken):
-                spans.append(m.span())
+            if not any(s < m.end() and m.start() < e for s, e, _ in spans):
+                spans.append((m.start(), m.end(), True))
     spans.sort()
-    pieces: list[tuple[str, bool]] = []
+    pieces: list[tuple[str, bool, bool]] = []  # (text, kept whole, is a name)
     position = 0
-    for start, end in spans:
+    for start, end, name in spans:
         if start > position:
-            pieces.append((text[position:start], False))
-        pieces.append((text[start:end], True))
+            pieces.append((text[position:start], False, False))
+        pieces.append((join_name(text[start:end]), True, name))
         position = end
     if position < len(text) or not pieces:
-        pieces.append((text[position:], False))
-    return pieces
+        pieces.append((text[position:], False, False))
+    spaced = _with_break_opportunities([(t, kept) for t, kept, _ in pieces])
+    merged: list[tuple[str, bool]] = []
+    for (piece, _), (_, _, name) in zip(spaced, pieces, strict=True):
+        if not piece:
+            continue
+        if merged and not name and not merged[-1][1]:
+            merged[-1] = (merged[-1][0] + piece, False)
+        else:
+            merged.append((piece, name))
+    return merged or [("", False)]
+
+
+def _with_break_opportunities(pieces: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """A zero-width space before each kept piece (unless an opening bracket or a space holds
+    it) and after the closing punctuation that follows it (、 ） never start a line)."""
+    result = list(pieces)
+    for index, (_, kept) in enumerate(pieces):
+        if not kept:
+            continue
+        if index > 0 and not result[index - 1][1]:
+            before = result[index - 1][0]
+            if before and not before[-1].isspace() and before[-1] not in _OPENING \
+                    and before[-1] != BREAK_HERE:
+                result[index - 1] = (before + BREAK_HERE, False)
+        if index + 1 < len(result) and not result[index + 1][1]:
+            after = result[index + 1][0]
+            closing = len(after) - len(after.lstrip(_CLOSING))
+            if closing < len(after) and not after[closing].isspace() \
+                    and after[closing] != BREAK_HERE:
+                result[index + 1] = (after[:closing] + BREAK_HERE + after[closing:], False)
+    return result
 
 
 def _is_kept(run: Any) -> bool:
@@ -370,20 +419,3 @@ def _mark_kept(run: Any) -> None:
         lang = OxmlElement("w:lang")
         r_pr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
     lang.set(qn("w:eastAsia"), NO_LANGUAGE)
-
-
-def _split_hyphens(t: Any) -> None:
-    """Replace the hyphens in one w:t by w:noBreakHyphen siblings (same run)."""
-    parts = (t.text or "").split("-")
-    t.text = parts[0]
-    anchor = t
-    for part in parts[1:]:
-        hyphen = OxmlElement("w:noBreakHyphen")
-        anchor.addnext(hyphen)
-        anchor = hyphen
-        if part:
-            piece = OxmlElement("w:t")
-            piece.text = part
-            piece.set(qn("xml:space"), "preserve")
-            anchor.addnext(piece)
-            anchor = piece

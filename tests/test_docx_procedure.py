@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from helpers_docx import plain_docx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -49,8 +50,9 @@ def docset() -> DocumentSet:
 
 @pytest.fixture(scope="module")
 def rendered(docset: DocumentSet) -> dict[str, bytes]:
-    return render_procedures(docset, BuildOptions(root=FIXTURE_SET, output=Path("unused")),
-                             jobs=1)
+    files = render_procedures(docset, BuildOptions(root=FIXTURE_SET, output=Path("unused")),
+                              jobs=1)
+    return {name: plain_docx(data) for name, data in files.items()}
 
 
 def part(data: bytes, name: str) -> str:

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers_docx import plain_docx_part
 from lxml import etree
 
 from generator.docset import DocumentSet
@@ -52,7 +53,7 @@ def docset() -> DocumentSet:
 
 
 def document_xml(data: bytes) -> etree._Element:
-    return etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml"))
+    return etree.fromstring(plain_docx_part(data, "word/document.xml"))
 
 
 def tags(root: etree._Element) -> list[str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from helpers_docx import plain_docx
 from process_support import FIXTURE, copy_fixture, edit
 
 from generator.docset import ProcessR, Ref, plain
@@ -163,7 +164,7 @@ def test_set_default_columns_apply_to_tables_without_their_own(tmp_path: Path) -
 def docx_bytes() -> bytes:
     docset = load_document_set(FIXTURE)
     template = load_template(find_template(docset))
-    return render_procedure(docset.procedures["COP-02"], docset, template)
+    return plain_docx(render_procedure(docset.procedures["COP-02"], docset, template))
 
 
 def test_docx_table_has_the_sources_columns_and_labels(docx_bytes: bytes) -> None:

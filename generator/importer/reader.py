@@ -313,7 +313,9 @@ class _Reader:
             if self._skipped(node, p):
                 continue
             if tag in (f"{_W}t", f"{_M}t"):
-                text = node.text or ""
+                # word joiners and zero-width spaces (Wenkong's own output keeps codes and
+                # names whole with them) are layout, not text
+                text = (node.text or "").replace("\u2060", "").replace("\u200b", "")
                 parts.append(text)
                 if text.strip():
                     any_text = True

@@ -389,6 +389,8 @@ class BodyBuilder:
             paragraph.add_run(f"{block.label}：")
         paragraph.add_run("　".join(f"{ooxml.checkbox(checked)}{text}"
                                     for text, checked in block.options))
+        # an item never splits from its box, nor in the middle
+        tables.keep_words_whole(paragraph._p, [text for text, _ in block.options])
 
     # --- tables --------------------------------------------------------------------------
 

@@ -33,7 +33,8 @@ from generator.render.docx import ooxml
 
 TABLE_TEXT_PT = 9.0  # "Table Text" of the default template (w:sz 18)
 CELL_PADDING_MM = 2 * 1.9 + 0.8  # Word's default cell margins (108 twips each side) and slack
-LINE_MM = TABLE_TEXT_PT * 1.2 * 1.1 * 0.3528  # line spacing 1.1 of a 9 pt line
+# line spacing 1.1 of a 9 pt line; CJK fonts (Noto CJK, SimSun) are 1.44 em high
+LINE_MM = TABLE_TEXT_PT * 1.44 * 1.1 * 0.3528
 PARAGRAPH_MM = 0.8  # spacing before and after a table paragraph
 MINIMUM_MM = 9.0  # no column narrower than two characters and its margins
 MAXIMUM_SHARE = 0.55  # no column wider than this share of the table (unless few columns)

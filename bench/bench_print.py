@@ -79,7 +79,14 @@ def main() -> int:
     if args.write:
         RESULTS.write_text(
             "# Printed pages of the sample procedures — `python bench/bench_print.py`\n\n"
-            + text + "\n", encoding="utf-8")
+            "LibreOffice 7.4 on Debian, fonts-noto-cjk. \"before\": main at 90f17a6 (rows never\n"
+            "split, fixed column widths, LibreOffice's own substitution of SimSun/SimHei, blank\n"
+            "last page after a final table). \"after\": this tree (rows split when long, widths\n"
+            "from content, codes and names kept whole, SC font replacement table, no blank\n"
+            "page). The page count is not the aim — what is on the pages is — so both are\n"
+            "recorded.\n\n"
+            + text + f"\n\nOne LibreOffice run for {len(pages)} procedures: {seconds:.1f} s.\n",
+            encoding="utf-8")
     return 0
 
 

@@ -52,6 +52,7 @@ from generator.model.procedure import Status
 from generator.model.settings import Settings
 from generator.render.docx import ooxml, sdt
 from generator.render.docx.fonts import face_name
+from generator.render.docx.tables import keep_document_words_whole
 from generator.render.flowchart import wrap
 from generator.versions import file_safe
 
@@ -1173,6 +1174,9 @@ class _FormBuilder:
         self.instructions()
         self.footer()
         self.cursor.finish()
+        # department names (文控中心) and codes never break across lines, in labels and notes
+        # alike; the content controls are left as they are (render/docx/tables.py)
+        keep_document_words_whole(self.document, (r.name for r in self.docset.roles.values()))
         ooxml.fix_core_properties(
             self.document, self.form.issue_date or self.form.effective_date,
             title=f"{self.doc.code} {self.doc.title}", author=self.docset.settings.company.name,

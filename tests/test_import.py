@@ -98,6 +98,7 @@ def test_imported_yaml_keeps_what_the_original_says(imported: tuple[Path, Import
     qp25 = (root / "procedures" / "QP-25.yaml").read_text(encoding="utf-8")
     assert "numbering: ['1.0', '1.1', 1.1.1, 1.1.1.1]" in qp25
     assert "terms" not in qp25  # the original has no terms section: none is printed
+    assert "id: formula-1" in qp25 and "按公式【formula:formula-1】统计" in qp25
     qp27 = (root / "procedures" / "QP-27.yaml").read_text(encoding="utf-8")
     assert "numbering: [第一章, {format: 第一条, continuous: true}]" in qp27
     assert "  - part2: 收料与发料\n" in qp27

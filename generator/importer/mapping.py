@@ -134,7 +134,7 @@ class _Mapper:
         self.guesses = doc.guesses
         self.comments: list[tuple[CommentedMap, str, str]] = []
         self.step_ids = 0
-        self.formulas = 0
+        self.formula_numbers: set[str] = set()  # (1), (2) … of the original's formulas
         self.code = ""
         self.pictures: dict[str, bytes] = {}  # figures/… → picture bytes, written beside
 
@@ -145,7 +145,12 @@ class _Mapper:
             self.comments.append((node, key, what))
 
     def text(self, value: str) -> str:
-        return with_references(value.strip(), self.index, self.cited_forms)
+        text = with_references(value.strip(), self.index, self.cited_forms)
+        if self.formula_numbers:  # 按公式(1) → a reference to the numbered formula
+            text = re.sub(r"(?<=公式)\s*[（(](\d{1,2})[）)]", lambda m: (
+                f"【formula:formula-{m.group(1)}】" if m.group(1) in self.formula_numbers
+                else m.group(0)), text)
+        return text
 
     def finish(self, data: CommentedMap) -> CommentedMap:
         for node, key, what in self.comments:
@@ -173,6 +178,7 @@ class ProcedureMapper(_Mapper):
         doc = self.doc
         cover = doc.cover
         self.code = code
+        self.formula_numbers = _formula_numbers(doc.sections)
         data = CommentedMap()
         data["code"] = code
         data["title"] = cover.title or doc.source.stem
@@ -516,10 +522,7 @@ class ProcedureMapper(_Mapper):
         if isinstance(block, FormulaBlock):
             formula = CommentedMap()
             if block.number:
-                self.formulas += 1
-                formula["id"] = f"formula-{self.formulas}"
-                self.guess(where, f"公式编号 ({block.number}) 由 wenkong 按顺序编排，正文中的"
-                           f"“公式({block.number})”可改为【formula:formula-{self.formulas}】")
+                formula["id"] = f"formula-{block.number}"
             formula["name"] = block.name
             formula["expression"] = block.expression
             return CommentedMap(formula=formula)
@@ -759,3 +762,12 @@ def _articles_continue(chapters: list[Unit]) -> bool:
         if chapters[n - 1].children and later.children and later.children[0].numbers[-1] > 1:
             return True
     return False
+
+
+def _formula_numbers(units: list[Unit]) -> set[str]:
+    """Numbers of the numbered formulas of a document, (1) → "1"."""
+    found: set[str] = set()
+    for unit in units:
+        found |= {b.number for b in unit.blocks if isinstance(b, FormulaBlock) and b.number}
+        found |= _formula_numbers(unit.children)
+    return found

@@ -322,7 +322,7 @@ def records_import(
                 progress=lambda done, total: report(_("读取表单"), done, total))
 
     result = run(action)
-    lines = ([(_("新增"), f) for f in result.added] + [(_("替换"), f) for f in result.replaced]
+    lines = ([(_("新归档"), f) for f in result.added] + [(_("替换"), f) for f in result.replaced]
              + [(_("未变"), f) for f in result.unchanged])
     for what, filed in lines[:100]:
         out.print(f"{what:<9} {filed.form} {filed.key}  {filed.record}  <- {filed.source}",

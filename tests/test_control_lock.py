@@ -53,7 +53,7 @@ def test_changed_clause_of_released_version_fails_validate_with_file_line(releas
         "      - 纸质记录按季度装订。") + 1
     message = next(line for line in result.stderr.splitlines() if "QP-01 A/0" in line)
     assert message.startswith(f"procedures/QP-01.yaml:{line_no}:")
-    assert "changed 5.2.2" in message
+    assert "修改 5.2.2" in message
     assert "wenkong release QP-01" in message
 
 
@@ -62,8 +62,8 @@ def test_added_and_removed_clauses_are_named(released: Path) -> None:
     edit(qp01(released), "      - 纸质记录按月装订。\n",
          "      - 纸质记录按月装订。\n      - 记录销毁须经批准。\n      - 销毁后登记。\n")
     message = wenkong("validate", str(released)).stderr
-    assert re.search(r"added 5\.2\.\d", message), message
-    assert "changed" in message or "removed" in message
+    assert re.search(r"新增 5\.2\.\d", message), message
+    assert "修改" in message or "删除（旧编号）" in message
 
 
 def test_whitespace_only_edits_do_not_count(released: Path) -> None:
@@ -179,7 +179,7 @@ def test_changed_form_names_its_section(released: Path) -> None:
     edit(form, "label: 事项", "label: 更改事项")
     result = wenkong("validate", str(released))
     assert result.code == 1
-    assert "QR-01-01 A/0 已发布" in result.text and "changed 第1栏" in result.text
+    assert "QR-01-01 A/0 已发布" in result.text and "修改 第1栏" in result.text
     assert "forms/QR-01-01.yaml:" in result.text
 
 

@@ -327,7 +327,7 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
         first = next((u for kind, u in changes if kind != "removed" and u is not None), None)
         if first is not None and isinstance(first, Unit):
             where = first.loc
-        described = describe_changes(changes) or "content changed"
+        described = describe_changes(changes) or _("内容有改动")
         add("changed", where, (
             _("{code} {version} 已发布（{status}），已发布的版本不能改动，"
               "但它的内容与 {date} 的发布不同：{changes}。请把更改作为新版本发布："
@@ -380,7 +380,7 @@ def changed_units(stored: list[tuple[str, str]], units: list[Unit]) -> list[Unit
 
 
 def describe_changes(changes: list[UnitChange]) -> str:
-    words = {"changed": "changed", "added": "added", "removed": "removed (old numbering)"}
+    words = {"changed": _("修改"), "added": _("新增"), "removed": _("删除（旧编号）")}
     parts = []
     for kind in ("changed", "added", "removed"):
         labels = [u.label if isinstance(u, Unit) else str(u) for k, u in changes if k == kind]

@@ -230,6 +230,10 @@ def test_labels_break_between_words_only_when_too_wide() -> None:
     # phrases first, and a bracketed part stays whole
     assert wrap_words("总经理（权限要求时）/日期", 42) == ["总经理", "（权限要求时）/日期"]
     assert wrap_words("客户确认（签字/盖章）", 30) == ["客户确认", "（签字/盖章）"]
+    # a department's name stays whole where jieba would cut it (文控 / 中心)
+    hint = "新增文件由文控中心分配编号"
+    assert "文控中心" not in "".join(wrap_words(hint, 30, NOTE_PT)[:1])
+    assert any("文控中心" in line for line in wrap_words(hint, 30, NOTE_PT, ("文控中心",)))
 
 
 def test_label_column_is_as_wide_as_its_longest_label(docset: DocumentSet) -> None:

@@ -210,11 +210,9 @@ def half_empty_before_continued_table(pages: list[list[Line]]) -> list[str]:
     return found
 
 
-# Splits that are known faults of another part, each named with why (nothing broader). The
-# blank forms wrap a hint under its label with explicit line breaks (form.py through
-# render/flowchart.wrap, which balances lines character by character): QR-01-01's hint
-# "新增文件由文控中心分配编号" is broken as 文控|中心 by such a break, which no joiner can hold.
-KNOWN_SPLITS = {("QR-01-01", "文控中心")}
+# Splits that are known faults of another part, each named with why (nothing broader). None
+# today: the blank forms' label and hint wrap keeps the set's department names whole.
+KNOWN_SPLITS: set[tuple[str, str]] = set()
 
 
 # --- the checks ---------------------------------------------------------------------------------

@@ -292,14 +292,16 @@ def instruction_items(text: str) -> list[str]:
 _PHRASE_END = re.compile(r"(?<=[/／、；;，,])|(?<=[）)])(?![/／、；;，,])|(?=[（(])")
 
 
-def wrap_words(text: str, width_mm: float, size_pt: float = BODY_PT) -> list[str]:
+def wrap_words(text: str, width_mm: float, size_pt: float = BODY_PT,
+               keep: tuple[str, ...] = ()) -> list[str]:
     """`text` as the lines it takes in a cell `width_mm` wide: whole when it fits, else broken
     between phrases, then between words (让步理由及 / 有效期), never inside one (让步理由及有效 /
-    期): Chinese text wraps between any two characters unless we place the breaks."""
+    期) nor inside a name of `keep` (文控中心, which jieba cuts as 文控 / 中心): Chinese text
+    wraps between any two characters unless we place the breaks."""
     room = width_mm - PAD_MM - 0.5  # a little for the fonts' own spacing
     if text_width_mm(text, size_pt) <= room:
         return [text]
-    return fill_lines(phrases(text), room, size_pt)
+    return fill_lines(phrases(text), room, size_pt, keep)
 
 
 def phrases(text: str) -> list[str]:
@@ -318,24 +320,43 @@ def phrases(text: str) -> list[str]:
     return pieces
 
 
-def fill_lines(pieces: list[str], room_mm: float, size_pt: float) -> list[str]:
+def fill_lines(pieces: list[str], room_mm: float, size_pt: float,
+               keep: tuple[str, ...] = ()) -> list[str]:
     """Pieces of text filled into lines no wider than `room_mm`; a piece wider than a line is
-    broken between its words (jieba, as the flowcharts do)."""
-    column = text_width_mm("\u4e00", size_pt) / 2  # wrap() counts a CJK character as 2
+    broken between its words (jieba, as the flowcharts do), a name of `keep` staying whole."""
     lines: list[str] = []
     line = ""
     for piece in pieces:
-        if line and text_width_mm(line + piece, size_pt) > room_mm:
-            lines.append(line)
-            line = ""
-        if not line and text_width_mm(piece, size_pt) > room_mm:
-            *full, line = wrap(piece, max(2, int(room_mm / column)))
-            lines.extend(full)
-            continue
-        line += piece
+        parts = [piece]
+        if text_width_mm(piece, size_pt) > room_mm:
+            parts = _words_apart(piece, room_mm, size_pt, keep)
+        for part in parts:
+            if line and text_width_mm(line + part, size_pt) > room_mm:
+                lines.append(line)
+                line = ""
+            line += part
     if line:
         lines.append(line)
     return lines
+
+
+def _words_apart(text: str, room_mm: float, size_pt: float, keep: tuple[str, ...]) -> list[str]:
+    """`text` cut between words into parts no wider than `room_mm`; names of `keep` whole."""
+    column = text_width_mm("\u4e00", size_pt) / 2  # wrap() counts a CJK character as 2
+    limit = max(2, int(room_mm / column))
+    names = sorted((n for n in keep if n and n in text), key=len, reverse=True)
+    if not names:
+        return wrap(text, limit)
+    parts: list[str] = []
+    position = 0
+    for match in re.finditer("|".join(map(re.escape, names)), text):
+        if match.start() > position:
+            parts.extend(wrap(text[position:match.start()], limit))
+        parts.append(match.group())
+        position = match.end()
+    if position < len(text):
+        parts.extend(wrap(text[position:], limit))
+    return parts
 
 
 def option_text_lines(options: list[str], labels: FormLabels, width_mm: float,
@@ -373,6 +394,7 @@ class FormLayout:
     heights: _Heights = _Heights()
     grow: tuple[tuple[str, float], ...] = ()
     rows: tuple[tuple[str, int], ...] = ()
+    keep: tuple[str, ...] = ()  # names a line never breaks inside (departments, positions)
 
     def grid(self) -> list[float]:
         """Widths of the label/value grid: label, value, label, value."""
@@ -447,11 +469,11 @@ def checkbox_words(item: FormField, labels: FormLabels) -> list[str] | None:
     return None
 
 
-def _label_mm(text: str, hint: str | None, width_mm: float) -> float:
+def _label_mm(text: str, hint: str | None, width_mm: float, keep: tuple[str, ...]) -> float:
     """Height the label cell needs: its lines, and the hint's under them."""
-    height = len(wrap_words(text, width_mm)) * line_mm(BODY_PT)
+    height = len(wrap_words(text, width_mm, BODY_PT, keep)) * line_mm(BODY_PT)
     if hint:
-        height += len(wrap_words(hint, width_mm, NOTE_PT)) * line_mm(NOTE_PT)
+        height += len(wrap_words(hint, width_mm, NOTE_PT, keep)) * line_mm(NOTE_PT)
     return height + ROW_EXTRA_MM
 
 
@@ -491,7 +513,8 @@ def _row_widths(layout: FormLayout, row: list[FormField]) -> list[tuple[float, f
 
 
 def field_row_mm(layout: FormLayout, row: list[FormField], labels: FormLabels) -> float:
-    return max(max(_label_mm(f.label, f.hint, label), value_mm(f, layout, value, labels))
+    return max(max(_label_mm(f.label, f.hint, label, layout.keep),
+                   value_mm(f, layout, value, labels))
                for f, (label, value) in zip(row, _row_widths(layout, row), strict=True))
 
 
@@ -506,13 +529,14 @@ def table_widths(table: FormTable, width_mm: float) -> list[float]:
 OPTION_PT = SMALL_PT - 1.5  # the options printed under a choice column's heading
 
 
-def table_head_mm(table: FormTable, width_mm: float, labels: FormLabels) -> float:
+def table_head_mm(table: FormTable, width_mm: float, labels: FormLabels,
+                  keep: tuple[str, ...] = ()) -> float:
     widths = table_widths(table, width_mm)
     offset = len(widths) - len(table.columns)
     heads = ([labels.row_number] if table.numbered else []) + [c.label for c in table.columns]
     need = 0.0
     for k, (head, width) in enumerate(zip(heads, widths, strict=True)):
-        height = len(wrap_words(head, width)) * line_mm(BODY_PT)
+        height = len(wrap_words(head, width, BODY_PT, keep)) * line_mm(BODY_PT)
         column = table.columns[k - offset] if k >= offset else None
         if column is not None and column.options:
             lines = option_text_lines(column.options, labels, width, OPTION_PT)
@@ -523,7 +547,7 @@ def table_head_mm(table: FormTable, width_mm: float, labels: FormLabels) -> floa
 
 def signoff_row_mm(layout: FormLayout, boxes: list[SignOff]) -> float:
     label = layout.signoff_label
-    need = max((_label_mm(b.label, None, label) for b in boxes), default=0.0)
+    need = max((_label_mm(b.label, None, label, layout.keep) for b in boxes), default=0.0)
     return max(layout.heights.row + 1, need)
 
 
@@ -537,14 +561,15 @@ def estimate_mm(form: Form, layout: FormLayout, labels: FormLabels) -> float:
             total += field_row_mm(layout, row, labels)
         if section.table is not None:
             table = section.table
-            total += table_head_mm(table, layout.width, labels)
+            total += table_head_mm(table, layout.width, labels, layout.keep)
             total += layout.table_rows(table) * layout.heights.table_row
     per_row = layout.per_row
     for start in range(0, len(form.signoff), per_row):
         total += signoff_row_mm(layout, form.signoff[start:start + per_row])
     if form.instructions:
         items = instruction_items(form.instructions)
-        lines = 1 + sum(len(wrap_words(i, layout.width + PAD_MM, SMALL_PT)) for i in items)
+        lines = 1 + sum(len(wrap_words(i, layout.width + PAD_MM, SMALL_PT, layout.keep))
+                        for i in items)
         total += 1 + lines * line_mm(SMALL_PT)
     return total
 
@@ -562,17 +587,23 @@ def signature_mm(labels: FormLabels) -> float:
     return NAME_MM + text_width_mm(labels.date_placeholder, BODY_PT) + PAD_MM
 
 
-def form_layout(form: Form, labels: FormLabels) -> FormLayout:
-    """The layout of `form` on its A4 page (portrait or landscape)."""
+def role_names(docset: DocumentSet) -> tuple[str, ...]:
+    """Department and position names of the set (文控中心, 品质部经理): never broken."""
+    return tuple(sorted({role.name for role in docset.roles.values()}))
+
+
+def form_layout(form: Form, labels: FormLabels, keep: tuple[str, ...] = ()) -> FormLayout:
+    """The layout of `form` on its A4 page (portrait or landscape); `keep`: names a line never
+    breaks inside (the set's departments and positions)."""
     width, height = 210.0, 297.0
     if form.landscape:
         width, height = height, width
     top, side = MARGIN_MM
-    return plan_layout(form, labels, width - 2 * side, height - 2 * top - FOOTER_MM)
+    return plan_layout(form, labels, width - 2 * side, height - 2 * top - FOOTER_MM, keep)
 
 
-def plan_layout(form: Form, labels: FormLabels, width_mm: float,
-                available_mm: float) -> FormLayout:
+def plan_layout(form: Form, labels: FormLabels, width_mm: float, available_mm: float,
+                keep: tuple[str, ...] = ()) -> FormLayout:
     """Widths from the labels; heights shrunk when the form would not fit its page, grown
     (long-text boxes first, else more blank table rows) when it would leave the page empty."""
     per_row = 3 if form.landscape else 2
@@ -587,7 +618,7 @@ def plan_layout(form: Form, labels: FormLabels, width_mm: float,
     if per_row == 2 and fields and boxes:
         # the sign-off rows continue the field grid: one label column for both
         label = signoff_label = min(max(label, signoff_label), width_mm / 2 - sign)
-    layout = FormLayout(width_mm, label, signoff_label, per_row)
+    layout = FormLayout(width_mm, label, signoff_label, per_row, keep=keep)
     for step in range(0, 21):
         k = 1 - step * 0.025
         heights = _Heights(max(MIN_ROW_MM, ROW_MM * k), max(MIN_LINE_MM, LINE_MM * k),
@@ -752,7 +783,7 @@ class _FormBuilder:
         self.cursor = _Cursor(control_plan(self.form, labels))
         self.document: Document = new_document()
         self._page_setup()
-        self.layout = form_layout(self.form, labels)
+        self.layout = form_layout(self.form, labels, role_names(docset))
         self.width_mm = self.layout.width
         self.heights = self.layout.heights
         self.grid = body_grid(self.form, self.layout)
@@ -915,11 +946,11 @@ class _FormBuilder:
         hint under it in small print (the value box stays empty for the writer)."""
         paragraph = cell.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        self.lines(paragraph, wrap_words(text, width_mm))
+        self.lines(paragraph, wrap_words(text, width_mm, BODY_PT, self.layout.keep))
         if hint:
             note = cell.add_paragraph()
             note.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            self.lines(note, wrap_words(hint, width_mm, NOTE_PT), NOTE_PT)
+            self.lines(note, wrap_words(hint, width_mm, NOTE_PT, self.layout.keep), NOTE_PT)
         self.middle(cell)
         self.shade(cell, LABEL_SHADE)
 
@@ -983,7 +1014,8 @@ class _FormBuilder:
                 cell.width = Mm(self.width_mm * width)
         left_cell, right_cell = table.rows[0].cells
         self.lines(left_cell.paragraphs[0],
-                   wrap_words(self.form.copies or "", self.width_mm * share, SMALL_PT),
+                   wrap_words(self.form.copies or "", self.width_mm * share, SMALL_PT,
+                              self.layout.keep),
                    SMALL_PT)
         right_cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         self.run(right_cell.paragraphs[0], right, SMALL_PT)
@@ -1092,7 +1124,8 @@ class _FormBuilder:
                 extra.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 self.lines(extra, option_text_lines(column.options, self.labels,
                                                     widths[k + offset], OPTION_PT), OPTION_PT)
-        self.row_height(tr, table_head_mm(table_model, self.width_mm, self.labels))
+        self.row_height(tr, table_head_mm(table_model, self.width_mm, self.labels,
+                                          self.layout.keep))
         self.cantsplit(tr)
         rows = []
         for n in range(self.layout.table_rows(table_model)):

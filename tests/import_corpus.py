@@ -9,7 +9,6 @@ builder returns what the importer must find, so tests compare against the source
 
 from __future__ import annotations
 
-import copy
 import io
 import struct
 import subprocess
@@ -449,5 +448,3 @@ def make_corpus(folder: Path, *, libreoffice: bool = True) -> dict[str, Expected
         work.rmdir()
     return expected
 
-
-__all__ = ["BUILDERS", "Expected", "copy", "make_corpus"]

@@ -373,27 +373,37 @@ class ProcedureMapper(_Mapper):
         return terms or None
 
     def responsibilities(self, unit: Unit | None) -> list[CommentedMap]:
+        """One responsibility per numbered line, its department read from the line's start;
+        text under a line (and lines naming no department) becomes further duties of the
+        department before it, so nothing of the section is lost."""
         if unit is None:
             return []
-        lines = [" ".join(p for p in (c.title, c.text) if p) for c in unit.children]
-        lines += [b.text for b in unit.blocks if isinstance(b, TextBlock)]
+        entries: list[tuple[str, list[str]]] = []
+        for child in unit.children:
+            head = " ".join(p for p in (child.title, child.text) if p)
+            extra = child.all_text()[1:] if child.text else child.all_text()
+            for grandchild in child.children:
+                extra += [t for t in (grandchild.title, *grandchild.all_text()) if t]
+            entries.append((head, extra))
+        entries += [(b.text, []) for b in unit.blocks if isinstance(b, TextBlock)]
         for block in unit.blocks:
             if isinstance(block, ListBlock):
-                lines.extend(block.items)
-        for child in unit.children:
-            lines[unit.children.index(child)] += "".join(child.all_text()[1:] if child.text
-                                                         else child.all_text())
+                entries += [(item, []) for item in block.items]
         found: list[CommentedMap] = []
-        for line in lines:
-            start = self.index.role_at_start(line.strip())
+        for head, extra in entries:
+            start = self.index.role_at_start(head.strip())
             if start is None:
-                self.doc.plain.append(line)
-                self.guess("职责", f"未能识别部门：{line[:20]}…")
+                if found:
+                    found[-1]["duties"].extend(self.text(t) for t in (head, *extra) if t)
+                    self.guess("职责", f"“{head[:20]}”未写部门，并入上一条的职责")
+                else:
+                    self.doc.plain.append(head)
+                    self.guess("职责", f"未能识别部门：{head[:20]}…")
                 continue
             name, rest = start
-            duty = rest.lstrip("：: ")
-            found.append(CommentedMap(role=self.index.role(name),
-                                      duties=_seq([self.text(duty or "负责本程序的实施。")])))
+            duties = [t for t in (rest.lstrip("：: "), *extra) if t]
+            found.append(CommentedMap(role=self.index.role(name), duties=_seq(
+                [self.text(t) for t in duties] or [self.text(name)])))
         return found
 
     def related(self, unit: Unit | None) -> CommentedSeq | None:

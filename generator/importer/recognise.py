@@ -529,14 +529,9 @@ class _Outline:
             self.add_block(process)
             return
         rows = [r for r in table.grid() if any(c.strip() for c in r)]
-        rows = [_dedupe_spans(r) for r in rows]
         if rows:
             width = max(len(r) for r in rows)
             self.add_block(TableBlock([r + [""] * (width - len(r)) for r in rows]))
-
-
-def _dedupe_spans(row: list[str]) -> list[str]:
-    return row
 
 
 def _block_text(block: Block) -> str:

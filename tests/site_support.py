@@ -8,12 +8,14 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import re
 import socketserver
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from generator.build import BuildOptions
 from generator.render.site import render_site
@@ -76,3 +78,11 @@ def serve_folder(folder: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def screenshot_folder(tmp_path_factory: Any) -> Path:
+    """$WENKONG_SCREENSHOTS, or a temporary folder: where browser tests leave their PNGs."""
+    folder = os.environ.get("WENKONG_SCREENSHOTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

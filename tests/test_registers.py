@@ -25,6 +25,15 @@ def sample(tmp_path: Path) -> Path:
     return sample_copy(tmp_path / "sample")
 
 
+def only_error(root: Path, path: Path, needle: str) -> str:
+    """The single error of the set, which must point at the line holding `needle`."""
+    found = errors(root)
+    assert len(found) == 1, found
+    where = f"{path.relative_to(root).as_posix()}:{line_of(path, needle)}:"
+    assert found[0].startswith(where), (found[0], where)
+    return found[0]
+
+
 def registers_of(root: Path) -> Registers:
     found = load_document_set(root).registers
     assert found is not None
@@ -58,11 +67,8 @@ def test_sample_registers_are_used_and_clean() -> None:
 def test_unknown_holder_is_an_error_at_its_line(sample: Path) -> None:
     path = sample / "registers" / "distribution.yaml"
     replace_in(path, "holder: pmc", "holder: pmcc")
-    found = errors(sample)
-    line = line_of(path, "holder: pmcc")
-    assert len(found) == 1, found
-    assert found[0].startswith(f"registers/distribution.yaml:{line}:")
-    assert "copies[4].holder" in found[0] and "'pmcc'" in found[0]
+    error = only_error(sample, path, "holder: pmcc")
+    assert "copies[4].holder" in error and "'pmcc'" in error
 
 
 def test_copy_of_an_unreleased_version_or_before_release_is_refused(sample: Path) -> None:
@@ -104,11 +110,8 @@ def test_copy_numbers_read_like_the_paper_ones() -> None:
 def test_reviewed_before_received_is_an_error(sample: Path) -> None:
     path = sample / "registers" / "external.yaml"
     replace_in(path, "reviewed: {date: 2026-06-10", "reviewed: {date: 2026-05-10")
-    found = errors(sample)
-    line = line_of(path, "reviewed: {date: 2026-05-10")
-    assert len(found) == 1, found
-    assert found[0].startswith(f"registers/external.yaml:{line}:")
-    assert "早于接收日期 2026-06-01" in found[0]
+    error = only_error(sample, path, "reviewed: {date: 2026-05-10")
+    assert "早于接收日期 2026-06-01" in error
 
 
 def test_implemented_without_review_and_unknown_supersedes(sample: Path) -> None:
@@ -209,13 +212,9 @@ def test_approver_without_authority_names_the_rule(sample: Path) -> None:
     # QP-15 is in review (not yet locked): its approver-to-be is checked as well
     path = sample / "procedures" / "QP-15.yaml"
     replace_in(path, "approver: {name: 陈立峰, role: gm", "approver: {name: 周文斌, role: mgmt-rep")
-    found = errors(sample)
-    assert len(found) == 1, found
-    line = line_of(path, "approver: {name: 周文斌")
-    assert found[0].startswith(f"procedures/QP-15.yaml:{line}:")
-    assert "approval.approver.role" in found[0]
-    assert "无权批准程序文件 QP-15" in found[0]
-    assert "approval_rules[1]（程序文件）" in found[0] and "总经理" in found[0]
+    error = only_error(sample, path, "approver: {name: 周文斌")
+    assert "approval.approver.role" in error and "无权批准程序文件 QP-15" in error
+    assert "approval_rules[1]（程序文件）" in error and "总经理" in error
 
 
 def test_owner_token_allows_positions_under_the_owner(sample: Path) -> None:

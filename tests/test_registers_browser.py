@@ -8,13 +8,20 @@ Screenshots land in $WENKONG_SCREENSHOTS (default: the test's temporary folder).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from site_support import CHROMIUM, CHROMIUM_FLAGS, REPO, build_site_files, serve_folder, write_files
+from site_support import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    REPO,
+    build_site_files,
+    screenshot_folder,
+    serve_folder,
+    write_files,
+)
 
 pytestmark = pytest.mark.client
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -22,10 +29,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = os.environ.get("WENKONG_SCREENSHOTS")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return screenshot_folder(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ Screenshots land in $WENKONG_SCREENSHOTS (default: the test's temporary folder).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from site_support import (
     FIXTURE,
     REPO,
     build_site_files,
+    screenshot_folder,
     serve_folder,
     write_files,
 )
@@ -36,10 +36,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = os.environ.get("WENKONG_SCREENSHOTS")
-    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return screenshot_folder(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

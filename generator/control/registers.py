@@ -19,7 +19,9 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel
 
 from generator.control.lock import _Sources
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
@@ -206,29 +208,30 @@ class _Checker:
         return self.docset.procedures.get(code) or self.docset.forms.get(code)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _register(docset: DocumentSet, name: str, cls: type[M],
+              problems: list[Problem]) -> tuple[SourceFile, M] | None:
+    """One register file as its model; None when it is absent or has errors (reported)."""
+    source = _read(registers_dir(docset) / name, docset.root, problems)
+    loaded = to_model(source, cls, problems) if source is not None else None
+    return (source, loaded) if source is not None and loaded is not None else None
+
+
 def check_registers(docset: DocumentSet, problems: list[Problem]) -> None:
     """Hook called by resolve: read, check and attach the registers of the set."""
     checker = _Checker(docset, problems)
-    folder = registers_dir(docset)
     registers = Registers()
-    distribution = _read(folder / DISTRIBUTION_FILE, docset.root, problems)
-    if distribution is not None:
-        registers.distribution_file = distribution.display
-        model = to_model(distribution, DistributionRegister, problems)
-        if model is not None:
-            _copies(checker, distribution, model, registers)
-    external = _read(folder / EXTERNAL_FILE, docset.root, problems)
-    if external is not None:
-        registers.external_file = external.display
-        ext_model = to_model(external, ExternalRegister, problems)
-        if ext_model is not None:
-            _external(checker, external, ext_model, registers)
-    clauses = _read(folder / CLAUSES_FILE, docset.root, problems)
-    if clauses is not None:
-        registers.clauses_file = clauses.display
-        clause_model = to_model(clauses, ClauseRegister, problems)
-        if clause_model is not None:
-            _clauses(checker, clauses, clause_model, registers)
+    if found := _register(docset, DISTRIBUTION_FILE, DistributionRegister, problems):
+        registers.distribution_file = found[0].display
+        _copies(checker, *found, registers)
+    if ext := _register(docset, EXTERNAL_FILE, ExternalRegister, problems):
+        registers.external_file = ext[0].display
+        _external(checker, *ext, registers)
+    if clauses := _register(docset, CLAUSES_FILE, ClauseRegister, problems):
+        registers.clauses_file = clauses[0].display
+        _clauses(checker, *clauses, registers)
     docset.registers = registers
 
 

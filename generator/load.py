@@ -286,11 +286,12 @@ def _field_vocabulary() -> set[str]:
     return _FIELD_NAMES
 
 
-def _data_loc(data: Any, loc: tuple[Any, ...]) -> Loc:
-    """Keep the parts of a pydantic loc that exist in the data (drop union tags and such)."""
+def _follow(data: Any, loc: tuple[Any, ...]) -> tuple[Loc, Any, str | None]:
+    """Walk a pydantic loc through the data: the parts that exist in it (union tags and such
+    dropped), the value reached, and the last field name that does not exist (a missing one)."""
     kept: list[str | int] = []
     current = data
-    pending_missing: str | None = None
+    missing: str | None = None
     for part in loc:
         in_mapping = isinstance(current, dict) and isinstance(part, str) and part in current
         in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
@@ -300,10 +301,16 @@ def _data_loc(data: Any, loc: tuple[Any, ...]) -> Loc:
         elif isinstance(part, str) and not part.startswith(("<", "function-")) and (
             "[" not in part
         ):
-            pending_missing = part
-    if pending_missing is not None and (not kept or kept[-1] != pending_missing):
-        kept.append(pending_missing)
-    return tuple(kept)
+            missing = part
+    return tuple(kept), current, missing
+
+
+def _data_loc(data: Any, loc: tuple[Any, ...]) -> Loc:
+    """Keep the parts of a pydantic loc that exist in the data (drop union tags and such)."""
+    kept, _value, missing = _follow(data, loc)
+    if missing is not None and (not kept or kept[-1] != missing):
+        return (*kept, missing)
+    return kept
 
 
 def _choices(error: Any) -> str:
@@ -386,15 +393,8 @@ _WANTS_TEXT = {"string_type", "enum", "literal_error"}
 def _scalar_loc(data: Any, loc: tuple[Any, ...]) -> Loc | None:
     """The path in the data of the scalar a pydantic error loc points at (union tags and such
     dropped), or None when it does not end at a scalar."""
-    kept: list[str | int] = []
-    current = data
-    for part in loc:
-        in_mapping = isinstance(current, dict) and isinstance(part, str) and part in current
-        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
-        if in_mapping or in_list:
-            kept.append(part)
-            current = current[part]
-    return None if isinstance(current, dict | list) else tuple(kept)
+    kept, value, _missing = _follow(data, loc)
+    return None if isinstance(value, dict | list) else kept
 
 
 def _with_texts(data: Any, texts: dict[Loc, str]) -> Any:

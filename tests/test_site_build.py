@@ -393,7 +393,7 @@ def test_site_dir_outside_the_build_folder_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "set"
     shutil.copytree(FIXTURE, root)
     (root / "mkdocs.yml").write_text("site_name: x\nsite_dir: public\n", "utf-8")
-    with pytest.raises(WenkongError, match="inside the build folder"):
+    with pytest.raises(WenkongError, match="不在构建文件夹 build/ 之内"):
         build_site_files(root)
     (root / "mkdocs.yml").write_text("site_name: x\nsite_dir: build/web\n", "utf-8")
     assert "web/index.html" in build_site_files(root)

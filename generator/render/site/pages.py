@@ -34,6 +34,8 @@ from generator.docset import (
 from generator.model import Role
 from generator.model.procedure import Status
 from generator.numbering import anchor, label_gap
+from generator.render.docx.labels import load_labels
+from generator.render.docx.procedure import find_template
 from generator.render.site import markdown, parallel
 from generator.render.site.history import History
 from generator.versions import file_safe
@@ -309,7 +311,10 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
     current_forms = [f for f in docset.forms.values() if f.status is not Status.obsolete]
     obsolete_forms = [f for f in docset.forms.values() if f.status is Status.obsolete]
     steps_of_role = _steps_of_role(docset)
-    common = {"labels": words, "docset": docset, "settings": docset.settings,
+    # the words the .docx prints (column titles, 无), so that page and Word file say the same
+    doc_labels = load_labels(find_template(docset))
+    common = {"labels": words, "doc_labels": doc_labels, "docset": docset,
+              "settings": docset.settings,
               "company": docset.settings.company, "prefix": prefix}
 
     def source_code(doc: ProcedureDoc | FormDoc) -> str:

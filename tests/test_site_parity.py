@@ -1,0 +1,70 @@
+"""The site page says what the .docx says: the same fixed words (无, column titles) and the same
+columns, taken from the same labels (procedure.labels.yaml beside the Word template)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.render.docx.labels import DocxLabels
+from generator.render.docx.procedure import BUNDLED_TEMPLATE
+from generator.render.site import site_content
+from generator.resolve import load_document_set
+
+FIXTURE = Path(__file__).parent / "fixtures" / "layout"
+
+
+@pytest.fixture
+def layout_set(tmp_path: Path) -> Path:
+    root = tmp_path / "layout"
+    shutil.copytree(FIXTURE, root)
+    return root
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def page(root: Path, code: str) -> str:
+    return site_content(load_document_set(root), {}).pages[f"procedures/{code}.md"].decode()
+
+
+def header(columns: list[str]) -> str:
+    return "|" + "".join(f" {c} |" for c in columns) + "\n|" + "---|" * len(columns) + "\n"
+
+
+def test_term_classes_and_records_tables_have_the_docx_columns(layout_set: Path) -> None:
+    edit(layout_set / "procedures" / "QP-21.yaml", "    classes_style: list\n", "")
+    text = page(layout_set, "QP-21")
+    labels = DocxLabels()
+    assert header(labels.term_classes_columns) in text
+    assert "代码" not in text
+    assert header(labels.records_columns) in text
+    # the records rows are numbered as in the .docx (序号 first)
+    assert "| 1 | " in text.split(header(labels.records_columns))[1].splitlines()[0]
+
+
+def test_an_empty_section_prints_the_docx_word(layout_set: Path) -> None:
+    edit(layout_set / "procedures" / "QP-22.yaml",
+         "related:\n  - procedure: QP-21\n  - {title: 统计技术应用指南, code: QW-05}\n", "")
+    text = page(layout_set, "QP-22")
+    section = text.split("参考文件")[1].split("\n## ")[0]
+    assert DocxLabels().none in section
+    assert "无。" not in section
+
+
+def test_the_sets_own_labels_file_changes_page_and_docx_alike(layout_set: Path) -> None:
+    templates = layout_set / "templates"
+    templates.mkdir()
+    shutil.copy(BUNDLED_TEMPLATE, templates / BUNDLED_TEMPLATE.name)
+    (templates / "procedure.labels.yaml").write_text(
+        "none: 不适用\nrecords_columns: [No., 编号, 名称, 保存单位, 期限]\n", encoding="utf-8")
+    edit(layout_set / "procedures" / "QP-22.yaml",
+         "related:\n  - procedure: QP-21\n  - {title: 统计技术应用指南, code: QW-05}\n", "")
+    text = page(layout_set, "QP-22")
+    assert "不适用" in text.split("参考文件")[1].split("\n## ")[0]
+    assert header(["No.", "编号", "名称", "保存单位", "期限"]) in text

@@ -65,11 +65,16 @@ def make_folder(folder: Path, count: int) -> None:
             _recode(path, code, f"QR-{last_procedure}-{n:02d}")
         # titles must be unique across the set as well
         document = Document(str(path))
+        renamed = f"{expected.title[:-1]}{n:03d}{expected.title[-1]}"  # still ends in 表/程序
+        seen: set[int] = set()  # a merged cell is listed once per grid column it spans
         for paragraph in document.paragraphs + [p for t in document.tables for r in t.rows
                                                 for c in r.cells for p in c.paragraphs]:
+            if id(paragraph._p) in seen:
+                continue
+            seen.add(id(paragraph._p))
             for run in paragraph.runs:
                 if expected.title in run.text:
-                    run.text = run.text.replace(expected.title, f"{expected.title}{n:03d}")
+                    run.text = run.text.replace(expected.title, renamed)
         document.save(str(path))
 
 

@@ -454,9 +454,10 @@ def make_cover(doc: Document, look: Look) -> None:
         row.height = Mm(8)
     if look.rearranged:  # the default prints the notice in the footer: once is enough
         doc.add_paragraph("{{ controlled_notice }}", style="Controlled Notice")
-    doc.add_paragraph("{%p if obsolete_reason %}")
+    doc.add_paragraph("{%p if obsolete_date or obsolete_reason %}")
     reason = doc.add_paragraph(style="Controlled Notice")
-    _text(reason, "作废原因：{{ obsolete_reason }}")
+    _text(reason, "{% if obsolete_date %}作废日期：{{ obsolete_date }}　{% endif %}"
+          "{% if obsolete_reason %}作废原因：{{ obsolete_reason }}{% endif %}")
     doc.add_paragraph("{%p endif %}")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from helpers_docx import plain_docx
+from helpers_docx import plain_docx, plain_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -464,3 +464,21 @@ def test_property_elements_follow_the_schema_order(rendered):
             if name == "word/settings.xml":
                 children = [etree.QName(c).localname for c in root]
                 assert children.index("updateFields") < children.index("compat")
+
+
+def test_obsolete_cover_prints_the_withdrawal_day_and_reason(docset):
+    """obsolete_date is printed, not accepted and dropped (the site shows it too)."""
+    import datetime as dt
+    from dataclasses import replace
+
+    template = load_template(BUNDLED_TEMPLATE)
+    doc = docset.procedures["QP-02"]
+    model = doc.model.model_copy(update={"obsolete_date": dt.date(2026, 3, 1),
+                                         "obsolete_reason": "已并入 QP-01"})
+    data = render_procedure(replace(doc, status=Status.obsolete, model=model), docset, template)
+    text = plain_text("\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs))
+    assert "作废日期：2026-03-01" in text
+    assert "作废原因：已并入 QP-01" in text
+    plain = "\n".join(p.text for p in Document(io.BytesIO(
+        render_procedure(doc, docset, template))).paragraphs)
+    assert "作废日期" not in plain and "作废原因" not in plain

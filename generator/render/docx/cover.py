@@ -33,7 +33,7 @@ KNOWN_PLACEHOLDERS = (
     "title", "status", "status_label", "watermark", "watermark_color", "stamp", "issue_date",
     "effective_date", "next_review", "review_interval_months", "owner", "author", "reviewer",
     "approver", "countersign", "countersign_row", "distribution", "distribution_row",
-    "controlled_notice", "copy_number", "obsolete_reason", "revisions",
+    "controlled_notice", "copy_number", "obsolete_reason", "obsolete_date", "revisions",
     "copy_holder", "copy_date", "stamp_color", "uncontrolled_notice",
     "document_control_office", "show",
 )
@@ -145,6 +145,7 @@ def cover_context(doc: ProcedureDoc, docset: DocumentSet, labels: DocxLabels,
         "copy_date": date_text(copy.date) if copy else "",
         "uncontrolled_notice": labels.uncontrolled_notice,
         "obsolete_reason": model.obsolete_reason or "",
+        "obsolete_date": date_text(model.obsolete_date),
         "revisions": revisions,
     }
 

@@ -3,17 +3,22 @@ columns, taken from the same labels (procedure.labels.yaml beside the Word templ
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
+import markdown as python_markdown
 import pytest
 
+from generator.render.docx.body import process_widths
 from generator.render.docx.labels import DocxLabels
 from generator.render.docx.procedure import BUNDLED_TEMPLATE
 from generator.render.site import site_content
 from generator.resolve import load_document_set
 
 FIXTURE = Path(__file__).parent / "fixtures" / "layout"
+DOCX_SET = Path(__file__).parent / "fixtures" / "docx" / "set"
+PROCESS_SET = Path(__file__).parent / "fixtures" / "process"
 
 
 @pytest.fixture
@@ -68,3 +73,31 @@ def test_the_sets_own_labels_file_changes_page_and_docx_alike(layout_set: Path) 
     text = page(layout_set, "QP-22")
     assert "不适用" in text.split("参考文件")[1].split("\n## ")[0]
     assert header(["No.", "编号", "名称", "保存单位", "期限"]) in text
+
+
+def widths_in(html: str) -> list[list[float]]:
+    """The width shares of each table's title cells, in percent."""
+    found = []
+    for head in re.findall(r"<thead>(.*?)</thead>", html, re.S):
+        found.append([float(w) for w in re.findall(r'<th style="width:([0-9.]+)%"', head)])
+    return found
+
+
+def test_table_and_process_widths_reach_the_page() -> None:
+    docset = load_document_set(DOCX_SET)
+    text = site_content(docset, {}).pages["procedures/QP-01.md"].decode()
+    html = python_markdown.markdown(text, extensions=["tables", "attr_list", "toc"])
+    shares = widths_in(html)
+    assert [round(100 * w / 9, 1) for w in (1, 1.6, 3.4, 1.6, 1.4)] in shares
+    assert [25.0, 25.0, 25.0, 25.0] in shares
+    # a table without widths keeps its title cells plain
+    assert [] in shares
+
+    process_set = load_document_set(PROCESS_SET)
+    doc = process_set.procedures["COP-02"]
+    text = site_content(process_set, {}).pages["procedures/COP-02.md"].decode()
+    html = python_markdown.markdown(text, extensions=["tables", "attr_list", "toc"])
+    process = next(p for p in doc.processes if any(c.width for c in p.columns))
+    given = process_widths(process)
+    expected = [round(100 * w / sum(given), 1) for w in given]
+    assert expected in widths_in(html)

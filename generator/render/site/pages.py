@@ -13,7 +13,7 @@ import base64
 import datetime as dt
 import functools
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from generator.docset import (
 from generator.model import Role
 from generator.model.procedure import Status
 from generator.numbering import anchor, label_gap
+from generator.render.docx.body import process_widths
 from generator.render.docx.labels import load_labels
 from generator.render.docx.procedure import find_template
 from generator.render.site import markdown, parallel
@@ -78,7 +79,20 @@ def environment() -> jinja2.Environment:
     # after a number label: a space after 5.2.1, none after 一、 or （二） (as the .docx)
     env.filters["gap"] = lambda label: Markup(label_gap(str(label)))
     env.filters["figure_html"] = _figure_html
+    env.globals["width_attrs"] = width_attrs
+    env.globals["process_width_attrs"] = lambda process: width_attrs(
+        process_widths(process) if any(c.width for c in process.columns) else None,
+        len(process.columns))
     return env
+
+
+def width_attrs(widths: Sequence[float] | None, count: int) -> list[Markup]:
+    """Per column, the attribute list that gives its title cell the share of the table width
+    the .docx gives it (`widths`, relative); empty ones where the table gives no widths."""
+    total = sum(widths) if widths else 0
+    if not widths or len(widths) != count or total <= 0:
+        return [Markup("")] * count
+    return [Markup(f' {{ style="width:{100 * w / total:.1f}%" }}') for w in widths]
 
 
 def _figure_html(figure: FigureR) -> Markup:

@@ -101,3 +101,17 @@ def test_table_and_process_widths_reach_the_page() -> None:
     given = process_widths(process)
     expected = [round(100 * w / sum(given), 1) for w in given]
     assert expected in widths_in(html)
+
+
+def test_the_short_company_name_titles_a_site_without_its_own_mkdocs_yml(tmp_path: Path) -> None:
+    from site_support import FIXTURE as SITE_SET
+    from site_support import build_site_files
+
+    root = tmp_path / "basic"
+    shutil.copytree(SITE_SET, root)
+    edit(root / "wenkong.yaml", "  name: 测试精密有限公司\n",
+         "  name: 测试精密有限公司\n  short_name: 测试精密\n")
+    home = build_site_files(root)["site/index.html"].decode()
+    assert "<title>首页 - 测试精密 受控文件</title>" in home
+    # the pages themselves keep the full name
+    assert "测试精密有限公司" in home

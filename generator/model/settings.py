@@ -24,8 +24,14 @@ class VersionScheme(StrEnum):
 class Company(Strict):
     name: Text
     name_en: str | None = None
-    short_name: str | None = None
+    short_name: str | None = None  # the site's title (header bar, browser tab) when given
     address: str | None = None
+
+    @property
+    def site_title_name(self) -> str:
+        """The name the site's title bar shows where a set has no mkdocs.yml of its own: the
+        short name fits the header bar and the browser tab, else the full name."""
+        return self.short_name or self.name
 
 
 class Fonts(Strict):

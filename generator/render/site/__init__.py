@@ -73,7 +73,7 @@ def render_site(docset: DocumentSet, options: BuildOptions) -> dict[str, bytes]:
     """The built site, as files relative to the build folder."""
     content = site_content(docset, options.rendered)
     prefix = site_folder(docset.root, docset.settings.output_dir)
-    built = build_site(docset.root, docset.settings.company.name,
+    built = build_site(docset.root, docset.settings.company.site_title_name,
                        {**content.pages, **content.files}, content.nav, content.omitted,
                        _epoch(docset))
     return {f"{prefix}/{path}": data for path, data in built.items()}

@@ -72,7 +72,7 @@ class Preview:
         content = site_content(docset, self.rendered)
         write_docs(self.folder / "docs", docs_folder(self.root, {**content.pages,
                                                                   **content.files}))
-        self._write_config(docset.settings.company.name, content.nav, content.omitted)
+        self._write_config(docset.settings.company.site_title_name, content.nav, content.omitted)
         return True
 
     def _write_config(self, company: str, nav: list[Any], omitted: list[str]) -> None:

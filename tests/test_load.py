@@ -60,9 +60,12 @@ def test_billion_laughs_is_refused_quickly() -> None:
     text = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
     for name, prev in zip("bcdefghi", "abcdefgh", strict=True):
         text += f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]\n"
+    # Expanded, the document holds 9**9 (387 million) values: reading it whole would take
+    # minutes and gigabytes. The loader stops at its cap; 30 s leaves room for a loaded CI
+    # machine while still failing when the cap is gone (speed itself is measured in bench/).
     started = time.perf_counter()
     lines = problem_lines(text)
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 30
     assert "after expanding aliases" in lines[0]
 
 

@@ -115,3 +115,12 @@ def test_the_short_company_name_titles_a_site_without_its_own_mkdocs_yml(tmp_pat
     assert "<title>首页 - 测试精密 受控文件</title>" in home
     # the pages themselves keep the full name
     assert "测试精密有限公司" in home
+
+
+def test_the_archive_lists_when_each_document_was_withdrawn(tmp_path: Path) -> None:
+    from site_support import FIXTURE as SITE_SET
+
+    pages = site_content(load_document_set(SITE_SET), {}).pages
+    text = pages["archive/index.md"].decode()
+    (row,) = [line for line in text.splitlines() if "QP-09" in line]
+    assert "2024-06-30" in row and "已并入检验控制程序" in row

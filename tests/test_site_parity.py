@@ -8,30 +8,18 @@ import shutil
 from pathlib import Path
 
 import markdown as python_markdown
-import pytest
 
 from generator.render.docx.body import process_widths
 from generator.render.docx.labels import DocxLabels
 from generator.render.docx.procedure import BUNDLED_TEMPLATE
 from generator.render.site import site_content
 from generator.resolve import load_document_set
+from tests import test_layout
+from tests.test_layout import edit
 
-FIXTURE = Path(__file__).parent / "fixtures" / "layout"
+layout_set = test_layout.layout_set  # the layout fixture set, copied per test
 DOCX_SET = Path(__file__).parent / "fixtures" / "docx" / "set"
 PROCESS_SET = Path(__file__).parent / "fixtures" / "process"
-
-
-@pytest.fixture
-def layout_set(tmp_path: Path) -> Path:
-    root = tmp_path / "layout"
-    shutil.copytree(FIXTURE, root)
-    return root
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def page(root: Path, code: str) -> str:

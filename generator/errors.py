@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from generator.i18n import _
+
 
 class Severity(StrEnum):
     error = "error"
@@ -36,7 +38,7 @@ class Problem:
 
     def __str__(self) -> str:
         field = f" {self.field}:" if self.field else ""
-        level = "" if self.severity is Severity.error else " warning:"
+        level = "" if self.severity is Severity.error else " " + _("警告") + ":"
         return f"{self.file}:{self.line}:{self.column}:{level}{field} {self.message}"
 
 
@@ -50,7 +52,7 @@ class SourceErrors(WenkongError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (-p.priority, p))
         errors = [p for p in self.problems if p.severity is Severity.error]
-        super().__init__(f"{len(errors)} problem(s) in the document set")
+        super().__init__(_("文件集中有 {count} 个问题").format(count=len(errors)))
 
     def __reduce__(self) -> tuple[type[SourceErrors], tuple[list[Problem]]]:
         # Raised in a worker process, it must cross back whole (not rebuilt from its message).

@@ -41,7 +41,7 @@ def test_a_syntax_error_is_the_first_and_only_error(sample_copy: Path) -> None:
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert lines[0].startswith("procedures/QP-10.yaml:") and "YAML syntax error" in lines[0]
-    assert lines[1].startswith("procedures/QP-10.yaml:1:1: warning: 本文件未能读入")
+    assert lines[1].startswith("procedures/QP-10.yaml:1:1: 警告: 本文件未能读入")
     assert "处引用" in lines[1] and "forms/QR-10-01.yaml" in lines[1]
     assert "unknown" not in result.stderr and "未知" not in result.stderr
     assert len(lines) == 3, lines  # cause, what was not checked, the count
@@ -96,5 +96,5 @@ def test_an_unreadable_roles_file_is_one_error_not_hundreds(sample_copy: Path) -
     lines = result.stderr.splitlines()
     assert result.returncode == 1
     assert lines[0].startswith("roles.yaml:") and "YAML syntax error" in lines[0]
-    assert lines[1].startswith("roles.yaml:1:1: warning: 部门与岗位文件未能读入")
+    assert lines[1].startswith("roles.yaml:1:1: 警告: 部门与岗位文件未能读入")
     assert len(lines) == 3, lines

@@ -121,14 +121,14 @@ def test_gap_in_revision_history_is_an_error(released: Path) -> None:
          "    summary: 首次发行\n    author: 张伟\n  - version: A/2")
     result = wenkong("validate", str(released))
     assert result.code == 1
-    assert "skips versions after A/0" in result.text
+    assert "跳过了 A/0 之后的版本" in result.text
 
 
 def test_history_must_match_the_lock(released: Path) -> None:
     edit(qp01(released), "    date: 2026-01-05\n    clauses: 全文",
          "    date: 2026-01-06\n    clauses: 全文")
     result = wenkong("validate", str(released))
-    assert result.code == 1 and "released on 2026-01-05 (wenkong.lock)" in result.text
+    assert result.code == 1 and "但它于 2026-01-05 发布（wenkong.lock）" in result.text
 
 
 def test_version_bumped_by_hand_is_an_error(released: Path) -> None:
@@ -192,7 +192,7 @@ def test_signatures_and_history_rows_of_a_release_do_not_change(released: Path) 
     edit(qp01(released), "    summary: 首次发行", "    summary: 第一次发行")
     result = wenkong("validate", str(released))
     assert result.code == 1
-    assert "says summary '第一次发行', but the release recorded '首次发行'" in result.text
+    assert "的 summary 是 '第一次发行'，但发布时记录的是 '首次发行'" in result.text
 
 
 def test_a_field_added_later_leaves_the_fingerprint_alone_while_at_its_default() -> None:

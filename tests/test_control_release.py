@@ -181,7 +181,7 @@ def test_broken_or_inconsistent_lock_stops_a_release(repo: Path) -> None:
     lock.write_text(good.replace("date: 2026-01-05", "date: 2026-01-04"), encoding="utf-8")
     before = snapshot(repo)
     result = release(repo, "QP-01", "修改", date="2026-02-01")
-    assert result.code == 1 and "was released on 2026-01-04" in result.text
+    assert result.code == 1 and "但它于 2026-01-04 发布" in result.text
     assert snapshot(repo) == before
 
 

@@ -127,7 +127,7 @@ def test_a_file_libreoffice_cannot_read_is_named_and_old_output_kept(converted, 
     out.mkdir()
     old = out / "letter.pdf"
     old.write_bytes(b"%PDF-1.4 previous build")
-    with pytest.raises(WenkongError, match=r"LibreOffice produced no PDF for .*坏文件\.docx"):
+    with pytest.raises(WenkongError, match=r"LibreOffice 没有生成这些文件的 PDF：.*坏文件\.docx"):
         convert_to_pdf([sources[1], broken], out)
     assert old.read_bytes() == b"%PDF-1.4 previous build"  # nothing half-replaced
     assert [p.name for p in out.iterdir()] == ["letter.pdf"]
@@ -136,7 +136,7 @@ def test_a_file_libreoffice_cannot_read_is_named_and_old_output_kept(converted, 
 @needs_soffice
 def test_a_wedged_soffice_is_stopped_with_a_clear_error(converted, tmp_path):
     sources, _, _ = converted
-    with pytest.raises(WenkongError, match=r"did not finish converting 1 file\(s\) to PDF"):
+    with pytest.raises(WenkongError, match=r"未能在 \d+ 秒内把 1 个文件转换为 PDF"):
         convert_to_pdf([sources[1]], tmp_path / "out", timeout=0.2)
     assert not list((tmp_path / "out").iterdir())  # staging folder removed
     # the profile is free again: the next conversion works
@@ -158,9 +158,9 @@ def test_missing_input_and_clashing_names_are_refused(tmp_path):
     (tmp_path / "b").mkdir()
     for folder in ("a", "b"):
         (tmp_path / folder / "QP-01.docx").write_bytes(b"x")
-    with pytest.raises(WenkongError, match=r"both would be written as QP-01\.pdf"):
+    with pytest.raises(WenkongError, match=r"两者都会写成 QP-01\.pdf"):
         convert_to_pdf([tmp_path / "a" / "QP-01.docx", tmp_path / "b" / "QP-01.docx"], tmp_path)
-    with pytest.raises(WenkongError, match=r"no such file: .*nothing\.docx"):
+    with pytest.raises(WenkongError, match=r"文件不存在：.*nothing\.docx"):
         convert_to_pdf([tmp_path / "nothing.docx"], tmp_path)
     assert convert_to_pdf([], tmp_path) == []
 

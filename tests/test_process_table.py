@@ -249,7 +249,7 @@ def test_cover_rows_and_units_come_from_data(tmp_path: Path) -> None:
          "countersign: [qa, planning, engineering, mr]\ncover_omit: [distribution]")
     docset = load_document_set(root)
     assert [str(w) for w in docset.warnings] == [
-        "procedures/COP-02.yaml:15:42: warning: countersign[3]: "
+        "procedures/COP-02.yaml:15:42: 警告: countersign[3]: "
         "管理者代表不在本文件集的会签单位之中（wenkong.yaml 的 cover.countersign_units），"
         "将另加一个方框印出"]
     context = cover_context(docset.procedures["COP-02"], docset, DocxLabels())

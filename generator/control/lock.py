@@ -113,8 +113,8 @@ def read_lock(root: Path) -> tuple[LockFile | None, SourceFile | None]:
     lock = to_model(source, LockFile, problems)
     if lock is not None and lock.lock_format != LOCK_FORMAT:
         problems.append(source.problem(("lock_format",), (
-            f"lock format {lock.lock_format} is not the one this Wenkong writes "
-            f"({LOCK_FORMAT})")))
+            _("锁文件格式 {found} 不是本版 Wenkong 写入的格式（{expected}）").format(
+                found=lock.lock_format, expected=LOCK_FORMAT))))
     if problems or lock is None:
         raise SourceErrors(problems)
     if len(_READ) > 8:
@@ -233,9 +233,9 @@ def version_gaps(revisions: list[Revision], scheme: VersionScheme) -> list[tuple
                 next_edition = key[0] == previous[0] + 1
             if not (same_edition or next_edition):
                 found.append((index, (
-                    f"version {revision.version} skips versions after {previous_label}: "
-                    "each release takes the next version (A/0 → A/1, or → B/0 for a new "
-                    "edition)")))
+                    _("版本 {version} 跳过了 {previous} 之后的版本：每次发布取下一个版本"
+                      "（A/0 → A/1，新版次则 → B/0）").format(
+                        version=revision.version, previous=previous_label))))
         previous, previous_label = key, revision.version
     return found
 
@@ -261,8 +261,9 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
                     code=code, status=status.value)))
         return issues
     if entry.kind != kind_of(model):
-        add("lock", ("code",), f"wenkong.lock records {code} as a {entry.kind}, "
-            f"but {display_path(doc.source, docset.root)} is a {kind_of(model)}")
+        add("lock", ("code",), _("wenkong.lock 把 {code} 记为 {locked}，但 {file} 是 {kind}")
+            .format(code=code, locked=entry.kind, file=display_path(doc.source, docset.root),
+                    kind=kind_of(model)))
         return issues
     scheme = docset.settings.version_scheme
     revision_index = {r.version: i for i, r in enumerate(model.revisions)}
@@ -270,12 +271,14 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
         i = revision_index.get(locked.version)
         if i is None:
             add("lock", ("revisions",), (
-                f"{code} {locked.version} was released on {locked.date} (wenkong.lock) but is "
-                "missing from the revision history: a released version stays in the history"))
+                _("{code} {version} 已于 {date} 发布（wenkong.lock），但修改履历中没有它："
+                  "已发布的版本要留在修改履历中").format(
+                    code=code, version=locked.version, date=locked.date)))
         elif model.revisions[i].date != locked.date:
             add("lock", ("revisions", i, "date"), (
-                f"the revision history dates {locked.version} {model.revisions[i].date}, but it "
-                f"was released on {locked.date} (wenkong.lock)"))
+                _("修改履历中 {version} 的日期是 {written}，但它于 {date} 发布（wenkong.lock）")
+                .format(version=locked.version, written=model.revisions[i].date,
+                        date=locked.date)))
         else:
             _check_record(model.revisions[i], locked, i, add)
     latest = entry.latest
@@ -292,8 +295,9 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
         return issues  # resolve reports the label
     if backwards:
         add("lock", ("version",), (
-            f"{code} says version {model.version}, older than its last release "
-            f"{latest.version} (wenkong.lock): versions never go backwards"))
+            _("{code} 的版本是 {version}，早于最近的发布 {latest}（wenkong.lock）："
+              "版本不能倒退").format(code=code, version=model.version,
+                                     latest=latest.version)))
         return issues
     if not released:
         return issues
@@ -353,9 +357,10 @@ def _check_record(revision: Revision, locked: LockedVersion, index: int,
     ):
         if recorded and normalize_text(written or "") != normalize_text(recorded):
             add("lock", ("revisions", index, field), (
-                f"the revision history of {locked.version} says {field} {written!r}, but the "
-                f"release recorded {recorded!r} (wenkong.lock): a released version's row is a "
-                "record and does not change"))
+                _("修改履历中 {version} 的 {field} 是 {written}，但发布时记录的是 {recorded}"
+                  "（wenkong.lock）：已发布版本的这一行是记录，不能改动").format(
+                    version=locked.version, field=field, written=repr(written),
+                    recorded=repr(recorded))))
 
 
 UnitChange = tuple[str, Unit | str | None]  # ("changed" | "added", Unit) or ("removed", label)

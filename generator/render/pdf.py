@@ -36,7 +36,6 @@ from generator.errors import WenkongError
 from generator.i18n import _
 
 INSTALL_LIBREOFFICE = "apt-get install libreoffice-writer-nogui fonts-noto-cjk"
-INSTALL_POPPLER = "install poppler: apt-get install poppler-utils"
 # Start-up plus a generous allowance per file; a wedged soffice must not hang a build forever.
 STARTUP_SECONDS = 120.0
 SECONDS_PER_FILE = 20.0
@@ -162,14 +161,15 @@ def convert_to_pdf(docx_files: Sequence[Path], outdir: Path, *,
         return []
     missing = [s for s in sources if not s.is_file()]
     if missing:
-        raise WenkongError("cannot convert to PDF, no such file: "
-                           + ", ".join(str(s) for s in missing))
+        raise WenkongError(_("无法转换为 PDF，文件不存在：{files}").format(
+            files=", ".join(str(s) for s in missing)))
     stems: dict[str, Path] = {}
     for source in sources:
         other = stems.setdefault(source.stem, source)
         if other != source:
-            raise WenkongError(f"cannot convert {other} and {source} into one folder: both "
-                               f"would be written as {source.stem}.pdf")
+            raise WenkongError(_("无法把 {other} 和 {source} 转换到同一文件夹：两者都会写成 "
+                                 "{name}.pdf").format(other=other, source=source,
+                                                      name=source.stem))
     program = soffice_binary()
     outdir = outdir.resolve()  # soffice runs in a scratch folder: relative paths would move
     outdir.mkdir(parents=True, exist_ok=True)
@@ -187,15 +187,15 @@ def convert_to_pdf(docx_files: Sequence[Path], outdir: Path, *,
                        "--outdir", str(staging), *map(str, sources)]
             status, output = run_soffice(command, limit, env, Path(scratch))
             if status is None:
-                raise WenkongError(f"LibreOffice did not finish converting {len(sources)} "
-                                   f"file(s) to PDF within {limit:.0f} s")
+                raise WenkongError(_("LibreOffice 未能在 {limit} 秒内把 {count} 个文件转换为 "
+                                     "PDF").format(limit=f"{limit:.0f}", count=len(sources)))
             failed = [s for s in sources if not _is_pdf(staging / f"{s.stem}.pdf")]
             if failed:
                 detail = _tail(output)
                 raise WenkongError(
-                    "LibreOffice produced no PDF for "
-                    + ", ".join(str(s) for s in failed)
-                    + (f" (soffice exit status {status})" if status else "")
+                    _("LibreOffice 没有生成这些文件的 PDF：{files}").format(
+                        files=", ".join(str(s) for s in failed))
+                    + (_("（soffice 退出状态 {status}）").format(status=status) if status else "")
                     + (f":\n{detail}" if detail else ""))
             results = []
             for source in sources:
@@ -221,10 +221,12 @@ def poppler(tool: str, *args: str, subject: Path) -> str:
     """Run a poppler tool (pdfinfo, pdftotext, pdffonts …) on `subject`; its standard output."""
     program = shutil.which(tool)
     if program is None:
-        raise WenkongError(f"{tool} is not installed: {INSTALL_POPPLER}")
+        raise WenkongError(_("没有安装 {tool}：{install}").format(
+            tool=tool, install=_("请安装 poppler：apt-get install poppler-utils")))
     done = subprocess.run([program, *args], capture_output=True, timeout=120, check=False)
     if done.returncode != 0:
-        raise WenkongError(f"{tool} failed on {subject}: {_tail(done.stderr)}")
+        raise WenkongError(_("{tool} 处理 {subject} 失败：{detail}").format(
+            tool=tool, subject=subject, detail=_tail(done.stderr)))
     return done.stdout.decode("utf-8", "replace")
 
 
@@ -234,7 +236,7 @@ def pdf_info(path: Path) -> tuple[int, float, float]:
     pages = re.search(r"^Pages:\s+(\d+)", info, re.M)
     size = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info, re.M)
     if pages is None or size is None:
-        raise WenkongError(f"pdfinfo gave no page count or size for {path}")
+        raise WenkongError(_("pdfinfo 没有给出 {path} 的页数或页面尺寸").format(path=path))
     return int(pages.group(1)), float(size.group(1)), float(size.group(2))
 
 

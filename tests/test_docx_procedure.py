@@ -292,22 +292,22 @@ def _template_with(tmp_path: Path, old: str, new: str) -> Path:
 
 def test_template_missing_a_required_placeholder_is_a_clear_error(tmp_path):
     broken = _template_with(tmp_path, "{{p body }}", "正文")
-    with pytest.raises(WenkongError, match=r"lacks the placeholder\(s\) \{\{p body \}\}"):
+    with pytest.raises(WenkongError, match=r"缺少占位符 \{\{p body \}\}"):
         load_template(broken)
 
 
 def test_template_with_unknown_placeholder_names_it(tmp_path):
     broken = _template_with(tmp_path, "{{ owner }}", "{{ ownr }}")
-    with pytest.raises(WenkongError, match=r"unknown placeholder.*ownr"):
+    with pytest.raises(WenkongError, match=r"未知的占位符.*ownr"):
         load_template(broken)
 
 
 def test_unreadable_template_is_a_clear_error(tmp_path):
     junk = tmp_path / "procedure.docx"
     junk.write_bytes(b"not a zip at all")
-    with pytest.raises(WenkongError, match="not a readable Word"):
+    with pytest.raises(WenkongError, match="不是可读取的 Word"):
         load_template(junk)
-    with pytest.raises(WenkongError, match="cannot read"):
+    with pytest.raises(WenkongError, match="无法读取 Word 模板"):
         load_template(tmp_path / "missing.docx")
 
 
@@ -328,7 +328,7 @@ def test_cli_bad_template_exits_1_and_keeps_previous_output(tmp_path):
     (root / "templates" / "procedure.docx").write_bytes(b"PK\x03\x04broken")
     second = runner.invoke(app, ["build", str(root), "-o", str(out), "--only", "procedures"])
     assert second.exit_code == 1
-    assert "not a readable Word .docx template" in second.output
+    assert "不是可读取的 Word .docx 模板" in second.output
     assert "Traceback" not in second.output
     assert sorted(p.name for p in (out / "procedures").iterdir()) == before
 

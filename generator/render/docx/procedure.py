@@ -34,6 +34,7 @@ from lxml.etree import XMLSyntaxError
 from generator.build import BuildOptions, Files
 from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
+from generator.i18n import _
 from generator.render.docx import ooxml, tables
 from generator.render.docx.body import PARAGRAPH_STYLES, STRONG, TABLE, USED_STYLES, BodyBuilder
 from generator.render.docx.cover import (
@@ -108,39 +109,43 @@ def load_template(path: Path, root: Path | None = None) -> ProcedureTemplate:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise WenkongError(f"cannot read the Word template {shown}: {exc.strerror}") from None
+        raise WenkongError(_("无法读取 Word 模板 {file}：{reason}").format(
+            file=shown, reason=exc.strerror)) from None
     try:
         document = Document(io.BytesIO(data))
         used = DocxTemplate(io.BytesIO(data)).get_undeclared_template_variables()
     except TemplateError as exc:
-        raise WenkongError(f"the Word template {shown} has a broken placeholder: {exc}") from None
+        raise WenkongError(_("Word 模板 {file} 中有损坏的占位符：{detail}").format(
+            file=shown, detail=exc)) from None
     except (zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
-        raise WenkongError(f"{shown} is not a readable Word .docx template ({exc}); "
-                           "save it from Word as .docx or restore templates/procedure.docx"
-                           ) from None
+        raise WenkongError(_("{file} 不是可读取的 Word .docx 模板（{detail}）：请在 Word 中另存为 "
+                             ".docx，或恢复 templates/procedure.docx").format(
+                                 file=shown, detail=exc)) from None
     missing = [key for key in REQUIRED_PLACEHOLDERS if key not in used]
     if missing:
-        raise WenkongError(
-            f"the Word template {shown} lacks the placeholder(s) "
-            + ", ".join("{{p body }}" if k == "body" else f"{{{{ {k} }}}}" for k in missing)
-            + "; see templates/README.md")
+        raise WenkongError(_("Word 模板 {file} 缺少占位符 {placeholders}；见 templates/README.md")
+                           .format(file=shown, placeholders=", ".join(
+                               "{{p body }}" if k == "body" else f"{{{{ {k} }}}}"
+                               for k in missing)))
     if not any(_BODY_PARAGRAPH.fullmatch(p.text) for p in document.paragraphs):
-        raise WenkongError(f"the Word template {shown} must hold {{{{p body }}}} alone in a "
-                           "paragraph of its own (the generated body replaces that paragraph)")
+        raise WenkongError(_("Word 模板 {file} 必须把 {placeholder} 单独放在一个段落中"
+                             "（生成的正文替换这个段落）").format(
+                                 file=shown, placeholder="{{p body }}"))
     known = set(_sample_context_keys())
     unknown = sorted(used - known)
     if unknown:
-        raise WenkongError(f"the Word template {shown} uses unknown placeholder(s) "
-                           + ", ".join(unknown) + "; known: " + ", ".join(sorted(known)))
+        raise WenkongError(_("Word 模板 {file} 使用了未知的占位符 {unknown}；可用的有：{known}")
+                           .format(file=shown, unknown=", ".join(unknown),
+                                   known=", ".join(sorted(known))))
     defined = {(s.name, s.type) for s in document.styles}
     lacking = [name for name in PARAGRAPH_STYLES if (name, WD_STYLE_TYPE.PARAGRAPH) not in defined]
     lacking += [name for name, kind in ((STRONG, WD_STYLE_TYPE.CHARACTER),
                                         (TABLE, WD_STYLE_TYPE.TABLE))
                 if (name, kind) not in defined]
     if lacking:
-        raise WenkongError(f"the Word template {shown} lacks the style(s) " + ", ".join(lacking)
-                           + ": the generated body uses them (copy them from the default "
-                           "template with Word's Organizer; see templates/README.md)")
+        raise WenkongError(_("Word 模板 {file} 缺少样式 {styles}：生成的正文要用到它们"
+                             "（用 Word 的“管理器”从默认模板复制；见 templates/README.md）")
+                           .format(file=shown, styles=", ".join(lacking)))
     section = document.sections[0]
     page, left, right = section.page_width, section.left_margin, section.right_margin
     # a section without a page size (hand-made XML) gets the A4 text width
@@ -246,8 +251,8 @@ def render_procedure(doc: ProcedureDoc, docset: DocumentSet, template: Procedure
     try:
         tpl.render(context, jinja_env=environment)
     except TemplateError as exc:
-        raise WenkongError(f"the Word template {template.path} failed on {doc.code}: {exc}"
-                           ) from None
+        raise WenkongError(_("Word 模板 {file} 在生成 {code} 时出错：{detail}").format(
+            file=template.path, code=doc.code, detail=exc)) from None
     document = tpl.docx
     finish_for_print(document, docset, template.width_mm, body_tables)
     ooxml.set_update_fields_on_open(document)

@@ -188,8 +188,8 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
     if not settings_path.is_file():
         raise SourceErrors([Problem(
             display_path(settings_path, root), 1, 1, "",
-            f"no {SETTINGS_FILE} in {root}: this folder is not a Wenkong document set "
-            "(create one with `wenkong init FOLDER`)",
+            _("{root} 中没有 {file}：这个文件夹不是 Wenkong 文件集"
+              "（用 `wenkong init 文件夹` 新建一个）").format(file=SETTINGS_FILE, root=root),
         )])
 
     def read(path: Path) -> SourceFile | None:
@@ -208,7 +208,7 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
     roles_source = read(roles_path) if roles_path.is_file() else None
     if not roles_path.is_file():
         problems.append(Problem(display_path(roles_path, root), 1, 1, "",
-                                "the roles file is missing (settings: roles_file)"))
+                                _("部门与岗位文件不存在（设置项：roles_file）")))
     role_file = None
     if roles_source is not None:
         role_problems: list[Problem] = []
@@ -373,22 +373,24 @@ class _Resolver:
     def _known(name: str, known: list[str]) -> str:
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         if close:
-            return "did you mean " + ", ".join(close) + "?"
-        return "known: " + ", ".join(known[:8]) + (" …" if len(known) > 8 else "")
+            return _("是否想写 {names}？").format(names=", ".join(close))
+        names = ", ".join(known[:8]) + (" …" if len(known) > 8 else "")
+        return _("已有：{names}").format(names=names)
 
     # --- roles ---------------------------------------------------------------------------
 
     def _index_roles(self, role_file: RoleFile, source: SourceFile) -> None:
         for index, role in enumerate(role_file.roles):
             if role.id in self.roles:
-                self.error(source, ("roles", index, "id"), f"role id {role.id!r} is used twice")
+                self.error(source, ("roles", index, "id"),
+                           _("岗位 id {id!r} 用了两次").format(id=role.id))
             self.roles[role.id] = role
         for index, role in enumerate(role_file.roles):
             if role.parent is None:
                 continue
             if role.parent not in self.roles:
                 self.error(source, ("roles", index, "parent"),
-                           f"unknown role {role.parent!r}; "
+                           _("未知岗位 {role!r}；").format(role=role.parent)
                            + self._known(role.parent, sorted(self.roles)))
                 continue
             seen = [role.id]
@@ -397,7 +399,7 @@ class _Resolver:
                 if parent in seen:
                     chain = " → ".join([*seen, parent])
                     self.error(source, ("roles", index, "parent"),
-                               f"departments form a cycle: {chain}")
+                               _("部门构成了循环：{chain}").format(chain=chain))
                     break
                 seen.append(parent)
                 parent = self.roles[parent].parent
@@ -407,11 +409,12 @@ class _Resolver:
             for i, unit in enumerate(units or []):
                 if unit not in self.roles and self.settings_source is not None:
                     self.error(self.settings_source, ("cover", key, i),
-                               f"unknown role {unit!r}; " + self._known(unit, sorted(self.roles)))
+                               _("未知岗位 {role!r}；").format(role=unit)
+                               + self._known(unit, sorted(self.roles)))
         if self.settings_source is not None and \
                 self.settings.document_control_office not in self.roles:
             self.error(self.settings_source, ("document_control_office",),
-                       f"unknown role {self.settings.document_control_office!r}; "
+                       _("未知岗位 {role!r}；").format(role=self.settings.document_control_office)
                        + self._known(self.settings.document_control_office, sorted(self.roles)))
 
     def role(self, source: SourceFile, loc: Loc, role_id: str) -> Role:
@@ -420,7 +423,7 @@ class _Resolver:
             if self.roles_unread:
                 self.unchecked_roles += 1
             elif self.roles:
-                self.error(source, loc, f"unknown role {role_id!r}; "
+                self.error(source, loc, _("未知岗位 {role!r}；").format(role=role_id)
                            + self._known(role_id, sorted(self.roles)))
             return Role(id=role_id, name=role_id)
         return found
@@ -435,13 +438,14 @@ class _Resolver:
                 continue
             if item.code in codes:
                 self.error(loaded.source, ("code",),
-                           f"code {item.code} is already used by {codes[item.code]}")
+                           _("编号 {code} 已被 {file} 使用").format(
+                               code=item.code, file=codes[item.code]))
                 continue
             codes[item.code] = loaded.source.display
             if loaded.source.path.stem != item.code:
                 self.warn(loaded.source, ("code",),
-                          f"file name {loaded.source.path.name} does not match code "
-                          f"{item.code}; rename it to {item.code}.yaml so people find it")
+                          _("文件名 {name} 与编号 {code} 不符：请改名为 {code}.yaml，便于查找")
+                          .format(name=loaded.source.path.name, code=item.code))
             if loaded.procedure is not None:
                 self.procedure_models[item.code] = (loaded.procedure, loaded.source)
             elif loaded.form is not None:
@@ -527,8 +531,9 @@ class _Resolver:
             kind_word, target = match.group(1).lower(), match.group(2)
             kind = _KINDS.get(kind_word)
             if kind is None:
-                self.error(source, loc, f"unknown reference kind {kind_word!r} in "
-                           f"{match.group(0)}; use form, proc, role, clause or formula")
+                self.error(source, loc, _("{ref} 中的引用类型 {kind!r} 未知；"
+                                          "请用 form、proc、role、clause 或 formula").format(
+                                              kind=kind_word, ref=match.group(0)))
                 parts.append(match.group(0))
                 continue
             ref = self.reference(kind, target, loc)
@@ -546,8 +551,8 @@ class _Resolver:
                 self.unchecked_roles += 1
                 return None
             if target not in self.roles:
-                self.error(source, loc, f"unknown role {target!r} in 【role:{target}】; "
-                           + self._known(target, sorted(self.roles)))
+                self.error(source, loc, _("【role:{role}】中的岗位 {role!r} 未知；").format(
+                    role=target) + self._known(target, sorted(self.roles)))
                 return None
             return Ref("role", target, self.roles[target].name)
         if kind in ("form", "procedure"):
@@ -556,8 +561,8 @@ class _Resolver:
             if found is None and self.skipped(target, source, loc):
                 return None
             if found is None:
-                word = "form" if kind == "form" else "procedure"
-                self.error(source, loc, f"unknown {word} {target!r}; "
+                unknown = _("未知表单 {code!r}；") if kind == "form" else _("未知程序 {code!r}；")
+                self.error(source, loc, unknown.format(code=target)
                            + self._known(target, sorted(table)))
                 return None
             self._note_reference(target, found[0].status, loc)
@@ -573,16 +578,18 @@ class _Resolver:
         if targets is None:
             if code in self.broken_codes:
                 return None
-            self.error(source, loc, f"unknown procedure {code!r} in 【{kind}:{target}】; "
-                       + self._known(code, sorted(self.procedure_models)))
+            self.error(source, loc, _("【{kind}:{target}】中的程序 {code!r} 未知；").format(
+                code=code, kind=kind, target=target)
+                + self._known(code, sorted(self.procedure_models)))
             return None
         if kind == "formula":
             return self._formula_reference(code, clause_id, loc)
         numbers = targets.get(clause_id)
         if numbers is None:
             known = sorted(targets)
-            self.error(source, loc, f"procedure {code} has no clause with id {clause_id!r}; "
-                       + (self._known(clause_id, known) if known else "give the clause an id:"))
+            self.error(source, loc, _("程序 {code} 中没有 id 为 {id!r} 的条款；").format(
+                code=code, id=clause_id)
+                + (self._known(clause_id, known) if known else _("请给该条款设一个 id")))
             return None
         label = self.numberings[code].reference(self.printed[code].add(numbers))
         if code != self.current_code:
@@ -615,7 +622,7 @@ class _Resolver:
         if code != self.current_code:
             self.referenced_by.setdefault(code, set()).add(self.current_code)
         if status is Status.obsolete and self.current_status is not Status.obsolete:
-            message = f"{code} is obsolete (作废): cite the document that replaced it"
+            message = _("{code} 已作废：请引用取代它的文件").format(code=code)
             if self.current_status is Status.effective:
                 self.error(source, loc, message)
             else:

@@ -59,7 +59,7 @@ def test_validate_reports_model_errors_with_lines(docset_dir: Path) -> None:
 def test_not_a_document_set(tmp_path: Path) -> None:
     result = wenkong("validate", str(tmp_path))
     assert result.returncode == 1
-    assert "not a Wenkong document set" in result.stderr and "Traceback" not in result.stderr
+    assert "不是 Wenkong 文件集" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_help_is_plain_words() -> None:

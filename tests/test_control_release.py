@@ -229,7 +229,7 @@ def test_obsolete_refused_while_cited_then_cites_become_errors(repo: Path) -> No
     result = wenkong("obsolete", "QP-01", "--reason", "合并入QP-02", "--date", "2026-02-01",
                      "--root", str(repo))
     assert result.code == 1
-    assert "procedures/QP-02.yaml" in result.text and "QP-01 is obsolete" in result.text
+    assert "procedures/QP-02.yaml" in result.text and "QP-01 已作废" in result.text
     assert snapshot(repo) == before
     # Retire QP-02 instead: nothing cites it.
     result = wenkong("obsolete", "QP-02", "--reason", "业务取消", "--date", "2026-02-01",
@@ -245,7 +245,7 @@ def test_obsolete_refused_while_cited_then_cites_become_errors(repo: Path) -> No
     # An effective document that starts citing the obsolete one is an error (resolve rule).
     edit(qp01(repo), "text: 在此描述工作程序。", "text: 参见【proc:QP-02】。")
     result = wenkong("validate", str(repo))
-    assert result.code == 1 and "QP-02 is obsolete (作废)" in result.text
+    assert result.code == 1 and "QP-02 已作废" in result.text
 
 
 def test_obsolete_without_reason_or_never_released(repo: Path) -> None:

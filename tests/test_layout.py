@@ -146,7 +146,7 @@ def test_duplicate_section_and_unknown_formula(layout_set: Path) -> None:
     edit(qp22(layout_set), "【formula:first-pass】计算", "【formula:first-pas】计算")
     found = errors(layout_set)
     assert any("layout[7].key: 章节 purpose 在 layout 中出现了两次" in e for e in found)
-    assert any("QP-22 中没有 id 为 first-pas 的公式；did you mean first-pass?" in e
+    assert any("QP-22 中没有 id 为 first-pas 的公式；是否想写 first-pass？" in e
                for e in found), found
 
 

@@ -121,8 +121,8 @@ def test_default_table_keeps_letters_on_every_row() -> None:
     ("            - {show: key_points, title: 作业说明, width: 3.4}\n", "",
      ".steps[0].key_points:", "没有 key_points 列"),
     ("owners: [business, 各部门]", "owners: [business, buisness]",
-     ".owners[1]:", "unknown role 'buisness'"),
-    ("outputs: [COR-02-01]", "outputs: [COR-02-09]", ".outputs[0]:", "unknown form 'COR-02-09'"),
+     ".owners[1]:", "未知岗位 'buisness'"),
+    ("outputs: [COR-02-01]", "outputs: [COR-02-09]", ".outputs[0]:", "未知表单 'COR-02-09'"),
     ("{show: time_limit, title: 时限, width: 1.4}", "{show: time_limit, width: 1.4}",
      ".columns[4]:", "自定列须写 title"),
     ("            - {show: flow, title: 流程, width: 3.4}\n", "",
@@ -264,7 +264,7 @@ def test_unknown_cover_unit_is_an_error(tmp_path: Path) -> None:
     settings.write_text(settings.read_text("utf-8").replace("purchasing, finance]",
                                                             "purchasing, finanse]"), "utf-8")
     assert any(line.startswith("wenkong.yaml:") and "cover.countersign_units[5]" in line
-               and "unknown role 'finanse'" in line for line in errors(root)), errors(root)
+               and "未知岗位 'finanse'" in line for line in errors(root)), errors(root)
 
 
 # --- flowchart and site ----------------------------------------------------------------------

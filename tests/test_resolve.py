@@ -158,18 +158,19 @@ def test_next_review_is_effective_date_plus_interval(rich_set: Path) -> None:
         ("purpose: 确保", "purpos: 确保",
          "procedures/QP-02.yaml:17:1: purpos: 未知字段 'purpos'；是不是 'purpose'？"),
         ("确保【role:quality】", "确保【role:qualty】",
-         "procedures/QP-02.yaml:17:1: purpose: unknown role 'qualty' in 【role:qualty】; "
-         "did you mean quality?"),
+         "procedures/QP-02.yaml:17:1: purpose: 【role:qualty】中的岗位 'qualty' 未知；"
+         "是否想写 quality？"),
         ("保存【form:QR-02-01】", "保存【form:QR-99-01】",
-         "procedures/QP-02.yaml:26:14: responsibilities[0].duties[0]: unknown form 'QR-99-01'; "
-         "did you mean QR-02-01"),
+         "procedures/QP-02.yaml:26:14: responsibilities[0].duties[0]: 未知表单 'QR-99-01'；"
+         "是否想写 QR-02-01"),
         ("按【clause:keeping】", "按【clause:keep】",
-         "procedures/QP-02.yaml:31:9: procedure[0].body[0]: procedure QP-02 has no clause "
-         "with id 'keep'"),
+         "procedures/QP-02.yaml:31:9: procedure[0].body[0]: 程序 QP-02 中没有 id 为 'keep' "
+         "的条款"),
         ("按【clause:keeping】", "按【clause:QP-01#x】",
-         "procedures/QP-02.yaml:31:9: procedure[0].body[0]: procedure QP-01 has no clause"),
+         "procedures/QP-02.yaml:31:9: procedure[0].body[0]: 程序 QP-01 中没有 id 为"),
         ("按【clause:keeping】", "按【clausr:x】",
-         "procedures/QP-02.yaml:31:9: procedure[0].body[0]: unknown reference kind 'clausr'"),
+         "procedures/QP-02.yaml:31:9: procedure[0].body[0]: "
+         "【clausr:x】 中的引用类型 'clausr' 未知"),
         ("effective_date: 2026-03-10", "effective_date: 2026-02-10",
          "procedures/QP-02.yaml:6:1: effective_date: effective date 2026-02-10 is before the "
          "issue date 2026-03-01"),
@@ -186,7 +187,7 @@ def test_next_review_is_effective_date_plus_interval(rich_set: Path) -> None:
         ("version: A/1\nstatus", "version: 1.0\nstatus",
          "procedures/QP-02.yaml:3:1: version: version '1.0' does not follow the company scheme"),
         ("owner: quality", "owner: qa",
-         "procedures/QP-02.yaml:7:1: owner: unknown role 'qa'"),
+         "procedures/QP-02.yaml:7:1: owner: 未知岗位 'qa'"),
         ("to: collect}", "to: colect}",
          "procedures/QP-02.yaml:49:63: procedure[1].clauses[1].body[0].process.steps[1]"
          ".branches[1].to: no step with id 'colect'"),
@@ -235,13 +236,13 @@ def test_duplicate_code_across_files(rich_set: Path) -> None:
     copy = rich_set / "procedures" / "QP-03.yaml"
     copy.write_text(PROCEDURE, encoding="utf-8")
     found = errors(rich_set)
-    assert any(line.startswith("procedures/QP-03.yaml:1:1: code: code QP-02 is already used by "
+    assert any(line.startswith("procedures/QP-03.yaml:1:1: code: 编号 QP-02 已被 "
                                "procedures/QP-02.yaml") for line in found), found
 
 
 def test_form_code_may_not_repeat_a_procedure_code(rich_set: Path) -> None:
     replace(rich_set / "forms" / "QR-02-01.yaml", "code: QR-02-01", "code: QP-02")
-    assert any("code QP-02 is already used" in line for line in errors(rich_set))
+    assert any("编号 QP-02 已被" in line for line in errors(rich_set))
 
 
 def test_form_not_listed_by_its_procedure_is_an_error(rich_set: Path) -> None:
@@ -262,7 +263,7 @@ def test_role_parent_cycle(rich_set: Path) -> None:
     replace(roles, "  - id: quality\n", "  - id: quality\n    parent: doc-control\n")
     replace(roles, "  - id: doc-control\n", "  - id: doc-control\n    parent: quality\n")
     found = errors(rich_set)
-    assert any("departments form a cycle: quality → doc-control → quality" in line
+    assert any("部门构成了循环：quality → doc-control → quality" in line
                for line in found), found
 
 
@@ -273,8 +274,8 @@ def test_citing_an_obsolete_document_from_an_effective_one(rich_set: Path) -> No
             "  - {version: A/0, date: 2024-01-01, summary: 首次发行, author: 甲}")
     replace(qp01, "    name: 待定", "    name: 待定\n  approver: {name: 乙}")
     found = errors(rich_set)
-    assert any(line.startswith("procedures/QP-02.yaml:52:5: related[0].procedure: QP-01 is "
-                               "obsolete") for line in found), found
+    assert any(line.startswith("procedures/QP-02.yaml:52:5: related[0].procedure: QP-01 "
+                               "已作废") for line in found), found
 
 
 def test_self_reference_in_related(rich_set: Path) -> None:
@@ -296,7 +297,7 @@ def test_unreachable_step_is_a_warning(rich_set: Path) -> None:
 def test_missing_settings_file(tmp_path: Path) -> None:
     with pytest.raises(SourceErrors) as caught:
         load_document_set(tmp_path)
-    assert "not a Wenkong document set" in str(caught.value.problems[0])
+    assert "不是 Wenkong 文件集" in str(caught.value.problems[0])
 
 
 def test_numbering_styles() -> None:

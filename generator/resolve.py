@@ -738,7 +738,8 @@ class _Resolver:
                 if item.id is not None:
                     if item.id in clauses:
                         self.error(source, (*loc, index, "id"),
-                                   f"clause id {item.id!r} is used twice in {procedure.code}")
+                                   _("条款 id {id!r} 在 {code} 中用了两次").format(
+                                       id=item.id, code=procedure.code))
                     clauses[item.id] = here
                 for b, block in enumerate(item.body):
                     formula(block, (*loc, index, "body", b))
@@ -819,7 +820,8 @@ class _Resolver:
         for process_id in process_ids:
             if process_ids.count(process_id) > 1:
                 self.error(source, ("procedure",),
-                           f"process id {process_id!r} is used twice in {procedure.code}")
+                           _("流程 id {id!r} 在 {code} 中用了两次").format(
+                               id=process_id, code=procedure.code))
                 break
 
         related = []
@@ -827,7 +829,7 @@ class _Resolver:
             if item.procedure is not None:
                 if item.procedure == procedure.code:
                     self.error(source, ("related", i, "procedure"),
-                               "a procedure cannot list itself as a related document")
+                               _("程序不能把自己列为相关文件"))
                     continue
                 ref = self.reference("procedure", item.procedure, ("related", i, "procedure"))
                 if ref is not None:
@@ -843,7 +845,7 @@ class _Resolver:
         for i, entry in enumerate(procedure.records):
             loc: Loc = ("records", i, "form")
             if entry.form in listed:
-                self.error(source, loc, f"{entry.form} is listed twice in records")
+                self.error(source, loc, _("{form} 在 records 中列了两次").format(form=entry.form))
             listed.add(entry.form)
             ref = self.reference("form", entry.form, loc)
             found = self.form_models.get(entry.form)
@@ -851,8 +853,9 @@ class _Resolver:
                 continue
             form, _form_source = found
             if form.procedure != procedure.code:
-                self.warn(source, loc, f"{entry.form} belongs to {form.procedure} (its "
-                          "`procedure` field), not to this procedure")
+                self.warn(source, loc, _("{form} 属于 {owner}（见它的 `procedure` 字段），"
+                                         "不属于本程序").format(form=entry.form,
+                                                              owner=form.procedure))
             custodian_id = entry.custodian or form.custodian
             records.append(RecordR(
                 form=ref,
@@ -929,7 +932,7 @@ class _Resolver:
         for i, duty in enumerate(procedure.responsibilities):
             if duty.role in seen_roles:
                 self.warn(source, ("responsibilities", i, "role"),
-                          f"{duty.role} appears twice; merge its duties into one entry")
+                          _("{role} 出现了两次：请把它的职责合并为一条").format(role=duty.role))
             seen_roles.add(duty.role)
             responsibilities.append(ResponsibilityR(
                 label=numbering.label(self.printed[procedure.code].add((number, i + 1))),
@@ -944,7 +947,7 @@ class _Resolver:
         roles = []
         for i, role_id in enumerate(ids):
             if role_id in ids[:i]:
-                self.warn(source, (key, i), f"{role_id} is listed twice")
+                self.warn(source, (key, i), _("{role} 列了两次").format(role=role_id))
                 continue
             roles.append(self.role(source, (key, i), role_id))
         return tuple(roles)
@@ -971,30 +974,32 @@ class _Resolver:
                 self.error(source, ("revisions",), _(
                     "{state}的文件须有修改履历（revisions，第一条：首次发行）").format(state=state))
         if procedure.status is Status.obsolete and not procedure.obsolete_reason:
-            self.warn(source, ("status",), "say why the document is obsolete (obsolete_reason)")
+            self.warn(source, ("status",), _("请写明文件作废的原因（obsolete_reason）"))
         if procedure.obsolete_date and procedure.effective_date and \
                 procedure.obsolete_date < procedure.effective_date:
-            self.error(source, ("obsolete_date",), f"withdrawn on {procedure.obsolete_date}, "
-                       f"before it took effect ({procedure.effective_date})")
+            self.error(source, ("obsolete_date",), _("作废日期 {date} 早于实施日期（{effective}）")
+                       .format(date=procedure.obsolete_date,
+                               effective=procedure.effective_date))
         if procedure.issue_date and procedure.effective_date and \
                 procedure.effective_date < procedure.issue_date:
             self.error(source, ("effective_date",),
-                       f"effective date {procedure.effective_date} is before the issue date "
-                       f"{procedure.issue_date}")
+                       _("实施日期 {effective} 早于发行日期 {issued}").format(
+                           effective=procedure.effective_date, issued=procedure.issue_date))
         signed = [(name, getattr(procedure.approval, name)) for name in
                   ("author", "reviewer", "approver")]
         dated = [(name, p.date) for name, p in signed if p is not None and p.date is not None]
         for (first, first_date), (later, later_date) in itertools.pairwise(dated):
             if later_date < first_date:
                 self.error(source, ("approval", later, "date"),
-                           f"{later} signed on {later_date}, before the {first} "
-                           f"({first_date})")
+                           _("{later} 的签署日期 {later_date} 早于 {first}（{first_date}）")
+                           .format(later=later, later_date=later_date, first=first,
+                                   first_date=first_date))
         approver = procedure.approval.approver
         if approver and approver.date and procedure.issue_date and \
                 approver.date > procedure.issue_date:
             self.error(source, ("approval", "approver", "date"),
-                       f"approved on {approver.date}, after the issue date "
-                       f"{procedure.issue_date}: a document is approved before it is issued")
+                       _("批准日期 {date} 晚于发行日期 {issued}：文件须先批准后发行").format(
+                           date=approver.date, issued=procedure.issue_date))
         self._check_signatures(procedure.approval, procedure.status, source)
         self._check_revisions(procedure.revisions, procedure.version, released, source)
 
@@ -1038,17 +1043,18 @@ class _Resolver:
                 previous_key, previous_revision = previous
                 if key <= previous_key:
                     self.error(source, ("revisions", i, "version"),
-                               f"version {revision.version} does not come after "
-                               f"{previous_revision.version}")
+                               _("版本 {version} 没有排在 {previous} 之后").format(
+                                   version=revision.version,
+                                   previous=previous_revision.version))
                 if revision.date < previous_revision.date:
                     self.error(source, ("revisions", i, "date"),
-                               f"date {revision.date} is before the previous entry's "
-                               f"({previous_revision.date})")
+                               _("日期 {date} 早于上一条的日期（{previous}）").format(
+                                   date=revision.date, previous=previous_revision.date))
             previous = (key, revision)
         if released and revisions and revisions[-1].version != version:
             self.error(source, ("version",),
-                       f"version {version} is not the last entry of the revision history "
-                       f"({revisions[-1].version})")
+                       _("版本 {version} 不是修改履历的最后一条（{last}）").format(
+                           version=version, last=revisions[-1].version))
 
     # --- clauses and blocks --------------------------------------------------------------
 

@@ -172,18 +172,18 @@ def test_next_review_is_effective_date_plus_interval(rich_set: Path) -> None:
          "procedures/QP-02.yaml:31:9: procedure[0].body[0]: "
          "【clausr:x】 中的引用类型 'clausr' 未知"),
         ("effective_date: 2026-03-10", "effective_date: 2026-02-10",
-         "procedures/QP-02.yaml:6:1: effective_date: effective date 2026-02-10 is before the "
-         "issue date 2026-03-01"),
+         "procedures/QP-02.yaml:6:1: effective_date: 实施日期 2026-02-10 早于发行日期 "
+         "2026-03-01"),
         ("date: 2026-02-25}", "date: 2026-02-19}",
-         "procedures/QP-02.yaml:10:40: approval.reviewer.date: reviewer signed on 2026-02-19, "
-         "before the author (2026-02-20)"),
+         "procedures/QP-02.yaml:10:40: approval.reviewer.date: reviewer 的签署日期 2026-02-19 "
+         "早于 author（2026-02-20）"),
         ("date: 2026-02-28}", "date: 2026-03-05}",
-         "procedures/QP-02.yaml:11:34: approval.approver.date: approved on 2026-03-05, after "
-         "the issue date"),
+         "procedures/QP-02.yaml:11:34: approval.approver.date: 批准日期 2026-03-05 晚于"
+         "发行日期"),
         ("version: A/1\nstatus", "version: A/2\nstatus",
-         "procedures/QP-02.yaml:3:1: version: version A/2 is not the last entry"),
+         "procedures/QP-02.yaml:3:1: version: 版本 A/2 不是修改履历的最后一条"),
         ("{version: A/1, date: 2026-03-01", "{version: A/0, date: 2026-03-01",
-         "procedures/QP-02.yaml:16:6: revisions[1].version: version A/0 does not come after A/0"),
+         "procedures/QP-02.yaml:16:6: revisions[1].version: 版本 A/0 没有排在 A/0 之后"),
         ("version: A/1\nstatus", "version: 1.0\nstatus",
          "procedures/QP-02.yaml:3:1: version: version '1.0' does not follow the company scheme"),
         ("owner: quality", "owner: qa",
@@ -255,7 +255,7 @@ def test_form_not_listed_by_its_procedure_is_an_error(rich_set: Path) -> None:
 def test_procedure_listing_another_procedures_form_is_a_warning(rich_set: Path) -> None:
     replace(qp02(rich_set), "  - form: QR-02-01\n", "  - form: QR-02-01\n  - form: QR-01-01\n")
     found = problems(rich_set)
-    assert [p.severity for p in found if "belongs to QP-01" in p.message] == ["warning"]
+    assert [p.severity for p in found if "属于 QP-01" in p.message] == ["warning"]
 
 
 def test_role_parent_cycle(rich_set: Path) -> None:
@@ -280,7 +280,7 @@ def test_citing_an_obsolete_document_from_an_effective_one(rich_set: Path) -> No
 
 def test_self_reference_in_related(rich_set: Path) -> None:
     replace(qp02(rich_set), "  - procedure: QP-01", "  - procedure: QP-02")
-    assert any("cannot list itself" in line for line in errors(rich_set))
+    assert any("不能把自己列为相关文件" in line for line in errors(rich_set))
 
 
 def test_unreachable_step_is_a_warning(rich_set: Path) -> None:

@@ -1132,13 +1132,13 @@ class _Resolver:
         path = (self.root / relative).resolve()
         if relative.is_absolute() or ".." in relative.parts or not path.is_relative_to(
                 self.root.resolve()):
-            self.error(source, loc, f"figure {figure.file!r}: give a path inside "
-                       "the document set, e.g. figures/QP-26-1.png")
+            self.error(source, loc, _("图片 {file!r}：请给出文件集内的路径，"
+                                      "如 figures/QP-26-1.png").format(file=figure.file))
         elif not path.is_file():
-            self.error(source, loc, f"figure {figure.file!r}: no such file")
+            self.error(source, loc, _("图片 {file!r}：文件不存在").format(file=figure.file))
         elif path.stat().st_size > FIGURE_MAX_BYTES:
-            self.error(source, loc, f"figure {figure.file!r} is larger than "
-                       f"{FIGURE_MAX_BYTES // (1024 * 1024)} MB")
+            self.error(source, loc, _("图片 {file!r} 大于 {size} MB").format(
+                file=figure.file, size=FIGURE_MAX_BYTES // (1024 * 1024)))
         else:
             data = path.read_bytes()
             if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -1146,8 +1146,8 @@ class _Resolver:
             elif data.startswith(b"\xff\xd8\xff"):
                 kind = "jpeg"
             else:
-                self.error(source, loc, f"figure {figure.file!r} is not a PNG or "
-                           "JPEG picture")
+                self.error(source, loc, _("图片 {file!r} 不是 PNG 或 JPEG 图片").format(
+                    file=figure.file))
                 data = b""
         return FigureR(file=figure.file, data=data, kind=kind, caption=figure.caption,
                        width=figure.width)
@@ -1190,14 +1190,14 @@ class _Resolver:
                     "或设 step_labels: given 按原文印出各步骤自己的标号"))
             if step.id in label_of:
                 self.error(source, (*loc, "steps", i, "id"),
-                           f"step id {step.id!r} is used twice in this process table")
+                           _("步骤 id {id!r} 在本流程表中用了两次").format(id=step.id))
             label = letters(i + 1) if lettered else step.label
             label_of.setdefault(step.id, label)
             shown_as.setdefault(step.id, label or plain(names[i]))
 
         def target(step_id: str, where: Loc) -> str | None:
             if step_id not in label_of:
-                self.error(source, where, f"no step with id {step_id!r}; "
+                self.error(source, where, _("没有 id 为 {id!r} 的步骤；").format(id=step_id)
                            + self._known(step_id, list(label_of)))
                 return None
             return step_id
@@ -1262,7 +1262,7 @@ class _Resolver:
         for i, step in enumerate(steps):
             if step.id not in reached:
                 self.warn(source, (*loc, "steps", i, "id"),
-                          f"step {step.id!r} cannot be reached from the first step")
+                          _("从第一步到达不了步骤 {id!r}").format(id=step.id))
         return ProcessR(id=content.id or f"process-{n}", title=content.title,
                         steps=tuple(resolved), clause=clause, columns=columns,
                         columns_given=given is not None)

@@ -222,9 +222,9 @@ def test_figure_files_are_checked(imported: tuple[Path, ImportReport], tmp_path:
     source = root / "procedures" / "QP-26.yaml"
     good = source.read_text(encoding="utf-8")
     (root / "figures" / "note.png").write_text("not a picture", encoding="utf-8")
-    for bad, message in (("../outside.png", "inside the document set"),
-                         ("figures/none.png", "no such file"),
-                         ("figures/note.png", "not a PNG or JPEG")):
+    for bad, message in (("../outside.png", "请给出文件集内的路径"),
+                         ("figures/none.png", "文件不存在"),
+                         ("figures/note.png", "不是 PNG 或 JPEG 图片")):
         source.write_text(good.replace("figures/QP-26-1.png", bad), encoding="utf-8")
         with pytest.raises(SourceErrors) as caught:
             load_document_set(root)

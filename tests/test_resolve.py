@@ -190,7 +190,7 @@ def test_next_review_is_effective_date_plus_interval(rich_set: Path) -> None:
          "procedures/QP-02.yaml:7:1: owner: 未知岗位 'qa'"),
         ("to: collect}", "to: colect}",
          "procedures/QP-02.yaml:49:63: procedure[1].clauses[1].body[0].process.steps[1]"
-         ".branches[1].to: no step with id 'colect'"),
+         ".branches[1].to: 没有 id 为 'colect' 的步骤"),
         ("{title: 记录归档流程图, process: flow}", "{title: 记录归档流程图, process: flw}",
          "procedures/QP-02.yaml:57:22: attachments[0].process: no process table with id 'flw'"),
         ("code: QP-02", "code: ../QP-02",
@@ -286,12 +286,12 @@ def test_self_reference_in_related(rich_set: Path) -> None:
 def test_unreachable_step_is_a_warning(rich_set: Path) -> None:
     replace(qp02(rich_set), "{label: 否, to: collect}", "{label: 否, to: file}")
     found = problems(rich_set)
-    assert [p.severity for p in found if "cannot be reached" in p.message] == []
+    assert [p.severity for p in found if "到达不了步骤" in p.message] == []
     replace(qp02(rich_set), "- {id: collect, name: 收集记录, owners: [quality], "
             "outputs: [QR-02-01]}", "- {id: collect, name: 收集记录, owners: [quality], "
             "outputs: [QR-02-01], next: file}")
     found = problems(rich_set)
-    assert [p.severity for p in found if "'check' cannot be reached" in p.message] == ["warning"]
+    assert [p.severity for p in found if "到达不了步骤 'check'" in p.message] == ["warning"]
 
 
 def test_missing_settings_file(tmp_path: Path) -> None:

@@ -873,8 +873,9 @@ class _Resolver:
                 process = by_id.get(attachment.process)
                 if process is None:
                     self.error(source, ("attachments", i, "process"),
-                               f"no process table with id {attachment.process!r} in this "
-                               "procedure; " + self._known(attachment.process, sorted(by_id)))
+                               _("本程序中没有 id 为 {id!r} 的流程表；").format(
+                                   id=attachment.process)
+                               + self._known(attachment.process, sorted(by_id)))
             attachments.append(AttachmentR(
                 label=self.settings.attachment_label.format(n=i + 1), title=attachment.title,
                 form=form_ref, process=process, note=attachment.note,
@@ -1286,8 +1287,8 @@ class _Resolver:
         except VersionError as exc:
             self.error(source, ("version",), str(exc))
         if form.issue_date and form.effective_date and form.effective_date < form.issue_date:
-            self.error(source, ("effective_date",), f"effective date {form.effective_date} "
-                       f"is before the issue date {form.issue_date}")
+            self.error(source, ("effective_date",), _("实施日期 {effective} 早于发行日期 {issued}")
+                       .format(effective=form.effective_date, issued=form.issue_date))
         self._check_revisions(form.revisions, form.version,
                               form.status in (Status.effective, Status.obsolete), source)
         if form.approval is not None:
@@ -1297,8 +1298,9 @@ class _Resolver:
 
         def claim(field_id: str, where: Loc) -> None:
             if field_id in ids:
-                self.error(source, where, f"field id {field_id!r} is used twice in this form "
-                           "(ids name the values read back from filled forms)")
+                self.error(source, where, _("字段 id {id!r} 在本表单中用了两次"
+                                            "（id 用来命名从填好的表单读回的值）").format(
+                                                id=field_id))
             ids.setdefault(field_id, where)
 
         for s, section in enumerate(form.sections):
@@ -1310,7 +1312,7 @@ class _Resolver:
                 for c, column in enumerate(section.table.columns):
                     if column.id in columns:
                         self.error(source, ("sections", s, "table", "columns", c, "id"),
-                                   f"column id {column.id!r} is used twice in this table")
+                                   _("列 id {id!r} 在本表格中用了两次").format(id=column.id))
                     columns.add(column.id)
         for k, box in enumerate(form.signoff):
             claim(box.id, ("signoff", k, "id"))
@@ -1320,7 +1322,7 @@ class _Resolver:
         if owner is None and self.skipped(form.procedure, source, ("procedure",)):
             procedure_ref = Ref("procedure", form.procedure, form.procedure)
         elif owner is None:
-            self.error(source, ("procedure",), f"unknown procedure {form.procedure!r}; "
+            self.error(source, ("procedure",), _("未知程序 {code!r}；").format(code=form.procedure)
                        + self._known(form.procedure, sorted(self.procedure_models)))
             procedure_ref = Ref("procedure", form.procedure, form.procedure)
         else:
@@ -1329,8 +1331,10 @@ class _Resolver:
                                 code=form.procedure, title=owner[0].title)
             if all(r.form != form.code for r in owner[0].records):
                 self.error(source, ("procedure",),
-                           f"{form.procedure} does not list {form.code} in its records: add "
-                           f"`- form: {form.code}` to records in {owner[1].display}")
+                           _("{procedure} 的 records 中没有列出 {code}：请在 {file} 的 records "
+                             "中加上 `- form: {code}`").format(procedure=form.procedure,
+                                                               code=form.code,
+                                                               file=owner[1].display))
         return FormDoc(
             model=form, source=source.path, code=self.settings.code_prefix + form.code,
             title=form.title, version=form.version, status=form.status,

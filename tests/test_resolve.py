@@ -192,7 +192,7 @@ def test_next_review_is_effective_date_plus_interval(rich_set: Path) -> None:
          "procedures/QP-02.yaml:49:63: procedure[1].clauses[1].body[0].process.steps[1]"
          ".branches[1].to: 没有 id 为 'colect' 的步骤"),
         ("{title: 记录归档流程图, process: flow}", "{title: 记录归档流程图, process: flw}",
-         "procedures/QP-02.yaml:57:22: attachments[0].process: no process table with id 'flw'"),
+         "procedures/QP-02.yaml:57:22: attachments[0].process: 本程序中没有 id 为 'flw' 的流程表"),
         ("code: QP-02", "code: ../QP-02",
          "procedures/QP-02.yaml:1:1: code: '../QP-02' is not a usable document code"),
         ("code: QP-02", "code: QP/02",
@@ -248,8 +248,8 @@ def test_form_code_may_not_repeat_a_procedure_code(rich_set: Path) -> None:
 def test_form_not_listed_by_its_procedure_is_an_error(rich_set: Path) -> None:
     replace(qp02(rich_set), "records:\n  - form: QR-02-01\n", "records: []\n")
     found = errors(rich_set)
-    assert any(line.startswith("forms/QR-02-01.yaml:5:1: procedure: QP-02 does not list "
-                               "QR-02-01 in its records") for line in found), found
+    assert any(line.startswith("forms/QR-02-01.yaml:5:1: procedure: QP-02 的 records 中"
+                               "没有列出 QR-02-01") for line in found), found
 
 
 def test_procedure_listing_another_procedures_form_is_a_warning(rich_set: Path) -> None:

@@ -463,7 +463,7 @@ def parse_date(slot: Slot, control: Control) -> dt.date | None:
                 return dt.date(year, month, day)
             except ValueError:
                 break
-    raise ValueError(f"{text!r} is not a date; write it as 2026-11-23")
+    raise ValueError(_("{text!r} 不是日期；请写成 2026-11-23").format(text=text))
 
 
 def parse_number(text: str, unit: str | None = None) -> int | float | None:
@@ -475,9 +475,9 @@ def parse_number(text: str, unit: str | None = None) -> int | float | None:
     try:
         number = float(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
+        raise ValueError(_("{text!r} 不是数字").format(text=text)) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"{text!r} is not a number")
+        raise ValueError(_("{text!r} 不是数字").format(text=text))
     return int(number) if number.is_integer() and "." not in text else number
 
 
@@ -486,7 +486,8 @@ class _FieldErrors:
         self.messages: list[str] = []
 
     def add(self, label: str, key: str, message: str) -> None:
-        self.messages.append(f"field {label} ({key}): {message}")
+        self.messages.append(_("字段 {label} ({key})：{message}").format(
+            label=label, key=key, message=message))
 
 
 def _field_value(item: FormField, pairs: list[tuple[Slot, Control]],
@@ -505,9 +506,9 @@ def _field_value(item: FormField, pairs: list[tuple[Slot, Control]],
             fail(str(exc))
             return None
         if value is not None and item.minimum is not None and value < item.minimum:
-            fail(f"{value} is below the minimum {item.minimum:g}")
+            fail(_("{value} 小于下限 {minimum}").format(value=value, minimum=f"{item.minimum:g}"))
         if value is not None and item.maximum is not None and value > item.maximum:
-            fail(f"{value} is above the maximum {item.maximum:g}")
+            fail(_("{value} 大于上限 {maximum}").format(value=value, maximum=f"{item.maximum:g}"))
     elif kind is FieldType.date:
         try:
             date = parse_date(*pairs[0])
@@ -520,7 +521,8 @@ def _field_value(item: FormField, pairs: list[tuple[Slot, Control]],
     elif pairs[0][0].kind == "dropdown":
         text = control_value(*pairs[0])
         if text and text not in item.options:
-            fail(f"{text!r} is not one of the options: {'、'.join(item.options)}")
+            fail(_("{text!r} 不是可选项之一：{options}").format(
+                text=text, options="、".join(item.options)))
             return None
         value = text or None
     else:
@@ -528,14 +530,14 @@ def _field_value(item: FormField, pairs: list[tuple[Slot, Control]],
         if kind is FieldType.multi_choice:
             value = ticked or None
         elif len(ticked) > 1:
-            fail(f"only one option may be ticked, found {len(ticked)}")
+            fail(_("只能勾选一项，却勾选了 {count} 项").format(count=len(ticked)))
             return None
         elif kind is FieldType.yes_no:
             value = None if not ticked else ticked[0] == "yes"
         else:
             value = ticked[0] if ticked else None
     if item.required and value in (None, [], {}):
-        fail("required, but left empty")
+        fail(_("必填，但未填写"))
     return value
 
 
@@ -550,9 +552,9 @@ def _signature(pairs: list[tuple[Slot, Control]], label: str, key: str,
         errors.add(label, key, f"date: {exc}")
         date, bad_date = None, True
     if required and not name:
-        errors.add(label, key, "required, but no name was signed")
+        errors.add(label, key, _("必填，但没有签名"))
     elif required and date is None and not bad_date:
-        errors.add(label, key, "required, but the date was left empty")
+        errors.add(label, key, _("必填，但没有填日期"))
     if not name and date is None:
         return None
     return {"name": name, "date": date.isoformat() if date else None}
@@ -566,7 +568,6 @@ def _table_value(table: FormTable, title: str, rows: list[dict[str, tuple[Slot, 
         values: dict[str, Value] = {}
         for column in table.columns:
             slot, control = row[column.id]
-            where = f"row {n}, column {column.label}"
             text = control_value(slot, control)
             try:
                 if column.type is ColumnType.date:
@@ -575,18 +576,21 @@ def _table_value(table: FormTable, title: str, rows: list[dict[str, tuple[Slot, 
                 elif column.type is ColumnType.number:
                     values[column.id] = parse_number(text)
                 elif column.type is ColumnType.choice and text and text not in column.options:
-                    raise ValueError(f"{text!r} is not one of {'、'.join(column.options)}")
+                    raise ValueError(_("{text!r} 不是可选项之一：{options}").format(
+                        text=text, options="、".join(column.options)))
                 else:
                     values[column.id] = text or None
             except ValueError as exc:
-                errors.add(title, table.id, f"{where}: {exc}")
+                errors.add(title, table.id, _("第 {n} 行，{column} 列：{problem}").format(
+                    n=n, column=column.label, problem=exc))
                 values[column.id] = None
         if all(v is None for v in values.values()):
             continue
         for column in table.columns:
             if column.required and values.get(column.id) is None:
                 errors.add(title, table.id,
-                           f"row {n}, column {column.label}: required, but left empty")
+                           _("第 {n} 行，{column} 列：{problem}").format(
+                               n=n, column=column.label, problem=_("必填，但未填写")))
         result.append(values)
     return result
 

@@ -163,8 +163,8 @@ def test_blank_form_reads_back_with_no_values(docset: DocumentSet, tmp_path: Pat
     problems = caught.value.problems
     assert len(problems) == 4, problems
     for key in ("customer", "visit-date", "satisfaction", "filled-by"):
-        assert any(f"({key}): required" in p for p in problems), key
-    assert all(p.startswith(f"{path.as_posix()}: QR-01-01 A/1: field ") for p in problems)
+        assert any(f"({key})：必填" in p for p in problems), key
+    assert all(p.startswith(f"{path.as_posix()}: QR-01-01 A/1: 字段 ") for p in problems)
 
 
 def test_file_name_carries_code_version_and_title(docset: DocumentSet) -> None:

@@ -109,16 +109,16 @@ def test_typed_dates_in_chinese_style_are_read(docset: DocumentSet, blank: bytes
 
 
 @pytest.mark.parametrize(("changes", "field", "words"), [
-    ({"order-qty": "一千二"}, "订货数量 (order-qty)", "is not a number"),
-    ({"order-qty": "200000"}, "订货数量 (order-qty)", "above the maximum 100000"),
-    ({"customer": None}, "顾客名称 (customer)", "required, but left empty"),
-    ({"satisfaction=满意": None}, "总体满意度 (satisfaction)", "required"),
-    ({"satisfaction=很满意": True}, "总体满意度 (satisfaction)", "only one option"),
-    ({"complaint=yes": True}, "是否有投诉 (complaint)", "only one option"),
-    ({"channel": "传真"}, "回访方式 (channel)", "not one of the options"),
-    ({"filled-by": None}, "填表人/日期 (filled-by)", "no name was signed"),
-    ({"problems.product#1": None}, "产品问题 (problems)", "row 1, column 产品名称: required"),
-    ({"problems.qty#1": "三"}, "产品问题 (problems)", "row 1, column 数量"),
+    ({"order-qty": "一千二"}, "订货数量 (order-qty)", "不是数字"),
+    ({"order-qty": "200000"}, "订货数量 (order-qty)", "大于上限 100000"),
+    ({"customer": None}, "顾客名称 (customer)", "必填，但未填写"),
+    ({"satisfaction=满意": None}, "总体满意度 (satisfaction)", "必填"),
+    ({"satisfaction=很满意": True}, "总体满意度 (satisfaction)", "只能勾选一项"),
+    ({"complaint=yes": True}, "是否有投诉 (complaint)", "只能勾选一项"),
+    ({"channel": "传真"}, "回访方式 (channel)", "不是可选项之一"),
+    ({"filled-by": None}, "填表人/日期 (filled-by)", "没有签名"),
+    ({"problems.product#1": None}, "产品问题 (problems)", "第 1 行，产品名称 列：必填"),
+    ({"problems.qty#1": "三"}, "产品问题 (problems)", "第 1 行，数量 列"),
 ])
 def test_bad_values_are_named_by_file_and_field(docset: DocumentSet, blank: bytes,
                                                 tmp_path: Path, changes: dict[str, Any],
@@ -128,7 +128,7 @@ def test_bad_values_are_named_by_file_and_field(docset: DocumentSet, blank: byte
         read_record(path, docset, FormLabels())
     problems = caught.value.problems
     assert len(problems) == 1, problems
-    assert problems[0].startswith(f"{path.as_posix()}: QR-01-01 A/1: field {field}: ")
+    assert problems[0].startswith(f"{path.as_posix()}: QR-01-01 A/1: 字段 {field}：")
     assert words in problems[0]
 
 
@@ -136,7 +136,7 @@ def test_typed_text_that_is_no_date_is_refused(docset: DocumentSet, blank: bytes
                                                tmp_path: Path) -> None:
     path = tmp_path / "typed.docx"
     path.write_bytes(fill(blank, {**GOOD, "visit-date": "下周二"}, raw_dates=True))
-    with pytest.raises(RecordErrors, match=r"回访日期 \(visit-date\): '下周二' is not a date"):
+    with pytest.raises(RecordErrors, match=r"回访日期 \(visit-date\)：'下周二' 不是日期"):
         read_record(path, docset, FormLabels())
 
 
@@ -286,7 +286,7 @@ def test_cli_imports_and_fails_clearly(blank: bytes, tmp_path: Path) -> None:
     result = runner.invoke(app, ["records", "import", str(bad), "--root", str(FIXTURE),
                                  "--records-dir", str(records)])
     assert result.exit_code == 1
-    assert "bad.docx: QR-01-01 A/1: field 订货数量 (order-qty): '很多' is not a number" in (
+    assert "bad.docx: QR-01-01 A/1: 字段 订货数量 (order-qty)：'很多' 不是数字" in (
         result.output)
     assert "Traceback" not in result.output
 

@@ -118,8 +118,8 @@ def test_placeholders_are_not_values_after_a_resave(docset: DocumentSet,
             read_record(resaved[name], docset, FormLabels())
         problems = caught.value.problems
         assert len(problems) == 4, problems
-        assert all("required, but" in p for p in problems)
-    with pytest.raises(RecordErrors, match=r"顾客名称 \(customer\): required"):
+        assert all("必填，但" in p for p in problems)
+    with pytest.raises(RecordErrors, match=r"顾客名称 \(customer\)：必填"):
         read_record(resaved["lo-required-missing"], docset, FormLabels())
 
 

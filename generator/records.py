@@ -86,8 +86,8 @@ class RecordErrors(WenkongError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         listing = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{len(problems)} problem(s) in the filled forms; nothing was "
-                         f"written:\n{listing}")
+        super().__init__(_("填好的表单中有 {count} 个问题；什么也没有写入：").format(
+            count=len(problems)) + f"\n{listing}")
 
     def __reduce__(self) -> tuple[type[RecordErrors], tuple[list[str]]]:
         return (type(self), (self.problems,))
@@ -111,7 +111,9 @@ class Control:
 
     def describe(self) -> str:
         name = self.tag or self.alias
-        return f"a {self.kind} control" + (f" {name!r}" if name else "")
+        if name:
+            return _("{kind} 控件 {name!r}").format(kind=self.kind, name=name)
+        return _("{kind} 控件").format(kind=self.kind)
 
 
 def _text_of(element: Any) -> str:
@@ -278,16 +280,16 @@ def open_filled(path: Path) -> FilledFile:
                 size=_MAX_FILE // (1024 * 1024)))
         data = path.read_bytes()
     except OSError as exc:
-        raise _Damaged(f"cannot read the file: {exc.strerror}") from None
+        raise _Damaged(_("无法读取文件：{reason}").format(reason=exc.strerror)) from None
     if not data.startswith(b"PK"):
-        hint = " (an old .doc file? save it as .docx in Word)" if data.startswith(
-            b"\xd0\xcf\x11\xe0") else ""
-        raise _Damaged(f"not a .docx (Word) file{hint}")
+        if data.startswith(b"\xd0\xcf\x11\xe0"):
+            raise _Damaged(_("不是 .docx（Word）文件（旧的 .doc 文件？请在 Word 中另存为 .docx）"))
+        raise _Damaged(_("不是 .docx（Word）文件"))
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         names = set(package.namelist())
         if "word/document.xml" not in names:
-            raise _Damaged("not a Word document (word/document.xml is missing)")
+            raise _Damaged(_("不是 Word 文档（缺少 word/document.xml）"))
         document = _parse(_read_part(package, "word/document.xml"))
         properties: dict[str, str] = {}
         if "docProps/custom.xml" in names:
@@ -300,10 +302,10 @@ def open_filled(path: Path) -> FilledFile:
         raise
     except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, OSError, EOFError,
             ValueError) as exc:
-        raise _Damaged(f"the file is damaged and cannot be read ({exc})") from None
+        raise _Damaged(_("文件已损坏，无法读取（{detail}）").format(detail=exc)) from None
     body = document.find(f"{_W}body")
     if body is None:
-        raise _Damaged("not a Word document (no body)")
+        raise _Damaged(_("不是 Word 文档（没有正文）"))
     return FilledFile(path, hashlib.sha256(data).hexdigest(), properties, body,
                       _text_of(body))
 
@@ -323,20 +325,24 @@ def identify(filled: FilledFile, docset: DocumentSet, labels: FormLabels) -> tup
     by_code = {doc.code: doc for doc in docset.forms.values()}
     doc = by_code.get(code) or docset.forms.get(code)
     if doc is None:
-        known = ", ".join(sorted(by_code)) or "none"
-        raise ValueError(f"unknown form {code} (not in the document set; known forms: {known})")
+        known = ", ".join(sorted(by_code)) or _("无")
+        raise ValueError(_("未知表单 {code}（不在文件集中；已有表单：{known}）").format(
+            code=code, known=known))
     if doc.status is Status.obsolete:
-        raise ValueError(f"form {doc.code} {doc.title} is obsolete: records are no longer "
-                         "made on it")
+        raise ValueError(_("表单 {code} {title} 已作废：不再用它填写记录").format(
+            code=doc.code, title=doc.title))
     if version != doc.version:
         older = [r.version for r in doc.model.revisions]
-        what = "an obsolete" if version in older else "an unknown"
-        raise ValueError(f"{what} version {version} of {doc.code} {doc.title}; the current "
-                         f"version is {doc.version}: copy the values onto the current blank "
-                         "form and import that")
+        message = (_("{code} {title} 的版本 {version} 已作废；现行版本是 {current}："
+                     "请把内容抄到现行版本的空白表单上再导入") if version in older else
+                   _("{code} {title} 的版本 {version} 未知；现行版本是 {current}："
+                     "请把内容抄到现行版本的空白表单上再导入"))
+        raise ValueError(message.format(version=version, code=doc.code, title=doc.title,
+                                        current=doc.version))
     if doc.status is not Status.effective:
-        raise ValueError(f"form {doc.code} {doc.version} is not released (status "
-                         f"{doc.status.value}): records are only kept on released forms")
+        raise ValueError(_("表单 {code} {version} 尚未发布（状态 {status}）："
+                           "只保存已发布表单上的记录")
+                         .format(code=doc.code, version=doc.version, status=doc.status.value))
     return doc, version
 
 
@@ -352,8 +358,8 @@ def _identify_from_text(filled: FilledFile, docset: DocumentSet,
         match = re.search(rf"(?<![\w-]){re.escape(code)}\s+(\S{{1,16}})", filled.text)
         if match:
             return code, match.group(1)
-    raise ValueError("cannot tell which form this is: it carries no form code and version "
-                     "(was it made from a blank form built by wenkong?)")
+    raise ValueError(_("无法判断这是哪份表单：上面没有表单编号和版本"
+                       "（它是用 wenkong 生成的空白表单填写的吗？）"))
 
 
 # --- aligning controls with the plan ------------------------------------------------------
@@ -402,19 +408,20 @@ def align(plan: tuple[PlanItem, ...], controls: list[Control], form: Form) -> Ma
                 i += width
             continue
         if i >= len(controls):
-            raise _Unidentified(f"cannot identify field {_name(item, form)}: its control is "
-                                "missing (deleted from the form?)")
+            raise _Unidentified(_("无法识别字段 {field}：它的控件不见了（从表单中删掉了？）")
+                                .format(field=_name(item, form)))
         control = controls[i]
         if not _fits(item, control):
             raise _Unidentified(
-                f"cannot identify field {_name(item, form)}: expected its {item.kind} control "
-                f"{item.alias!r} here, found {control.describe()} (was the form's layout "
-                "changed, or a box deleted?)")
+                _("无法识别字段 {field}：这里应是它的 {kind} 控件 {alias!r}，却是{found}"
+                  "（表单版式改过，或删掉了某个框？）").format(
+                    field=_name(item, form), kind=item.kind, alias=item.alias,
+                    found=control.describe()))
         matched.fields.setdefault(item.key, []).append((item, control))
         i += 1
     if i < len(controls):
-        raise _Unidentified(f"{len(controls) - i} control(s) after the last field do not "
-                            f"belong to the form, the first is {controls[i].describe()}")
+        raise _Unidentified(_("最后一个字段之后的 {count} 个控件不属于本表单，第一个是{first}")
+                            .format(count=len(controls) - i, first=controls[i].describe()))
     return matched
 
 

@@ -155,8 +155,8 @@ def with_properties(data: bytes, version: str) -> bytes:
 
 
 @pytest.mark.parametrize(("version", "words"), [
-    ("A/0", "an obsolete version A/0 of QR-01-01 顾客意见征询书; the current version is A/1"),
-    ("B/7", "an unknown version B/7 of QR-01-01"),
+    ("A/0", "QR-01-01 顾客意见征询书 的版本 A/0 已作废；现行版本是 A/1"),
+    ("B/7", "QR-01-01 顾客意见征询书 的版本 B/7 未知"),
 ])
 def test_obsolete_and_unknown_versions_are_refused(docset: DocumentSet, blank: bytes,
                                                    tmp_path: Path, version: str,
@@ -170,9 +170,9 @@ def test_obsolete_and_unknown_versions_are_refused(docset: DocumentSet, blank: b
 
 
 @pytest.mark.parametrize(("content", "words"), [
-    (b"just some text", "not a .docx (Word) file"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "an old .doc file"),
-    (b"PK\x03\x04 broken zip", "damaged"),
+    (b"just some text", "不是 .docx（Word）文件"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "旧的 .doc 文件"),
+    (b"PK\x03\x04 broken zip", "已损坏"),
 ])
 def test_damaged_and_foreign_files_are_refused(docset: DocumentSet, tmp_path: Path,
                                                content: bytes, words: str) -> None:
@@ -199,7 +199,7 @@ def test_a_deleted_control_is_reported_as_unidentified(docset: DocumentSet, blan
             target.writestr(info, body)
     path = tmp_path / "edited.docx"
     path.write_bytes(out.getvalue())
-    with pytest.raises(RecordErrors, match=r"cannot identify field 联系人 \(contact\)"):
+    with pytest.raises(RecordErrors, match=r"无法识别字段 联系人 \(contact\)"):
         read_record(path, docset, FormLabels())
 
 
@@ -292,8 +292,8 @@ def test_cli_imports_and_fails_clearly(blank: bytes, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("status", "words"), [
-    ("obsolete", "form QR-01-01 顾客意见征询书 is obsolete"),
-    ("draft", "form QR-01-01 A/1 is not released (status draft)"),
+    ("obsolete", "表单 QR-01-01 顾客意见征询书 已作废"),
+    ("draft", "表单 QR-01-01 A/1 尚未发布（状态 draft）"),
 ])
 def test_forms_not_in_use_take_no_records(blank: bytes, tmp_path: Path, status: str,
                                           words: str) -> None:
@@ -309,8 +309,8 @@ def test_forms_not_in_use_take_no_records(blank: bytes, tmp_path: Path, status: 
     with pytest.raises(RecordErrors) as caught:
         import_records([path], changed, tmp_path / "records")
     assert caught.value.problems == [f"{path.as_posix()}: {words}" + (
-        ": records are no longer made on it" if status == "obsolete" else
-        ": records are only kept on released forms")]
+        "：不再用它填写记录" if status == "obsolete" else
+        "：只保存已发布表单上的记录")]
     assert not (tmp_path / "records").exists()
 
 
@@ -326,7 +326,7 @@ def test_unknown_form_code(docset: DocumentSet, blank: bytes, tmp_path: Path) ->
                 body = body.replace(b">QR-01-01<", b">QR-99-01<")
             target.writestr(info, body)
     path.write_bytes(out.getvalue())
-    with pytest.raises(RecordErrors, match=r"unknown form QR-99-01 .*known forms: QR-01-01, "
+    with pytest.raises(RecordErrors, match=r"未知表单 QR-99-01.*已有表单：QR-01-01, "
                                            r"QR-01-02"):
         read_record(path, docset, FormLabels())
 

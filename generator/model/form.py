@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
+from generator.i18n import _
 from generator.model.common import Approval, Code, Id, Revision, Strict, Text, VersionLabel
 from generator.model.procedure import Status
 
@@ -55,11 +56,11 @@ class FormField(Strict):
     def _options_match_type(self) -> FormField:
         wants = self.type in (FieldType.choice, FieldType.multi_choice)
         if wants and len(self.options) < 2:
-            raise ValueError(f"a {self.type.value} field needs at least two options")
+            raise ValueError(_("{type} 字段至少要有两个选项").format(type=self.type.value))
         if not wants and self.options:
-            raise ValueError(f"a {self.type.value} field takes no options")
+            raise ValueError(_("{type} 字段不带选项").format(type=self.type.value))
         if len(set(self.options)) != len(self.options):
-            raise ValueError("options repeat")
+            raise ValueError(_("选项有重复"))
         return self
 
 
@@ -74,7 +75,7 @@ class Column(Strict):
     @model_validator(mode="after")
     def _options_match_type(self) -> Column:
         if (self.type == ColumnType.choice) != bool(self.options):
-            raise ValueError("a choice column needs options; other columns take none")
+            raise ValueError(_("choice 列需要选项；其他列不带选项"))
         return self
 
 
@@ -97,7 +98,7 @@ class FormSection(Strict):
     @model_validator(mode="after")
     def _has_content(self) -> FormSection:
         if not self.fields and self.table is None:
-            raise ValueError("a section needs fields or a table")
+            raise ValueError(_("一节需要有字段或表格"))
         return self
 
 

@@ -100,7 +100,7 @@ class TableContent(Strict):
                     f"{len(self.columns)} columns"
                 )
         if self.widths is not None and len(self.widths) != len(self.columns):
-            raise ValueError("widths needs one number per column")
+            raise ValueError(_("widths 要为每一列给一个数"))
         return self
 
 
@@ -170,11 +170,11 @@ class ProcessStep(Strict):
     @model_validator(mode="after")
     def _one_way_out(self) -> ProcessStep:
         if self.branches and len(self.branches) < 2:
-            raise ValueError("a decision step needs at least two branches")
+            raise ValueError(_("判断步骤至少要有两个分支"))
         if self.branches and (self.next or self.end):
-            raise ValueError("a decision step leaves through its branches: drop next/end")
+            raise ValueError(_("判断步骤经由分支离开：请去掉 next/end"))
         if self.end and self.next:
-            raise ValueError("an end step has no next step")
+            raise ValueError(_("结束步骤没有下一步"))
         return self
 
 
@@ -289,9 +289,9 @@ class FormulaContent(Strict):
     def _expression_or_fraction(self) -> FormulaContent:
         fraction = self.numerator is not None or self.denominator is not None
         if fraction and (self.numerator is None or self.denominator is None):
-            raise ValueError("a fraction needs both numerator and denominator")
+            raise ValueError(_("分式需要同时有分子 numerator 和分母 denominator"))
         if fraction == (self.expression is not None):
-            raise ValueError("give either expression or numerator and denominator")
+            raise ValueError(_("请给出 expression，或给出 numerator 和 denominator，二者取一"))
         return self
 
 
@@ -310,7 +310,8 @@ class CheckboxContent(Strict):
     def _checked_are_options(self) -> CheckboxContent:
         unknown = [c for c in self.checked if c not in self.options]
         if unknown:
-            raise ValueError(f"checked {unknown} not among options {self.options}")
+            raise ValueError(_("勾选的 {checked} 不在选项 {options} 中").format(
+                checked=unknown, options=self.options))
         return self
 
 
@@ -391,7 +392,7 @@ class Clause(Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> Clause:
         if not (self.title or self.text or self.body or self.clauses):
-            raise ValueError("a clause needs a title, text, body or sub-clauses")
+            raise ValueError(_("条款需要有标题 title、文字 text、正文 body 或下级条款"))
         return self
 
 
@@ -461,7 +462,7 @@ class RelatedDocument(Strict):
     @model_validator(mode="after")
     def _procedure_or_title(self) -> RelatedDocument:
         if (self.procedure is None) == (self.title is None):
-            raise ValueError("give either procedure (a code of this set) or title")
+            raise ValueError(_("请给出 procedure（本文件集的编号）或 title，二者取一"))
         return self
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from generator.i18n import _
 from generator.model.layout import NUMBER_TOKENS, LevelSpec, NumberingSpec, NumberingStyle
 from generator.model.procedure import ListStyle
 
@@ -68,14 +69,15 @@ class LevelFormat:
             position = match.end()
         if position < len(text):
             parts.append((False, text[position:]))
-        if not any(is_number for is_number, _ in parts):
-            raise ValueError(f"numbering format {text!r} has no number (write 1, 一, ① or a)")
+        if not any(is_number for is_number, _part in parts):
+            raise ValueError(_("编号格式 {text!r} 中没有数字（请写 1、一、① 或 a）").format(
+                text=text))
         return cls(tuple(parts))
 
     @property
     def count(self) -> int:
         """How many levels it prints (its own and the parents before it)."""
-        return sum(1 for is_number, _ in self.parts if is_number)
+        return sum(1 for is_number, _part in self.parts if is_number)
 
     def render(self, numbers: tuple[int, ...], *, reference: bool = False) -> str:
         """The label for `numbers` (the last numbers fill the tokens, the parents' first)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import string
 
+from generator.i18n import _
 from generator.model.settings import VersionScheme
 
 _PATTERNS = {
@@ -31,8 +32,8 @@ def parse_version(label: str, scheme: VersionScheme) -> tuple[int, int]:
     match = _PATTERNS[scheme].fullmatch(label)
     if match is None:
         raise VersionError(
-            f"version {label!r} does not follow the company scheme {scheme.value} "
-            f"(e.g. {_EXAMPLES[scheme]})"
+            _("版本 {label!r} 不符合公司的版本规则 {scheme}（例如 {examples}）").format(
+                label=label, scheme=scheme.value, examples=_EXAMPLES[scheme])
         )
     major_text = match.group("major")
     major = string.ascii_uppercase.index(major_text) if major_text.isalpha() else int(major_text)
@@ -43,7 +44,7 @@ def parse_version(label: str, scheme: VersionScheme) -> tuple[int, int]:
 def format_version(major: int, minor: int, scheme: VersionScheme) -> str:
     if scheme is VersionScheme.letter_revision:
         if major >= len(string.ascii_uppercase):
-            raise VersionError("the edition letter would go past Z")
+            raise VersionError(_("版次字母将超过 Z"))
         return f"{string.ascii_uppercase[major]}/{minor}"
     if scheme is VersionScheme.semantic:
         return f"V{major}.{minor}"

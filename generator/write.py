@@ -110,7 +110,7 @@ def replace_tree(target: Path, files: Mapping[str, bytes], keep: tuple[str, ...]
     target = output_folder(target)
     for relative in files:
         if ".." in Path(relative).parts or Path(relative).is_absolute():
-            raise ValueError(f"refusing to write outside the output folder: {relative}")
+            raise ValueError(_("拒绝写到输出文件夹之外：{path}").format(path=relative))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))

@@ -185,7 +185,7 @@ def test_next_review_is_effective_date_plus_interval(rich_set: Path) -> None:
         ("{version: A/1, date: 2026-03-01", "{version: A/0, date: 2026-03-01",
          "procedures/QP-02.yaml:16:6: revisions[1].version: 版本 A/0 没有排在 A/0 之后"),
         ("version: A/1\nstatus", "version: 1.0\nstatus",
-         "procedures/QP-02.yaml:3:1: version: version '1.0' does not follow the company scheme"),
+         "procedures/QP-02.yaml:3:1: version: 版本 '1.0' 不符合公司的版本规则"),
         ("owner: quality", "owner: qa",
          "procedures/QP-02.yaml:7:1: owner: 未知岗位 'qa'"),
         ("to: collect}", "to: colect}",

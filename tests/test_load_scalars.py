@@ -88,7 +88,7 @@ def test_a_version_and_a_code_keep_what_was_written(rich_set: Path) -> None:  # 
     replace(qp02(rich_set), "- form: QR-02-01", "- form: 0202")
     found = errors(rich_set)
     [only] = found  # the code is "0202" everywhere: no unknown form, no unusable code
-    assert only.startswith("forms/0202.yaml:3:1: version: version '1.10' does not follow")
+    assert only.startswith("forms/0202.yaml:3:1: version: 版本 '1.10' 不符合")
 
 
 def test_a_wrong_type_is_still_an_error_where_text_is_not_wanted(

@@ -118,10 +118,13 @@ def read_yaml(path: Path, display: str) -> SourceFile:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise SourceErrors(
-            [Problem(display, 1, 1, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+            [Problem(display, 1, 1, "", _(
+                "不是 UTF-8 编码的文本（第 {start} 字节：{reason}）：请在编辑器中另存为 UTF-8"
+            ).format(start=exc.start, reason=exc.reason))]
         ) from None
     except OSError as exc:
-        raise SourceErrors([Problem(display, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
+        message = _("无法读取：{reason}").format(reason=exc.strerror)
+        raise SourceErrors([Problem(display, 1, 1, "", message)]) from None
     return parse_yaml(text, path, display)
 
 
@@ -131,7 +134,7 @@ def parse_yaml(text: str, path: Path, display: str) -> SourceFile:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"YAML syntax error: {exc.problem or exc.context}"
+        message = _("YAML 语法错误：{problem}").format(problem=exc.problem or exc.context)
         if exc.context and exc.problem:
             message += f" ({exc.context})"
         raise SourceErrors([Problem(display, line, column, "", message)]) from None
@@ -145,9 +148,10 @@ def parse_yaml(text: str, path: Path, display: str) -> SourceFile:
             "文件里有控制字符 U+{code:04X}，YAML、Word 文档和网页都不能容纳它：请删除它"
         ).format(code=ord(found.group()) if found else 0))]) from None
     except yaml.YAMLError as exc:
-        raise SourceErrors([Problem(display, 1, 1, "", f"YAML error: {exc}")]) from None
+        message = _("YAML 错误：{error}").format(error=exc)
+        raise SourceErrors([Problem(display, 1, 1, "", message)]) from None
     if node is None:
-        raise SourceErrors([Problem(display, 1, 1, "", "the file is empty")])
+        raise SourceErrors([Problem(display, 1, 1, "", _("文件是空的"))])
     source = SourceFile(path=path, display=display, data=None)
     problems: list[Problem] = []
     try:
@@ -180,15 +184,14 @@ def _convert(
 ) -> Any:
     budget.nodes += 1
     if budget.nodes > MAX_NODES:
-        raise _Problems([_at(source, node, loc, (
-            f"more than {MAX_NODES:,} values after expanding aliases (&anchor/*alias): "
-            "a document source never needs that many; remove the aliases")
-        )])
+        raise _Problems([_at(source, node, loc, _(
+            "展开别名（&锚点/*别名）后超过 {count} 个值：受控文件的源文件从不需要这么多，"
+            "请删除这些别名").format(count=f"{MAX_NODES:,}"))])
     if depth > MAX_DEPTH:
-        raise _Problems([_at(source, node, loc, f"nested more than {MAX_DEPTH} levels deep")])
+        raise _Problems([_at(source, node, loc, _("嵌套超过 {depth} 层").format(depth=MAX_DEPTH))])
     if isinstance(node, yaml.ScalarNode):
         if node.tag not in _ALLOWED_SCALAR_TAGS:
-            problems.append(_at(source, node, loc, f"YAML tag {node.tag} is not allowed here"))
+            problems.append(_at(source, node, loc, _tag_refused(node)))
             return None
         if node.tag == "tag:yaml.org,2002:str":
             if node.style == '"' and (bad := XML_ILLEGAL.search(node.value)):
@@ -204,13 +207,14 @@ def _convert(
             return value
         except (ValueError, TypeError, OverflowError):
             if node.tag == "tag:yaml.org,2002:timestamp":
-                problems.append(_at(source, node, loc, f"{node.value!r} is not a real date"))
+                message = _("{value!r} 不是有效日期").format(value=node.value)
             else:
-                problems.append(_at(source, node, loc, f"cannot read {node.value!r}"))
+                message = _("无法读取 {value!r}").format(value=node.value)
+            problems.append(_at(source, node, loc, message))
             return None
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
-            problems.append(_at(source, node, loc, f"YAML tag {node.tag} is not allowed here"))
+            problems.append(_at(source, node, loc, _tag_refused(node)))
         items = []
         for index, child in enumerate(node.value):
             child_loc = (*loc, index)
@@ -219,32 +223,36 @@ def _convert(
         return items
     if isinstance(node, yaml.MappingNode):
         if node.tag != "tag:yaml.org,2002:map":
-            problems.append(_at(source, node, loc, f"YAML tag {node.tag} is not allowed here"))
+            problems.append(_at(source, node, loc, _tag_refused(node)))
         mapping: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(_at(source, key_node, loc, "a key must be plain text"))
+                problems.append(_at(source, key_node, loc, _("键必须是普通文本")))
                 continue
             key = str(key_node.value)
             if key_node.style == '"' and (bad := XML_ILLEGAL.search(key)):
                 problems.append(_at(source, key_node, loc, _illegal_character(bad)))
                 continue
             if key == "<<":
-                problems.append(_at(source, key_node, loc, "merge keys (<<) are not supported"))
+                problems.append(_at(source, key_node, loc, _("不支持合并键（<<）")))
                 continue
             child_loc = (*loc, key)
             if key in mapping:
                 first = source.positions[child_loc]
-                problems.append(_at(source, key_node, child_loc, (
-                    f"duplicate key {key!r} (first given at line {first[0]}); "
-                    "YAML would silently keep only the last one")))
+                problems.append(_at(source, key_node, child_loc, _(
+                    "重复的键 {key!r}（第一次出现在第 {line} 行）；"
+                    "YAML 会悄悄只保留最后一个").format(key=key, line=first[0])))
                 continue
             source.positions[child_loc] = (
                 key_node.start_mark.line + 1, key_node.start_mark.column + 1
             )
             mapping[key] = _convert(value_node, child_loc, source, problems, budget, depth + 1)
         return mapping
-    raise _Problems([_at(source, node, loc, "unsupported YAML node")])
+    raise _Problems([_at(source, node, loc, _("不支持的 YAML 节点"))])
+
+
+def _tag_refused(node: yaml.Node) -> str:
+    return _("此处不允许 YAML 标签 {tag}").format(tag=node.tag)
 
 
 def _illegal_character(found: re.Match[str]) -> str:
@@ -438,7 +446,8 @@ def validate_as_written(source: SourceFile, cls: type[M]) -> M:
 def to_model(source: SourceFile, cls: type[M], problems: list[Problem]) -> M | None:
     """Validate a file's data as `cls`; on failure add one problem per field and return None."""
     if not isinstance(source.data, dict):
-        problems.append(source.problem((), f"expected a mapping of fields for a {cls.__name__}"))
+        problems.append(source.problem((), _(
+            "这里应是 {kind} 的字段映射（字段名: 值）").format(kind=cls.__name__)))
         return None
     try:
         return validate_as_written(source, cls)

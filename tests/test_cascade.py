@@ -40,7 +40,7 @@ def test_a_syntax_error_is_the_first_and_only_error(sample_copy: Path) -> None:
     result = validate(sample_copy)
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    assert lines[0].startswith("procedures/QP-10.yaml:") and "YAML syntax error" in lines[0]
+    assert lines[0].startswith("procedures/QP-10.yaml:") and "YAML 语法错误" in lines[0]
     assert lines[1].startswith("procedures/QP-10.yaml:1:1: 警告: 本文件未能读入")
     assert "处引用" in lines[1] and "forms/QR-10-01.yaml" in lines[1]
     assert "unknown" not in result.stderr and "未知" not in result.stderr
@@ -69,7 +69,7 @@ def test_the_code_of_an_unreadable_file_is_found_even_when_misnamed(
     (path.parent / "records-procedure.yaml").write_text(text, encoding="utf-8")
     found = problems(rich_set)
     errors = [str(p) for p in found if p.severity is Severity.error]
-    assert len(errors) == 1 and "YAML syntax error" in errors[0], errors
+    assert len(errors) == 1 and "YAML 语法错误" in errors[0], errors
     assert any("未能读入" in p.message for p in found)
 
 
@@ -95,6 +95,6 @@ def test_an_unreadable_roles_file_is_one_error_not_hundreds(sample_copy: Path) -
     result = validate(sample_copy)
     lines = result.stderr.splitlines()
     assert result.returncode == 1
-    assert lines[0].startswith("roles.yaml:") and "YAML syntax error" in lines[0]
+    assert lines[0].startswith("roles.yaml:") and "YAML 语法错误" in lines[0]
     assert lines[1].startswith("roles.yaml:1:1: 警告: 部门与岗位文件未能读入")
     assert len(lines) == 3, lines

@@ -41,7 +41,7 @@ def test_validate_reports_every_problem_and_exits_one(docset_dir: Path) -> None:
                     encoding="utf-8")
     result = wenkong("validate", str(docset_dir))
     assert result.returncode == 1
-    assert "procedures/QP-01.yaml:15:1: scope: duplicate key 'scope'" in result.stderr
+    assert "procedures/QP-01.yaml:15:1: scope: 重复的键 'scope'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -30,30 +30,30 @@ def test_positions_point_at_keys_and_items() -> None:
 
 
 def test_syntax_error_names_line() -> None:
-    assert problem_lines("a: [1\nb: 2\n")[0].startswith("procedures/x.yaml:2:2: YAML syntax")
+    assert problem_lines("a: [1\nb: 2\n")[0].startswith("procedures/x.yaml:2:2: YAML 语法错误")
 
 
 def test_duplicate_key_is_rejected_at_second_occurrence() -> None:
     lines = problem_lines("title: a\nscope: b\ntitle: c\n")
     assert lines == [
-        "procedures/x.yaml:3:1: title: duplicate key 'title' (first given at line 1); "
-        "YAML would silently keep only the last one"
+        "procedures/x.yaml:3:1: title: 重复的键 'title'（第一次出现在第 1 行）；"
+        "YAML 会悄悄只保留最后一个"
     ]
 
 
 def test_nested_duplicate_key() -> None:
     lines = problem_lines("approval:\n  author: {name: a}\n  author: {name: b}\n")
-    assert lines[0].startswith("procedures/x.yaml:3:3: approval.author: duplicate key")
+    assert lines[0].startswith("procedures/x.yaml:3:3: approval.author: 重复的键")
 
 
 def test_impossible_date_is_rejected() -> None:
     lines = problem_lines("issue_date: 2026-02-30\n")
-    assert lines == ["procedures/x.yaml:1:13: issue_date: '2026-02-30' is not a real date"]
+    assert lines == ["procedures/x.yaml:1:13: issue_date: '2026-02-30' 不是有效日期"]
 
 
 def test_python_object_tags_are_refused() -> None:
     lines = problem_lines("a: !!python/object/apply:os.system [echo hi]\n")
-    assert "not allowed" in lines[0] and lines[0].startswith("procedures/x.yaml:1:4:")
+    assert "不允许 YAML 标签" in lines[0] and lines[0].startswith("procedures/x.yaml:1:4:")
 
 
 def test_billion_laughs_is_refused_quickly() -> None:
@@ -66,7 +66,7 @@ def test_billion_laughs_is_refused_quickly() -> None:
     started = time.perf_counter()
     lines = problem_lines(text)
     assert time.perf_counter() - started < 30
-    assert "after expanding aliases" in lines[0]
+    assert "展开别名" in lines[0]
 
 
 def test_small_aliases_are_fine() -> None:
@@ -75,7 +75,7 @@ def test_small_aliases_are_fine() -> None:
 
 
 def test_empty_file() -> None:
-    assert problem_lines("# only a comment\n") == ["procedures/x.yaml:1:1: the file is empty"]
+    assert problem_lines("# only a comment\n") == ["procedures/x.yaml:1:1: 文件是空的"]
 
 
 def test_non_utf8_file(tmp_path: Path) -> None:
@@ -83,7 +83,7 @@ def test_non_utf8_file(tmp_path: Path) -> None:
     path.write_bytes("title: 文件控制程序\n".encode("gbk"))
     with pytest.raises(SourceErrors) as caught:
         read_yaml(path, "procedures/gbk.yaml")
-    assert "not UTF-8" in str(caught.value.problems[0])
+    assert "不是 UTF-8" in str(caught.value.problems[0])
 
 
 def test_format_loc() -> None:
@@ -132,7 +132,7 @@ def test_text_xml_cannot_hold_is_refused_where_it_is(before: str, bad: str, afte
 
 def test_merge_keys_are_refused() -> None:
     lines = problem_lines("base: &b {a: 1}\nother:\n  <<: *b\n")
-    assert lines == ["procedures/x.yaml:3:3: other: merge keys (<<) are not supported"]
+    assert lines == ["procedures/x.yaml:3:3: other: 不支持合并键（<<）"]
 
 
 def test_folded_chinese_text_gets_no_spaces_at_line_breaks() -> None:

@@ -50,6 +50,7 @@ Chinese, installed by `localize_click()` when the language is Chinese.
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -180,6 +181,72 @@ def localize_click() -> None:
         if command is not None and get_help_option is not None and \
                 not getattr(get_help_option, "localized", False):
             command.get_help_option = _help_option_in_language(get_help_option)
+    _localize_usage_errors()
+
+
+# Typer's copy of click builds these error texts as plain f-strings (no gettext): they are
+# recognised by shape and said again in Chinese. Anything else keeps click's own words.
+_CLICK_ERRORS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"No such option: (?P<name>\S+)(?: \(Possible options: (?P<options>.+)\))?"),
+     "没有这个选项：{name}"),
+    (re.compile(r"Missing argument (?P<name>.+?)\.(?: (?P<rest>.*))?"), "缺少参数 {name}"),
+    (re.compile(r"Missing option (?P<name>.+?)\.(?: (?P<rest>.*))?"), "缺少选项 {name}"),
+    (re.compile(r"Invalid value for (?P<name>.+?): (?P<rest>.*)"), "{name} 的值无效：{rest}"),
+    (re.compile(r"Invalid value: (?P<rest>.*)"), "值无效：{rest}"),
+    (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((?P<rest>.*)\)"),
+     "多余的参数：{rest}"),
+    (re.compile(r"Option (?P<name>.+?) does not take a value\."), "选项 {name} 不带值"),
+    (re.compile(r"Option (?P<name>.+?) requires (?P<rest>.*)"), "选项 {name} 需要 {rest}"),
+]
+
+
+def usage_error_text(message: str) -> str:
+    """Click's usage-error text in the user's language (English: unchanged)."""
+    if language() == "en":
+        return message
+    for pattern, template in _CLICK_ERRORS:
+        found = pattern.fullmatch(message)
+        if found is None:
+            continue
+        parts = {k: v or "" for k, v in found.groupdict().items()}
+        text = template.format(**parts)
+        if parts.get("options"):
+            text += f"（可用的选项：{parts['options']}）"
+        elif parts.get("rest") and "{rest}" not in template:
+            text += f"。{parts['rest']}"
+        return text
+    return message
+
+
+def _localize_usage_errors() -> None:
+    """Say typer's usage errors (unknown option, missing argument …) in the user's language."""
+    try:
+        from typer._click import exceptions
+        from typer._click._compat import get_text_stderr
+        from typer._click.utils import echo
+    except ImportError:  # an older typer uses click itself, whose texts go through gettext
+        return
+    show = exceptions.UsageError.show
+    if getattr(show, "localized", False):
+        return
+
+    def localized(self: Any, file: Any = None) -> None:
+        if language() == "en":
+            show(self, file)
+            return
+        if file is None:
+            file = get_text_stderr()
+        if self.ctx is not None:
+            hint = ""
+            if self.ctx.command.get_help_option(self.ctx) is not None:
+                command = f"{self.ctx.command_path} {self.ctx.help_option_names[0]}"
+                hint = f"运行 '{command}' 查看帮助。\n"
+            echo(f"{self.ctx.get_usage()}\n{hint}", file=file, color=self.ctx.color)
+        echo(f"错误：{usage_error_text(self.format_message())}", file=file,
+                        color=self.ctx.color if self.ctx is not None else None)
+
+    localized.localized = True  # type: ignore[attr-defined]
+    exceptions.UsageError.show = localized  # type: ignore[method-assign]
 
 
 def _usage_in_language(write_usage: Any) -> Any:

@@ -111,3 +111,24 @@ def test_help_is_chinese_by_default_and_english_on_request() -> None:
         assert "..." not in line, f"short help cut mid-sentence: {line!r}"
     for line in english.split("Commands:")[-1].splitlines()[1:]:
         assert "..." not in line, f"short help cut mid-sentence: {line!r}"
+
+
+def run_wrong(language: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in i18n.LOCALE_VARIABLES}
+    env.update(LANGUAGE=language, PYTHONPATH=str(REPO))
+    return subprocess.run([sys.executable, "-m", "generator", *args], env=env,
+                          capture_output=True, text=True, check=False, cwd=REPO)
+
+
+@pytest.mark.parametrize(("args", "chinese", "english"), [
+    (("build", "--nosuch"), "错误：没有这个选项：--nosuch", "Error: No such option: --nosuch"),
+    (("diff",), "错误：缺少参数 'code'", "Error: Missing argument 'code'."),
+    (("validate", "a", "b"), "错误：多余的参数：b", "Error: Got unexpected extra argument"),
+])
+def test_usage_errors_speak_the_users_language(
+        args: tuple[str, ...], chinese: str, english: str) -> None:
+    zh = run_wrong("zh_CN", *args)
+    assert zh.returncode == 2 and chinese in zh.stderr, zh.stderr
+    assert "查看帮助" in zh.stderr and "Error:" not in zh.stderr and "Try '" not in zh.stderr
+    en = run_wrong("en", *args)
+    assert en.returncode == 2 and english in en.stderr, en.stderr

@@ -260,7 +260,7 @@ def test_missing_graphviz_is_a_clear_error(monkeypatch, tmp_path):
 
 
 def test_graphviz_failure_is_a_wenkong_error():
-    with pytest.raises(WenkongError, match="graphviz could not draw"):
+    with pytest.raises(WenkongError, match="graphviz 无法画出流程图"):
         render_dot("digraph { A -> }", "svg")
 
 

@@ -56,14 +56,14 @@ def render_document(docset: DocumentSet, code: str) -> tuple[str, bytes]:
         kind = "forms"
     render = renderers().get(kind)
     if render is None:
-        raise UsageError(f"this installation of Wenkong has no Word renderer for {kind}")
+        raise UsageError(_("本次安装的 Wenkong 没有 {kind} 的 Word 生成器").format(kind=kind))
     files = render(docset, BuildOptions(root=docset.root, output=docset.root / "build",
                                         only=frozenset({kind})))
     prefix = f"{doc.code}_"
     picked = sorted(name for name in files
                     if name.endswith(".docx") and Path(name).name.startswith(prefix))
     if not picked:
-        raise UsageError(f"the {kind} renderer produced no document for {code}")
+        raise UsageError(_("{kind} 生成器没有为 {code} 生成文件").format(kind=kind, code=code))
     return picked[0], files[picked[0]]
 
 

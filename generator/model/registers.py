@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from pydantic import Field, model_validator
 
+from generator.i18n import _
 from generator.model.common import Code, Id, Strict, Text
 
 # --- settings parts ---------------------------------------------------------------------------
@@ -182,7 +183,7 @@ class ClauseRegister(Strict):
     @model_validator(mode="after")
     def _unique_standards(self) -> ClauseRegister:
         if len(set(self.standards)) != len(self.standards):
-            raise ValueError("a standard is listed twice")
+            raise ValueError(_("同一标准列出了两次"))
         return self
 
 

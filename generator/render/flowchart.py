@@ -26,6 +26,7 @@ from typing import Literal
 
 from generator.docset import ProcessR, StepR, plain
 from generator.errors import WenkongError
+from generator.i18n import _
 from generator.model import Settings
 
 # Print geometry: the A4 text block is 165 mm wide (25 + 20 mm margins); 16 cm leaves room for
@@ -333,11 +334,11 @@ def render_dot(dot: str, fmt: Format, dpi: int = DEFAULT_DPI,
         done = subprocess.run(command, input=dot.encode("utf-8"), capture_output=True,
                               timeout=TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired as error:
-        raise WenkongError(f"graphviz took more than {TIMEOUT_SECONDS} s to draw a "
-                           "flowchart") from error
+        raise WenkongError(_("graphviz 画流程图超过 {seconds} 秒，已停止").format(
+            seconds=TIMEOUT_SECONDS)) from error
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
-        raise WenkongError(f"graphviz could not draw a flowchart: {message}")
+        raise WenkongError(_("graphviz 无法画出流程图：{message}").format(message=message))
     if fmt == "svg":
         return _clean_svg(done.stdout, fonts)
     return _png_with_dpi(done.stdout, dpi)

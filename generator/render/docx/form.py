@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -53,6 +52,7 @@ from generator.model.settings import Settings
 from generator.render.docx import ooxml, sdt
 from generator.render.docx.fonts import face_name
 from generator.render.docx.tables import keep_document_words_whole
+from generator.render.docx.tables import text_width_mm as table_text_width_mm
 from generator.render.flowchart import wrap
 from generator.versions import file_safe
 
@@ -273,10 +273,8 @@ def line_mm(size_pt: float) -> float:
 
 
 def text_width_mm(text: str, size_pt: float) -> float:
-    """Printed width of a line of text, roughly: wide (CJK, ☐) characters take the font size,
-    others half of it."""
-    wide = sum(1 for c in text if unicodedata.east_asian_width(c) in "WFA" or c == "\u2003")
-    return (wide + 0.55 * (len(text) - wide)) * size_pt * 0.3528
+    """Printed width of a line of a form: the tables' estimate, without a column's slack."""
+    return table_text_width_mm(text, size_pt, slack=1.0)
 
 
 # A numbered item of 填表说明: "2." or "2、" (not the "0.35" of a formula).

@@ -54,12 +54,13 @@ _OPENING = "（《「『“‘(["
 CODE = re.compile(r"[A-Za-z0-9]+(?:[-/][A-Za-z0-9]+)+")
 
 
-def text_width_mm(text: str, size_pt: float = TABLE_TEXT_PT) -> float:
-    """Printed width of a line of text, roughly: wide (CJK, ☐) characters take the font size,
-    others a bit more than half of it; joiners take nothing."""
+def text_width_mm(text: str, size_pt: float = TABLE_TEXT_PT, *, slack: float = 1.05) -> float:
+    """Printed width of a line of text, roughly: wide (CJK, ☐, em space) characters take the
+    font size, others a bit more than half of it; joiners take nothing. `slack` is the margin
+    a table column keeps for fonts wider than the estimate (forms measure without it)."""
     text = text.replace(WORD_JOINER, "").replace(BREAK_HERE, "")
-    wide = sum(1 for c in text if unicodedata.east_asian_width(c) in "WFA")
-    return 1.05 * (wide + 0.55 * (len(text) - wide)) * size_pt * 0.3528
+    wide = sum(1 for c in text if unicodedata.east_asian_width(c) in "WFA" or c == "\u2003")
+    return slack * (wide + 0.55 * (len(text) - wide)) * size_pt * 0.3528
 
 
 def unbreakable_pieces(text: str) -> list[str]:

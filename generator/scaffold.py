@@ -135,7 +135,8 @@ def start_git(folder: Path) -> bool:
     return done.returncode == 0
 
 
-def _settings_dirs(root: Path) -> tuple[Path, Path, str]:
+def _settings_dirs(root: Path) -> tuple[Path, Path, str, str]:
+    """Procedures folder, forms folder, version scheme and document-control office of a set."""
     settings_file = root / "wenkong.yaml"
     if not settings_file.is_file():
         raise UsageError(_("{root} 中没有 wenkong.yaml：不是文件集").format(root=root))
@@ -143,7 +144,8 @@ def _settings_dirs(root: Path) -> tuple[Path, Path, str]:
     procedures = root / str(data.get("procedures_dir", "procedures"))
     forms = root / str(data.get("forms_dir", "forms"))
     scheme = str(data.get("version_scheme", VersionScheme.letter_revision.value))
-    return procedures, forms, scheme
+    office = str(data.get("document_control_office", "doc-control"))
+    return procedures, forms, scheme, office
 
 
 def _next_free(existing: list[str], pattern: str, template: str) -> str:
@@ -152,22 +154,20 @@ def _next_free(existing: list[str], pattern: str, template: str) -> str:
 
 
 def new_procedure(root: Path, code: str | None, title: str) -> Path:
-    procedures, _forms, scheme = _settings_dirs(root)
+    procedures, _forms, scheme, office = _settings_dirs(root)
     existing = [p.stem for p in procedures.glob("*.y*ml")]
     code = _safe_code(code) if code else _next_free(existing, r"QP-(\d+)", "QP-{:02d}")
     path = procedures / f"{code}.yaml"
     if path.exists():
         raise UsageError(_("{path} 已存在；请换一个编号").format(path=path))
-    owner = read_yaml(root / "wenkong.yaml", "wenkong.yaml").data.get(
-        "document_control_office", "doc-control")
     write_file(path, _render("procedure.yaml.j2", code=code, title=title,
-                             version=first_version(VersionScheme(scheme)), owner=str(owner)))
+                             version=first_version(VersionScheme(scheme)), owner=office))
     return path
 
 
 def new_form(root: Path, code: str | None, title: str, procedure: str) -> Path:
     """Create a form skeleton and add it to its procedure's records (keeping the file's layout)."""
-    procedures, forms, scheme = _settings_dirs(root)
+    procedures, forms, scheme, _office = _settings_dirs(root)
     if not procedure:
         raise UsageError(_("请写明表单属于哪个程序文件：--procedure QP-15"))
     procedure_file = procedures / f"{_safe_code(procedure)}.yaml"

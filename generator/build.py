@@ -7,34 +7,16 @@ write stage.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
+from generator.contract import BuildOptions, Files, Progress, Renderer
 from generator.docset import DocumentSet
 from generator.i18n import _
-from generator.model import Settings
-from generator.write import OutputError, output_folder, replace_tree
+from generator.write import OutputError, output_conflict, output_folder, replace_tree
 
-Files = dict[str, bytes]
-Progress = Callable[[str, int, int], None]  # (what, done, total)
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    root: Path
-    output: Path
-    pdf: bool = False
-    only: frozenset[str] = field(default_factory=frozenset)  # renderer names; empty: all
-    template: Path | None = None
-    progress: Progress | None = None
-    # Files the renderers before this one produced (read-only): the site offers the .docx.
-    rendered: Mapping[str, bytes] = field(default_factory=dict)
-
-
-Renderer = Callable[[DocumentSet, BuildOptions], Files]
-
+__all__ = ["BuildOptions", "Files", "Progress", "Renderer", "build", "output_conflict", "renderers"]
 
 def renderers() -> dict[str, Renderer]:
     """The outputs a build produces, by name, in build order.
@@ -54,27 +36,6 @@ def renderers() -> dict[str, Renderer]:
         "history": render_history,
         "site": render_site,
     }
-
-
-# What a document set keeps beside its settings' folders: never inside or under an output folder
-# (a build replaces its output folder as a whole).
-SET_ENTRIES = (".git", "wenkong.yaml", "wenkong.lock", "mkdocs.yml", "site", "registers",
-               "records", "schemas")
-
-
-def output_conflict(root: Path, output: Path, settings: Settings) -> str | None:
-    """Why `output` cannot be the build folder of the set at `root`, or None: it would replace
-    the set itself or one of its sources (procedures/, forms/, templates/ …)."""
-    root = root.resolve()
-    target = output.parent.resolve() / output.name if output.name else output.resolve()
-    if root == target or root.is_relative_to(target):
-        return _("它包含整个文件集 {root}，构建会把文件集整个替换掉").format(root=root)
-    for name in (settings.procedures_dir, settings.forms_dir, settings.roles_file,
-                 settings.templates_dir, *SET_ENTRIES):
-        source = (root / name).resolve()
-        if source == target or source.is_relative_to(target):
-            return _("它包含文件集的 {name}，构建会把它替换掉").format(name=name)
-    return None
 
 
 def build(docset: DocumentSet, options: BuildOptions) -> Files:

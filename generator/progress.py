@@ -15,7 +15,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from generator.build import Progress as Report
+from generator.contract import Progress as Report
 from generator.i18n import _
 
 

@@ -270,7 +270,7 @@ def _check_output_dir(root: Path, settings: Settings, source: SourceFile,
                       problems: list[Problem]) -> None:
     """output_dir names a folder inside the set that holds no source: a build replaces it as a
     whole. A folder elsewhere is given on the command line (`--output`), never by a file."""
-    from generator.build import output_conflict
+    from generator.write import output_conflict
 
     output = Path(settings.output_dir)
     target = Path(os.path.normpath(root / output))

@@ -14,9 +14,13 @@ import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.errors import WenkongError
 from generator.i18n import _
+
+if TYPE_CHECKING:
+    from generator.model import Settings
 
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
@@ -146,3 +150,24 @@ def replace_tree(target: Path, files: Mapping[str, bytes], keep: tuple[str, ...]
             os.replace(backup, target)
         raise
     shutil.rmtree(backup, ignore_errors=True)
+
+
+# What a document set keeps beside its settings' folders: never inside or under an output folder
+# (a build replaces its output folder as a whole).
+SET_ENTRIES = (".git", "wenkong.yaml", "wenkong.lock", "mkdocs.yml", "site", "registers",
+               "records", "schemas")
+
+
+def output_conflict(root: Path, output: Path, settings: Settings) -> str | None:
+    """Why `output` cannot be the build folder of the set at `root`, or None: it would replace
+    the set itself or one of its sources (procedures/, forms/, templates/ …)."""
+    root = root.resolve()
+    target = output.parent.resolve() / output.name if output.name else output.resolve()
+    if root == target or root.is_relative_to(target):
+        return _("它包含整个文件集 {root}，构建会把文件集整个替换掉").format(root=root)
+    for name in (settings.procedures_dir, settings.forms_dir, settings.roles_file,
+                 settings.templates_dir, *SET_ENTRIES):
+        source = (root / name).resolve()
+        if source == target or source.is_relative_to(target):
+            return _("它包含文件集的 {name}，构建会把它替换掉").format(name=name)
+    return None

@@ -1,7 +1,8 @@
 """The document-control commands of `wenkong` (release, obsolete, diff, due, review, lock,
 versions): parse arguments, call one control function, print the result. No logic here.
 
-Registered on the main `wenkong` app by generator/cli.py.
+Registered on the main `wenkong` app (generator/console.py) when generator/cli.py imports this
+module.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from generator.cli import app, default_root, err, out, print_problems, run
+from generator.console import app, default_root, err, out, print_problems, run
 from generator.docset import DocumentSet
 from generator.i18n import _
 

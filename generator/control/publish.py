@@ -20,7 +20,7 @@ from generator.errors import UsageError
 from generator.model.procedure import Status
 
 if TYPE_CHECKING:
-    from generator.build import BuildOptions, Files
+    from generator.contract import BuildOptions, Files
 
 HISTORY_DIR = "history"
 INDEX = f"{HISTORY_DIR}/index.json"

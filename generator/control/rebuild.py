@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from generator.build import BuildOptions, renderers
 from generator.control.content import fingerprint
 from generator.control.diff import locked_version
 from generator.control.history import docset_at, find_release_commit, missing_source_message
@@ -37,34 +36,14 @@ def render_document(docset: DocumentSet, code: str) -> tuple[str, bytes]:
     if doc is None:
         raise UsageError(_("这个版本的文件集中没有 {code}").format(code=code))
     if isinstance(doc, ProcedureDoc):
-        try:
-            from generator.render.docx import procedure as word
+        from generator.render.docx import procedure as word
 
-            template = word.load_template(word.find_template(docset), docset.root)
-            return word.output_name(doc), word.render_procedure(doc, docset, template)
-        except (ImportError, AttributeError):
-            pass  # no single-document entry point: render the set and pick the document
-        kind = "procedures"
-    else:
-        try:
-            from generator.render.docx import form as blank
+        template = word.load_template(word.find_template(docset), docset.root)
+        return word.output_name(doc), word.render_procedure(doc, docset, template)
+    from generator.render.docx import form as blank
 
-            labels = blank.load_form_labels(docset.root, docset.settings)
-            return blank.form_file_name(doc), blank.render_form(docset, doc, labels)
-        except (ImportError, AttributeError):
-            pass
-        kind = "forms"
-    render = renderers().get(kind)
-    if render is None:
-        raise UsageError(_("本次安装的 Wenkong 没有 {kind} 的 Word 生成器").format(kind=kind))
-    files = render(docset, BuildOptions(root=docset.root, output=docset.root / "build",
-                                        only=frozenset({kind})))
-    prefix = f"{doc.code}_"
-    picked = sorted(name for name in files
-                    if name.endswith(".docx") and Path(name).name.startswith(prefix))
-    if not picked:
-        raise UsageError(_("{kind} 生成器没有为 {code} 生成文件").format(kind=kind, code=code))
-    return picked[0], files[picked[0]]
+    labels = blank.load_form_labels(docset.root, docset.settings)
+    return blank.form_file_name(doc), blank.render_form(docset, doc, labels)
 
 
 def rebuild_version(root: Path, code: str, version: str) -> tuple[str, bytes]:

@@ -32,7 +32,7 @@ from docx.shared import Mm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from generator.build import BuildOptions
+from generator.contract import BuildOptions
 from generator.docset import DocumentSet, FormDoc
 from generator.load import load_optional
 from generator.model.common import Strict

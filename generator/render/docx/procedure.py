@@ -31,7 +31,7 @@ from docxtpl.subdoc import Subdoc
 from jinja2 import Environment, StrictUndefined, TemplateError
 from lxml.etree import XMLSyntaxError
 
-from generator.build import BuildOptions, Files
+from generator.contract import BuildOptions, Files
 from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
 from generator.i18n import _

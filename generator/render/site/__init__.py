@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping
 
-from generator.build import BuildOptions
+from generator.contract import BuildOptions
 from generator.docset import DocumentSet
 from generator.model import Form, Procedure
 from generator.render.site import parallel

@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from generator.build import BuildOptions, build
+from generator.build import build
+from generator.contract import BuildOptions
 from generator.errors import SourceErrors, WenkongError
 from generator.i18n import _
 from generator.render.site import site_content

@@ -1,0 +1,35 @@
+"""The contract between the build orchestrator (generator/build.py) and its renderers.
+
+A renderer is a function `(DocumentSet, BuildOptions) -> Files`: it reads the resolved set and
+the options, never the sources and never the disk, and returns the files it makes as relative
+posix paths to bytes. The orchestrator (and the build cache between the two) only rely on what
+is declared here, so renderers import this module and never build.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from generator.docset import DocumentSet
+
+Files = dict[str, bytes]
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    root: Path
+    output: Path
+    pdf: bool = False
+    only: frozenset[str] = field(default_factory=frozenset)  # renderer names; empty: all
+    template: Path | None = None
+    progress: Progress | None = None
+    # Files the renderers before this one produced (read-only): the site offers the .docx.
+    rendered: Mapping[str, bytes] = field(default_factory=dict)
+
+
+Renderer = Callable[["DocumentSet", BuildOptions], Files]

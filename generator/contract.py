@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from generator.cache import BuildCache
+
 if TYPE_CHECKING:
     from generator.docset import DocumentSet
 
@@ -30,6 +32,8 @@ class BuildOptions:
     progress: Progress | None = None
     # Files the renderers before this one produced (read-only): the site offers the .docx.
     rendered: Mapping[str, bytes] = field(default_factory=dict)
+    # Results of earlier builds (generator/cache.py); disabled unless the caller passes one.
+    cache: BuildCache = field(default_factory=lambda: BuildCache(None))
 
 
 Renderer = Callable[["DocumentSet", BuildOptions], Files]

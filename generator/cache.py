@@ -1,0 +1,136 @@
+"""The build cache: bytes kept between builds under a content-hash key.
+
+A key is the SHA-256 of everything a result depends on (`key(...)`): the source text or model of
+the document, whatever it cites, the template, the settings and `generator_digest()` (the
+generator's own code, templates and messages, so a new Wenkong never reuses an old result).
+An entry stores its own digest beside the data; an entry that is cut short, altered or
+unreadable is treated as missing and removed: the cache is never trusted, only used.
+
+Writes are atomic (temporary file, then rename) and every failure to read or write the cache is
+ignored: a build with a broken or read-only cache is slower, never wrong.
+
+The cache folder is `<set>/.wenkong-cache/` by default (kept out of git by `wenkong init`'s
+.gitignore); `wenkong build --no-cache` passes a disabled cache (`BuildCache(None)`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+CACHE_DIR = ".wenkong-cache"
+_MAGIC = b"wenkong-cache-1\n"
+_DIGEST_SIZE = 32
+
+
+def key(*parts: bytes | str) -> str:
+    """A hex key for these parts, in order; each part is length-prefixed (no ambiguity between
+    ("ab", "c") and ("a", "bc"))."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+@functools.cache
+def generator_digest() -> str:
+    """A digest of the installed generator: every .py, template, locale and data file under
+    generator/ and the set-independent templates/, so changing Wenkong invalidates the cache."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for folder in (package, package.parent / "templates"):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file() or "__pycache__" in path.parts or path.suffix in {".pyc", ".mo"}:
+                continue
+            digest.update(path.relative_to(folder.parent).as_posix().encode("utf-8") + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class BuildCache:
+    """A folder of cached results, by namespace ("procedures", "forms", "site", "load" …) and
+    key. `BuildCache(None)` is a disabled cache: `get` always misses and `put` keeps nothing."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.folder is not None
+
+    def _path(self, namespace: str, entry: str) -> Path:
+        assert self.folder is not None
+        return self.folder / namespace / entry[:2] / entry
+
+    def get(self, namespace: str, entry: str) -> bytes | None:
+        """The data stored under `entry`, or None when absent or damaged (then removed)."""
+        if self.folder is None:
+            self.misses += 1
+            return None
+        path = self._path(namespace, entry)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        head = len(_MAGIC) + _DIGEST_SIZE
+        data = raw[head:]
+        if raw[:len(_MAGIC)] != _MAGIC or hashlib.sha256(data).digest() != raw[len(_MAGIC):head]:
+            self.misses += 1
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+        self.hits += 1
+        return data
+
+    def put(self, namespace: str, entry: str, data: bytes) -> None:
+        """Store `data` under `entry`, atomically; a failure (read-only folder, full disk) is
+        ignored."""
+        if self.folder is None:
+            return
+        path = self._path(namespace, entry)
+        temporary = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(_MAGIC + hashlib.sha256(data).digest() + data)
+            os.replace(temporary, path)
+            temporary = None
+        except OSError:
+            pass
+        finally:
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
+
+    def prune(self, namespace: str, keep: Iterable[str]) -> None:
+        """Remove every entry of `namespace` not in `keep` (results no build needs any more)."""
+        if self.folder is None:
+            return
+        wanted = set(keep)
+        root = self.folder / namespace
+        if not root.is_dir():
+            return
+        for bucket in root.iterdir():
+            if not bucket.is_dir():
+                continue
+            for path in bucket.iterdir():
+                if path.name not in wanted:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+
+    def clear(self) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)

@@ -25,6 +25,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 CACHE_DIR = ".wenkong-cache"
+CACHE_DIR_VARIABLE = "WENKONG_CACHE_DIR"
+"""Environment variable naming a cache folder for every set (a CI cache, the test suite);
+entries are keyed by content, so sets can share one folder."""
 _MAGIC = b"wenkong-cache-1\n"
 _DIGEST_SIZE = 32
 
@@ -55,6 +58,13 @@ def generator_digest() -> str:
             digest.update(path.relative_to(folder.parent).as_posix().encode("utf-8") + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def set_cache(root: Path) -> BuildCache:
+    """The cache a command uses for the set at `root`: `<root>/.wenkong-cache/`, or the folder
+    that WENKONG_CACHE_DIR names."""
+    folder = os.environ.get(CACHE_DIR_VARIABLE)
+    return BuildCache(Path(folder) if folder else root / CACHE_DIR)
 
 
 class BuildCache:

@@ -112,19 +112,26 @@ class _Problems(Exception):
         self.problems = problems
 
 
-def read_yaml(path: Path, display: str) -> SourceFile:
-    """Read one YAML file into a SourceFile; raise SourceErrors naming file and line."""
+def read_yaml(path: Path, display: str, data: bytes | None = None) -> SourceFile:
+    """Read one YAML file into a SourceFile; raise SourceErrors naming file and line.
+    `data`: the file's bytes when the caller has read them already (the load cache keys on
+    exactly the bytes parsed)."""
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            message = _("无法读取：{reason}").format(reason=exc.strerror)
+            raise SourceErrors([Problem(display, 1, 1, "", message)]) from None
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SourceErrors(
             [Problem(display, 1, 1, "", _(
                 "不是 UTF-8 编码的文本（第 {start} 字节：{reason}）：请在编辑器中另存为 UTF-8"
             ).format(start=exc.start, reason=exc.reason))]
         ) from None
-    except OSError as exc:
-        message = _("无法读取：{reason}").format(reason=exc.strerror)
-        raise SourceErrors([Problem(display, 1, 1, "", message)]) from None
+    if "\r" in text:  # as a text-mode read gives it: universal newlines
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return parse_yaml(text, path, display)
 
 

@@ -12,11 +12,17 @@ import datetime as dt
 import difflib
 import itertools
 import os
+import pickle
+import platform
 import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pydantic
+
+from generator import cache as build_cache
+from generator.cache import BuildCache, generator_digest, set_cache
 from generator.docset import (
     AttachmentR,
     Block,
@@ -118,36 +124,106 @@ class _Loaded:
     form: Form | None = None
 
 
-PARALLEL_FROM = 300  # files; below this a process pool costs more than it saves
+PARALLEL_FROM = 300  # files to read; below this a process pool costs more than it saves
+LOAD_NAMESPACE = "load"  # the build cache's entries of validated models, one per source file
 
 
-def _read_document(job: tuple[Path, str, str]) -> tuple[_Loaded | None, list[Problem]]:
-    """Read and validate one procedure or form file (runs in a worker for large sets)."""
-    path, display, kind = job
+@dataclass(frozen=True)
+class _Job:
+    """One procedure or form file to read; `data` its bytes (None: unreadable, read_yaml says
+    why), `entry` its load-cache key when the model is to be kept in `cache`."""
+
+    path: Path
+    display: str
+    kind: str
+    data: bytes | None = None
+    cache: BuildCache | None = None
+    entry: str | None = None
+
+
+def _load_key(job: _Job, relative: str, data: bytes) -> str:
+    """What a file's validated model depends on: its bytes, where it is in the set, its kind,
+    the generator's code and the libraries whose objects the entry holds (pickled)."""
+    return build_cache.key(data, relative, job.kind, generator_digest(), pydantic.VERSION,
+               platform.python_version())
+
+
+def _read_document(job: _Job) -> tuple[_Loaded | None, list[Problem]]:
+    """Read and validate one procedure or form file (runs in a worker for large sets); a file
+    that loads without a problem is kept in the cache."""
     problems: list[Problem] = []
     try:
-        source = read_yaml(path, display)
+        source = read_yaml(job.path, job.display, job.data)
     except SourceErrors as exc:
         return None, exc.problems
-    loaded = _Loaded(source, kind)
-    if kind == "procedure":
+    loaded = _Loaded(source, job.kind)
+    if job.kind == "procedure":
         loaded.procedure = to_model(source, Procedure, problems)
     else:
         loaded.form = to_model(source, Form, problems)
-    if loaded.procedure is not None or loaded.form is not None:
+    model = loaded.procedure or loaded.form
+    if model is not None:
         source.lighten()
+        if job.cache is not None and job.entry is not None and not problems:
+            job.cache.put(LOAD_NAMESPACE, job.entry,
+                          pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
     return loaded, problems
 
 
+def _cached_document(job: _Job, cache: BuildCache, entry: str) -> _Loaded | None:
+    """The model kept for this exact file, or None.
+
+    Pickle is safe here: the entries are our own, written by this code into the set's own
+    cache folder, and BuildCache rejects an entry whose digest does not match (cut short or
+    altered). Anything else that goes wrong while unpickling (an entry from another version of
+    pydantic, a class that moved) makes it a miss: the file is read again."""
+    data = cache.get(LOAD_NAMESPACE, entry)
+    if data is None:
+        return None
+    try:
+        model = pickle.loads(data)
+    except Exception:
+        return None
+    source = SourceFile(path=job.path, display=job.display, data=None)
+    if job.kind == "procedure" and type(model) is Procedure:
+        return _Loaded(source, job.kind, procedure=model)
+    if job.kind == "form" and type(model) is Form:
+        return _Loaded(source, job.kind, form=model)
+    return None
+
+
 def _read_documents(
-    jobs: list[tuple[Path, str, str]],
+    root: Path, jobs: list[_Job], cache: BuildCache,
 ) -> list[tuple[_Loaded | None, list[Problem]]]:
-    """Read every document file; YAML parsing dominates, so large sets use every core."""
+    """Every document file as its validated model: from the cache when this exact file loaded
+    cleanly before, else read (YAML parsing dominates, so many files use every core)."""
+    results: list[tuple[_Loaded | None, list[Problem]] | None] = [None] * len(jobs)
+    todo: list[tuple[int, _Job]] = []
+    for index, job in enumerate(jobs):
+        if not cache.enabled:
+            todo.append((index, job))
+            continue
+        try:
+            data = job.path.read_bytes()
+        except OSError:  # read_yaml reports it
+            todo.append((index, job))
+            continue
+        entry = _load_key(job, job.path.relative_to(root).as_posix(), data)
+        hit = _cached_document(job, cache, entry)
+        if hit is not None:
+            results[index] = (hit, [])
+        else:
+            todo.append((index, replace(job, data=data, cache=cache, entry=entry)))
     workers = os.cpu_count() or 1
-    if len(jobs) < PARALLEL_FROM or workers < 2:
-        return [_read_document(job) for job in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_read_document, jobs, chunksize=64))
+    pending = [job for _index, job in todo]
+    if len(pending) < PARALLEL_FROM or workers < 2:
+        read = [_read_document(job) for job in pending]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            read = list(pool.map(_read_document, pending, chunksize=64))
+    for (index, _job), result in zip(todo, read, strict=True):
+        results[index] = result
+    return [result for result in results if result is not None]
 
 
 PLACEHOLDER_NAMES = frozenset({
@@ -175,14 +251,23 @@ class _ClauseTarget:
     numbers: tuple[int, ...]
 
 
-def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
+def load_document_set(root: Path, *, check_lock: bool = True,
+                      cache: BuildCache | bool = True) -> DocumentSet:
     """Load, validate and resolve the document set under `root`.
 
     Raises SourceErrors with every problem found (errors and warnings); returns the set with
     its warnings when there are no errors. `check_lock=False` skips the document-control
     checks (used by the control commands to read a set whose draft differs from its release).
+
+    `cache`: where the validated model of each procedure and form file is kept between runs
+    (keyed by the file's bytes, so an edited file is read again): True, the set's own cache
+    folder (`set_cache`); False or a disabled `BuildCache(None)`, none (`build --no-cache`);
+    or the given cache (another set's: an older tree of the same repository shares most files).
+    The result is the same with or without it.
     """
     root = root.resolve()
+    if isinstance(cache, bool):
+        cache = set_cache(root) if cache else BuildCache(None)
     problems: list[Problem] = []
     settings_path = root / SETTINGS_FILE
     if not settings_path.is_file():
@@ -215,17 +300,18 @@ def load_document_set(root: Path, *, check_lock: bool = True) -> DocumentSet:
         role_file = to_model(roles_source, RoleFile, role_problems)
         problems.extend(as_causes(role_problems) if role_file is None else role_problems)
 
-    jobs = [(path, display_path(path, root), "procedure")
+    jobs = [_Job(path, display_path(path, root), "procedure")
             for path in iter_yaml_files(root / settings.procedures_dir)]
-    jobs += [(path, display_path(path, root), "form")
+    jobs += [_Job(path, display_path(path, root), "form")
              for path in iter_yaml_files(root / settings.forms_dir)]
     procedures: list[_Loaded] = []
     forms: list[_Loaded] = []
     # Code → file, for files that could not be read or validated: references to them are not
     # checked (they would all be "unknown"); one line says so.
     broken: dict[str, str] = {}
-    for (path, display, _kind), (loaded, file_problems) in zip(
-            jobs, _read_documents(jobs), strict=True):
+    for job, (loaded, file_problems) in zip(
+            jobs, _read_documents(root, jobs, cache), strict=True):
+        path, display = job.path, job.display
         if loaded is not None and (loaded.procedure or loaded.form) is not None:
             problems.extend(file_problems)
             (procedures if loaded.kind == "procedure" else forms).append(loaded)

@@ -88,7 +88,7 @@ def init_document_set(folder: Path, company: str, *, example: bool = False,
                                 notice=NOTICE.format(office=office)),
         "roles.yaml": _render("roles.yaml.j2", office=office),
         "mkdocs.yml": _render("mkdocs.yml.j2", company=company),
-        ".gitignore": b"/build/\n/records/\n",
+        ".gitignore": b"/build/\n/records/\n/.wenkong-cache/\n",
     }
     if example:
         files["procedures/QP-01.yaml"] = _render(

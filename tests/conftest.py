@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from generator.cache import CACHE_DIR_VARIABLE
 from generator.errors import Problem, SourceErrors
 from generator.resolve import load_document_set
 from generator.scaffold import init_document_set
@@ -18,6 +22,12 @@ os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 # run in the default language whatever the machine's locale; a test that wants English sets
 # LANGUAGE=en (monkeypatch.setenv or a subprocess environment).
 os.environ["LANGUAGE"] = "zh_CN"
+# Commands keep a cache in the set's .wenkong-cache/ (generator/cache.py): for the tests, one
+# folder outside the repository (the sample set is the repository itself), shared by every test
+# and subprocess (entries are keyed by content) and removed at the end.
+_CACHE = tempfile.mkdtemp(prefix="wenkong-test-cache-")
+os.environ[CACHE_DIR_VARIABLE] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 
 @pytest.fixture

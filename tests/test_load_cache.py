@@ -1,0 +1,142 @@
+"""The load cache: validated models kept per source file, keyed by its bytes (generator/resolve.py).
+
+A warm load must give exactly the set a cold load gives, read an edited file again, ignore a
+damaged entry, and leave a file with a problem reported as before (file:line:col).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from generator import resolve
+from generator.cache import CACHE_DIR, CACHE_DIR_VARIABLE, BuildCache
+from generator.docset import DocumentSet
+from generator.errors import SourceErrors
+from generator.resolve import LOAD_NAMESPACE, load_document_set
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A copy of the bundled sample set (with its lock)."""
+    root = tmp_path / "set"
+    root.mkdir()
+    for name in ("wenkong.yaml", "roles.yaml", "wenkong.lock"):
+        shutil.copy2(REPO / name, root / name)
+    for folder in ("procedures", "forms", "registers", "templates"):
+        if (REPO / folder).is_dir():
+            shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def documents(root: Path) -> int:
+    return sum(1 for folder in ("procedures", "forms") for _ in (root / folder).glob("*.yaml"))
+
+
+def entries(cache: BuildCache) -> list[Path]:
+    assert cache.folder is not None
+    return sorted((cache.folder / LOAD_NAMESPACE).rglob("*/*"))
+
+
+def same(cold: DocumentSet, warm: DocumentSet) -> None:
+    assert list(warm.procedures) == list(cold.procedures)
+    assert list(warm.forms) == list(cold.forms)
+    for code, doc in cold.procedures.items():
+        assert warm.procedures[code].model.model_dump() == doc.model.model_dump(), code
+        assert warm.procedures[code] == doc, code  # every resolved part as well
+    for code, form in cold.forms.items():
+        assert warm.forms[code].model.model_dump() == form.model.model_dump(), code
+        assert warm.forms[code] == form, code
+    assert warm.warnings == cold.warnings
+    assert warm.duties_by_role == cold.duties_by_role
+    assert warm.referenced_by == cold.referenced_by
+
+
+def test_warm_load_equals_cold_load(sample: Path, tmp_path: Path) -> None:
+    cold = load_document_set(sample, cache=False)
+    cache = BuildCache(tmp_path / "cache")
+    first = load_document_set(sample, cache=cache)
+    assert (cache.hits, len(entries(cache))) == (0, documents(sample))
+    warm_cache = BuildCache(tmp_path / "cache")
+    warm = load_document_set(sample, cache=warm_cache)
+    assert (warm_cache.hits, warm_cache.misses) == (documents(sample), 0)
+    same(cold, first)
+    same(cold, warm)
+
+
+def test_edited_file_is_read_again(sample: Path, tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path / "cache")
+    load_document_set(sample, cache=cache)
+    path = sample / "procedures" / "QP-15.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "顾客" in text
+    path.write_text(text.replace("顾客", "客户甲", 1), encoding="utf-8")
+    warm_cache = BuildCache(tmp_path / "cache")
+    warm = load_document_set(sample, cache=warm_cache, check_lock=False)
+    assert warm_cache.misses == 1
+    assert warm_cache.hits == documents(sample) - 1
+    assert warm.procedures["QP-15"].model == load_document_set(
+        sample, cache=False, check_lock=False).procedures["QP-15"].model
+    assert "客户甲" in warm.procedures["QP-15"].model.model_dump_json()
+
+
+def test_damaged_entries_are_ignored(sample: Path, tmp_path: Path) -> None:
+    cold = load_document_set(sample, cache=False)
+    cache = BuildCache(tmp_path / "cache")
+    load_document_set(sample, cache=cache)
+    stored = entries(cache)
+    # Half the entries cut short (BuildCache's digest rejects them), the other half with a
+    # valid digest around data that is no pickle of a model at all.
+    for i, path in enumerate(stored):
+        if i % 2:
+            path.write_bytes(path.read_bytes()[:-7])
+        else:
+            cache.put(LOAD_NAMESPACE, path.name, b"not a pickle" if i % 4 else b"N.")
+    again = BuildCache(tmp_path / "cache")
+    warm = load_document_set(sample, cache=again)
+    assert again.hits == (len(stored) + 1) // 2  # valid digests: read, then refused
+    same(cold, warm)
+    rewritten = BuildCache(tmp_path / "cache")
+    same(cold, load_document_set(sample, cache=rewritten))
+    assert rewritten.hits == documents(sample)  # repaired by the load before
+
+
+def test_a_file_with_a_problem_is_never_cached(sample: Path, tmp_path: Path) -> None:
+    path = sample / "procedures" / "QP-15.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("purpose:", "purpos:", 1),
+                    encoding="utf-8")
+    reports = []
+    for _ in range(2):
+        cache = BuildCache(tmp_path / "cache")
+        with pytest.raises(SourceErrors) as caught:
+            load_document_set(sample, cache=cache, check_lock=False)
+        reports.append([str(p) for p in caught.value.problems])
+        assert cache.hits in (0, documents(sample) - 1)
+    assert reports[0] == reports[1]
+    assert any(line.startswith("procedures/QP-15.yaml:") and "purpos" in line
+               for line in reports[1])
+    assert len(entries(BuildCache(tmp_path / "cache"))) == documents(sample) - 1
+
+
+def test_parallel_workers_fill_the_cache(sample: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    cold = load_document_set(sample, cache=False)
+    monkeypatch.setattr(resolve, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(resolve.os, "cpu_count", lambda: 2)
+    cache = BuildCache(tmp_path / "cache")
+    same(cold, load_document_set(sample, cache=cache))
+    assert len(entries(cache)) == documents(sample)  # written by the workers
+    warm = BuildCache(tmp_path / "cache")
+    same(cold, load_document_set(sample, cache=warm))
+    assert warm.hits == documents(sample)
+
+
+def test_default_cache_is_the_sets_folder(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(CACHE_DIR_VARIABLE)
+    load_document_set(sample, cache=False)
+    assert not (sample / CACHE_DIR).exists()
+    load_document_set(sample)
+    assert len(entries(BuildCache(sample / CACHE_DIR))) == documents(sample)

@@ -21,6 +21,13 @@ class VersionScheme(StrEnum):
     integer = "integer"  # 1, 2, 3
 
 
+class SiteEngine(StrEnum):
+    """What builds the auditors' site from the generated Markdown and mkdocs.yml."""
+
+    mkdocs = "mkdocs"  # mkdocs + Material for MkDocs (the default)
+    zensical = "zensical"  # Zensical, Material's successor (optional: wenkong[zensical])
+
+
 class Company(Strict):
     name: Text
     name_en: str | None = None
@@ -116,6 +123,11 @@ class Settings(Strict):
     roles_file: str = "roles.yaml"
     templates_dir: str = "templates"
     output_dir: str = "build"
+    site_engine: SiteEngine = added_field(
+        SiteEngine.mkdocs,
+        description="What builds the site: mkdocs (mkdocs + Material, the default) or "
+        "zensical (Zensical, Material's successor; needs `pip install 'wenkong[zensical]'`; "
+        "see the README for what it does differently).")
     registers_dir: str = Field(
         default="registers", description="Folder of the registers (发放回收、外来文件、条款对照).")
     recall_days: int = Field(

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from generator.contract import BuildOptions
 from generator.docset import DocumentSet
 from generator.model import Form, Procedure
+from generator.model.settings import SiteEngine
 from generator.render.site import parallel
 from generator.render.site.engine import build_site, site_folder
 from generator.render.site.history import load_history
@@ -73,7 +74,13 @@ def render_site(docset: DocumentSet, options: BuildOptions) -> dict[str, bytes]:
     """The built site, as files relative to the build folder."""
     content = site_content(docset, options.rendered)
     prefix = site_folder(docset.root, docset.settings.output_dir)
-    built = build_site(docset.root, docset.settings.company.site_title_name,
-                       {**content.pages, **content.files}, content.nav, content.omitted,
-                       _epoch(docset))
+    engine = build_site
+    if docset.settings.site_engine is SiteEngine.zensical:
+        from generator.render.site import zensical
+
+        zensical.require(docset.root)
+        engine = zensical.build_site
+    built = engine(docset.root, docset.settings.company.site_title_name,
+                   {**content.pages, **content.files}, content.nav, content.omitted,
+                   _epoch(docset))
     return {f"{prefix}/{path}": data for path, data in built.items()}

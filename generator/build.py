@@ -11,12 +11,25 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
-from generator.contract import BuildOptions, Files, Progress, Renderer
+from generator.cache import CACHE_DIR, BuildCache
+from generator.contract import REUSED_OUTPUTS, BuildOptions, Files, Progress, Renderer
 from generator.docset import DocumentSet
 from generator.i18n import _
 from generator.write import OutputError, output_conflict, output_folder, replace_tree
 
-__all__ = ["BuildOptions", "Files", "Progress", "Renderer", "build", "output_conflict", "renderers"]
+__all__ = ["BuildOptions", "Files", "Progress", "Renderer", "build", "output_conflict", "renderers",
+           "reused_files", "set_cache"]
+
+
+def set_cache(root: Path, *, enabled: bool = True) -> BuildCache:
+    """The build cache of the set at `root` (`<root>/.wenkong-cache/`), or a disabled one
+    (`wenkong build --no-cache`: nothing read, nothing kept)."""
+    return BuildCache(root / CACHE_DIR if enabled else None)
+
+
+def reused_files(cache: BuildCache) -> int:
+    """How many output files of the build came whole from the cache (the build summary)."""
+    return sum(cache.namespace_hits[name] for name in REUSED_OUTPUTS)
 
 def renderers() -> dict[str, Renderer]:
     """The outputs a build produces, by name, in build order.
@@ -57,7 +70,8 @@ def build(docset: DocumentSet, options: BuildOptions) -> Files:
     if options.pdf:
         from generator.render.docx.procedure import pdf_copies
 
-        files.update(pdf_copies(files))  # every procedure .docx in one LibreOffice call
+        # every procedure .docx not converted before, in one LibreOffice call
+        files.update(pdf_copies(files, options.cache))
     written = {**files, **kept_pdfs(options.output, files)} if not options.pdf else files
     # Outputs this build did not produce (`--only site` leaves procedures/ and forms/) stay.
     skipped = {name for name in renderers() if options.only and name not in options.only}

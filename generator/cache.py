@@ -21,6 +21,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -75,6 +76,9 @@ class BuildCache:
         self.folder = folder
         self.hits = 0
         self.misses = 0
+        # by namespace: how many results were reused, how many had to be made (build summary)
+        self.namespace_hits: Counter[str] = Counter()
+        self.namespace_misses: Counter[str] = Counter()
 
     @property
     def enabled(self) -> bool:
@@ -86,23 +90,29 @@ class BuildCache:
 
     def get(self, namespace: str, entry: str) -> bytes | None:
         """The data stored under `entry`, or None when absent or damaged (then removed)."""
-        if self.folder is None:
+        data = self._read(namespace, entry)
+        if data is None:
             self.misses += 1
+            self.namespace_misses[namespace] += 1
+        else:
+            self.hits += 1
+            self.namespace_hits[namespace] += 1
+        return data
+
+    def _read(self, namespace: str, entry: str) -> bytes | None:
+        if self.folder is None:
             return None
         path = self._path(namespace, entry)
         try:
             raw = path.read_bytes()
         except OSError:
-            self.misses += 1
             return None
         head = len(_MAGIC) + _DIGEST_SIZE
         data = raw[head:]
         if raw[:len(_MAGIC)] != _MAGIC or hashlib.sha256(data).digest() != raw[len(_MAGIC):head]:
-            self.misses += 1
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
-        self.hits += 1
         return data
 
     def put(self, namespace: str, entry: str, data: bytes) -> None:

@@ -150,7 +150,11 @@ def new_form(
 @app.command(
     short_help=_("由 YAML 源文件生成 Word 程序文件、空白表单和文件网站。"),
     help=_("由 YAML 源文件生成 Word 程序文件、空白表单和文件网站。\n\n"
-           "源文件有错误时什么也不写，上一次的生成结果保持原样。"))
+           "源文件有错误时什么也不写，上一次的生成结果保持原样。\n\n"
+           "只重新生成有改动的文件：每个文件的生成结果存在文件集的 .wenkong-cache/ 文件夹中，"
+           "按它的内容、它引用的文件、模板、设置和 Wenkong 的版本查找；这些都没变的文件直接"
+           "取自缓存，结果与从头生成的完全相同。缓存可以随时删除（损坏的缓存会被忽略）；"
+           "--no-cache 不读也不写缓存，从头生成全部文件。"))
 def build(
     root: RootOption = None,
     output: Annotated[Path | None, typer.Option(
@@ -165,6 +169,8 @@ def build(
         "--version", help=_("按发布时的原样重建一个已发布版本，例如 QP-01@A/1（取自 git "
                             "历史；可重复此选项），写到输出文件夹的 versions/ 中。"),
         show_default=False)] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help=_("不使用缓存（.wenkong-cache/），从头生成全部文件。"))] = False,
 ) -> None:
     if version:
         from generator.control.rebuild import write_versions
@@ -173,12 +179,13 @@ def build(
                                                output)):
             out.print(_("已写出 {path}").format(path=path), markup=False)
         return
-    from generator.build import BuildOptions
+    from generator.build import BuildOptions, reused_files, set_cache
     from generator.build import build as run_build
     from generator.progress import progress_bar
     from generator.resolve import load_document_set
 
     folder = (root or default_root()).resolve()
+    cache = set_cache(folder, enabled=not no_cache)
 
     def action() -> tuple[int, list[str]]:
         docset = load_document_set(folder)
@@ -187,11 +194,16 @@ def build(
         with progress_bar() as report:
             files = run_build(docset, BuildOptions(
                 root=folder, output=target, pdf=pdf, only=frozenset(only or ()),
-                progress=report))
+                progress=report, cache=cache))
         return len(files), set_aside(docset, frozenset(only or ()))
 
     count, notes = run(action)
-    out.print(_("已生成 {count} 个文件").format(count=count), markup=False)
+    reused = reused_files(cache)
+    if reused:
+        out.print(_("已生成 {count} 个文件（重新生成 {made} 个，其余 {reused} 个取自缓存）").format(
+            count=count, made=count - reused, reused=reused), markup=False)
+    else:
+        out.print(_("已生成 {count} 个文件").format(count=count), markup=False)
     for note in notes:
         out.print(note, markup=False)
 

@@ -32,6 +32,8 @@ from docx.shared import Mm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from generator.cache import generator_digest, key
+from generator.cachekeys import Digests
 from generator.contract import BuildOptions
 from generator.docset import DocumentSet, FormDoc
 from generator.load import load_optional
@@ -57,6 +59,7 @@ from generator.render.flowchart import wrap
 from generator.versions import file_safe
 
 LABELS_FILE = "form.labels.yaml"
+CACHE_NAMESPACE = "forms"  # the build cache's folder of blank forms
 
 # Custom document properties that name the form a filled file was made from. LibreOffice keeps
 # them through a re-save (checked in tests/test_records_roundtrip.py), Word always does.
@@ -1230,13 +1233,34 @@ def render_form(docset: DocumentSet, doc: FormDoc, labels: FormLabels) -> bytes:
     return _FormBuilder(docset, doc, labels).build()
 
 
+def form_keys(docset: DocumentSet, labels: FormLabels,
+              digests: Digests | None = None) -> dict[str, str]:
+    """The cache key of every form's blank .docx, by code: the resolved form (its owner
+    procedure as printed, custodian), the settings, every role (names are kept whole), the
+    labels and the generator itself."""
+    digests = digests or Digests()
+    shared = key("form", generator_digest(),
+                 digests.digest((docset.settings, docset.roles, labels)))
+    return {code: key(shared, digests.digest(doc)) for code, doc in docset.forms.items()}
+
+
 def render_forms(docset: DocumentSet, options: BuildOptions) -> dict[str, bytes]:
-    """Blank forms of every form in use (obsolete forms are not printed any more)."""
+    """Blank forms of every form in use (obsolete forms are not printed any more); with a
+    build cache (`options.cache`), those whose key (`form_keys`) is cached are taken from it."""
     labels = load_form_labels(docset.root, docset.settings)
-    forms = [f for f in docset.forms.values() if f.status is not Status.obsolete]
+    forms = {code: f for code, f in docset.forms.items() if f.status is not Status.obsolete}
+    cache = options.cache
+    keys = form_keys(docset, labels) if cache.enabled else {}
     files: dict[str, bytes] = {}
-    for done, doc in enumerate(forms, start=1):
-        files[form_file_name(doc)] = render_form(docset, doc, labels)
+    for done, (code, doc) in enumerate(forms.items(), start=1):
+        entry = keys.get(code)
+        data = cache.get(CACHE_NAMESPACE, entry) if entry is not None else None
+        if data is None:
+            data = render_form(docset, doc, labels)
+            if entry is not None:
+                cache.put(CACHE_NAMESPACE, entry, data)
+        files[form_file_name(doc)] = data
         if options.progress is not None:
             options.progress("forms", done, len(forms))
+    cache.prune(CACHE_NAMESPACE, (keys[code] for code in forms if code in keys))
     return files

@@ -10,9 +10,13 @@ Output: `procedures/<code>_<version>_<title>.docx`, byte-identical from build to
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import os
 import re
+import shutil
+import subprocess
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -31,7 +35,9 @@ from docxtpl.subdoc import Subdoc
 from jinja2 import Environment, StrictUndefined, TemplateError
 from lxml.etree import XMLSyntaxError
 
-from generator.contract import BuildOptions, Files
+from generator.cache import BuildCache, generator_digest, key
+from generator.cachekeys import Digests
+from generator.contract import BuildOptions, Files, Progress
 from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
 from generator.i18n import _
@@ -53,6 +59,7 @@ BUNDLED_TEMPLATE = Path(__file__).resolve().parents[3] / "templates" / TEMPLATE_
 OUTPUT_DIR = "procedures"
 ARCHIVE_DIR = "archive"  # obsolete documents, apart from the effective ones
 FLOWCHART_DPI = 200
+CACHE_NAMESPACE = "procedures"  # the build cache's folder of rendered .docx
 
 # Below this many documents a process pool costs more than it saves (worker start-up).
 PARALLEL_FROM = 6
@@ -287,34 +294,89 @@ def _init_worker(docset: DocumentSet, template: ProcedureTemplate) -> None:
 def _render_in_worker(code: str) -> tuple[str, bytes]:
     assert _WORKER is not None
     docset, template = _WORKER
-    doc = docset.procedures[code]
-    return output_name(doc), render_procedure(doc, docset, template)
+    return code, render_procedure(docset.procedures[code], docset, template)
+
+
+def procedure_keys(docset: DocumentSet, template: ProcedureTemplate,
+                   digests: Digests | None = None) -> dict[str, str]:
+    """The cache key of every procedure's .docx, by code: the resolved document (with what it
+    cites as printed), the set-wide inputs the renderer reads (settings, every role: names are
+    kept whole and fill the cover's rows, the template and its labels), the form codes its
+    records table looks up, graphviz and the generator itself."""
+    digests = digests or Digests()
+    shared = key("procedure", generator_digest(), template.data, str(FLOWCHART_DPI),
+                 digests.digest((docset.settings, docset.roles, template.labels,
+                                 template.width_mm, template.style_ids)),
+                 graphviz_version() if any(d.processes for d in docset.procedures.values())
+                 else "")
+    keys = {}
+    for code, doc in docset.procedures.items():
+        forms = [docset.forms.get(r.form.code or r.form.target) for r in doc.records]
+        keys[code] = key(shared, digests.digest(doc),
+                         "\n".join(f.code if f is not None else "" for f in forms))
+    return keys
+
+
+@functools.cache
+def graphviz_version() -> str:
+    """`dot -V` (the flowchart pictures are graphviz's work), or "" without graphviz."""
+    program = shutil.which("dot")
+    if program is None:
+        return ""
+    try:
+        done = subprocess.run([program, "-V"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return program + done.stdout.decode("utf-8", "replace") + done.stderr.decode(
+        "utf-8", "replace")
 
 
 def render_procedures(docset: DocumentSet, options: BuildOptions,
                       jobs: int | None = None) -> Files:
-    """Every procedure of the set as .docx, keyed by output path. Uses every core for big sets."""
+    """Every procedure of the set as .docx, keyed by output path. Uses every core for big sets.
+
+    With a build cache (`options.cache`), a procedure whose key (`procedure_keys`) is cached
+    is taken from it; only the others are rendered (and their flowcharts drawn)."""
     template = load_template(find_template(docset, options.template), docset.root)
-    codes = list(docset.procedures)
-    total = len(codes)
+    cache = options.cache
+    keys = procedure_keys(docset, template) if cache.enabled else {}
+    cached: dict[str, bytes] = {}
+    for code, entry in keys.items():
+        data = cache.get(CACHE_NAMESPACE, entry)
+        if data is not None:
+            cached[code] = data
+    codes = [code for code in docset.procedures if code not in cached]
     _DRAWN.clear()
-    _DRAWN.update(draw_all((p for d in docset.procedures.values() for p in d.processes),
+    _DRAWN.update(draw_all((p for c in codes for p in docset.procedures[c].processes),
                            docset.settings, FLOWCHART_DPI))
-    report = options.progress
-    files: Files = {}
+    rendered = _render_all(docset, template, codes, options.progress, len(cached), jobs)
+    for code, data in rendered.items():
+        if code in keys:
+            cache.put(CACHE_NAMESPACE, keys[code], data)
+    cache.prune(CACHE_NAMESPACE, keys.values())
+    return {output_name(doc): cached[code] if code in cached else rendered[code]
+            for code, doc in docset.procedures.items()}
+
+
+def _render_all(docset: DocumentSet, template: ProcedureTemplate, codes: list[str],
+                report: Progress | None, done_before: int, jobs: int | None) -> dict[str, bytes]:
+    """The .docx of `codes`, by code, on every core when there are many."""
+    total = len(docset.procedures)
+    files: dict[str, bytes] = {}
+    if report and done_before:
+        report("procedures", done_before, total)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers <= 1 or total < PARALLEL_FROM:
-        for done, code in enumerate(codes, start=1):
-            doc = docset.procedures[code]
-            files[output_name(doc)] = render_procedure(doc, docset, template)
+    if workers <= 1 or len(codes) < PARALLEL_FROM:
+        for done, code in enumerate(codes, start=done_before + 1):
+            files[code] = render_procedure(docset.procedures[code], docset, template)
             if report:
                 report("procedures", done, total)
         return files
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                              initargs=(docset, template)) as pool:
-        for done, (name, data) in enumerate(pool.map(_render_in_worker, codes, chunksize=4),
-                                            start=1):
-            files[name] = data
+        for done, (code, data) in enumerate(pool.map(_render_in_worker, codes, chunksize=4),
+                                            start=done_before + 1):
+            files[code] = data
             if report:
                 report("procedures", done, total)
     return files
@@ -323,31 +385,57 @@ def render_procedures(docset: DocumentSet, options: BuildOptions,
 # --- PDF copies ------------------------------------------------------------------------------
 
 PDF_DIR = "pdf"
+PDF_CACHE_NAMESPACE = "pdf"
 
 
-def pdf_copies(files: Files) -> Files:
+def pdf_copies(files: Files, cache: BuildCache | None = None) -> Files:
     """PDFs of every procedure .docx among `files`, converted in ONE LibreOffice process.
 
     The .docx go to a scratch folder first (LibreOffice reads files, not bytes); the PDFs come
     back as bytes under `pdf/`, so the build still writes everything in one atomic swap.
+    With a build cache, the PDF of a .docx converted before (same bytes, same LibreOffice) is
+    taken from it and only the others are converted.
     Raises WenkongError when LibreOffice is missing or fails.
     """
     import tempfile
 
-    from generator.render.pdf import convert_to_pdf
+    from generator.render.pdf import convert_to_pdf, soffice_binary
 
+    cache = cache or BuildCache(None)
     targets = {name: pdf for name in files if (pdf := pdf_name(name)) is not None}
-    names = sorted(targets)
-    if not names:
+    if not targets:
         return {}
-    with tempfile.TemporaryDirectory(prefix="wenkong-pdf-") as scratch:
-        folder = Path(scratch)
-        sources = []
-        for name in names:
-            path = folder / "docx" / Path(name).name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(files[name])
-            sources.append(path)
-        pdfs = {pdf.stem: pdf for pdf in convert_to_pdf(sources, folder / "pdf")}
-        return {targets[name]: pdfs[Path(name).stem].read_bytes() for name in names
-                if Path(name).stem in pdfs}
+    found: Files = {}
+    keys: dict[str, str] = {}
+    if cache.enabled:
+        program = soffice_binary()
+        try:
+            stamp = os.stat(os.path.realpath(program))
+            office = f"{program}\0{stamp.st_size}\0{stamp.st_mtime_ns}"
+        except OSError:
+            office = program
+        for name in targets:
+            keys[name] = key("pdf", generator_digest(), office, Path(name).stem,
+                             hashlib.sha256(files[name]).digest())
+            data = cache.get(PDF_CACHE_NAMESPACE, keys[name])
+            if data is not None:
+                found[targets[name]] = data
+    names = sorted(name for name in targets if targets[name] not in found)
+    if names:
+        with tempfile.TemporaryDirectory(prefix="wenkong-pdf-") as scratch:
+            folder = Path(scratch)
+            sources = []
+            for name in names:
+                path = folder / "docx" / Path(name).name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(files[name])
+                sources.append(path)
+            pdfs = {pdf.stem: pdf for pdf in convert_to_pdf(sources, folder / "pdf")}
+            for name in names:
+                if Path(name).stem in pdfs:
+                    found[targets[name]] = data = pdfs[Path(name).stem].read_bytes()
+                    if name in keys:
+                        cache.put(PDF_CACHE_NAMESPACE, keys[name], data)
+    cache.prune(PDF_CACHE_NAMESPACE, keys.values())
+    return {targets[name]: found[targets[name]] for name in sorted(targets)
+            if targets[name] in found}

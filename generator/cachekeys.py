@@ -1,0 +1,73 @@
+"""Cache keys of resolved documents: a digest of everything a renderer can read of one.
+
+A resolved document (`ProcedureDoc`, `FormDoc`) already carries what it cites as it prints:
+every reference holds the cited document's code, title and clause number, every role its name,
+every picture its bytes. Its digest (`digest`) is therefore a key for its rendered output once
+the set-wide inputs (settings, roles, template, labels: `set_part`) and the generator
+(`cache.generator_digest()`) are added. A clause edit in one procedure changes that procedure's
+digest and the digest of any document whose references print that clause's number, nothing
+else.
+
+The digest is the SHA-256 of a pickle of the object in which every pydantic model is replaced by
+its JSON (same value, same text; computed once per object and build), and nothing depends on
+object addresses or the hash seed. Two different values never share a digest; equal values
+normally share one (a value whose digest differs anyway is only rendered again).
+"""
+
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import io
+import pickle
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+_PROTOCOL = 5
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    sub: type
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+class Digests:
+    """Digests of values of one build. Models are dumped once each (roles are cited by many
+    documents), so keep one `Digests` per build and let it go with the build's objects: the
+    memo is by object identity."""
+
+    def __init__(self) -> None:
+        self._json: dict[int, tuple[object, str]] = {}
+        self._table: dict[type, Callable[[Any], Any]] = {}
+
+    def _model(self, model: BaseModel) -> tuple[type, tuple[str]]:
+        found = self._json.get(id(model))
+        if found is None or found[0] is not model:
+            found = self._json[id(model)] = (
+                model, f"{type(model).__module__}.{type(model).__qualname__}"
+                       f"{model.model_dump_json()}")
+        return str, (found[1],)
+
+    def _dispatch(self) -> dict[type, Callable[[Any], Any]]:
+        # Every model class imported by the time of the first digest (the resolved set's).
+        if not self._table:
+            self._table = dict(copyreg.dispatch_table)
+            self._table.update({cls: self._model for cls in _subclasses(BaseModel)})
+        return self._table
+
+    def digest(self, value: object) -> bytes:
+        """SHA-256 of `value` (resolved documents, models, tuples, strings, dates, bytes …)."""
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=_PROTOCOL)
+        pickler.dispatch_table = self._dispatch()
+        pickler.dump(value)
+        return hashlib.sha256(buffer.getvalue()).digest()
+
+
+def model_json(*models: BaseModel) -> str:
+    """Models as JSON text, one per line, for the set-wide part of a key."""
+    return "\n".join(f"{type(m).__qualname__}{m.model_dump_json()}" for m in models)

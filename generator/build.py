@@ -11,20 +11,14 @@ from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 
-from generator.cache import CACHE_DIR, BuildCache
+from generator.cache import BuildCache
 from generator.contract import REUSED_OUTPUTS, BuildOptions, Files, Progress, Renderer
 from generator.docset import DocumentSet
 from generator.i18n import _
 from generator.write import OutputError, output_conflict, output_folder, replace_tree
 
 __all__ = ["BuildOptions", "Files", "Progress", "Renderer", "build", "output_conflict", "renderers",
-           "reused_files", "set_cache"]
-
-
-def set_cache(root: Path, *, enabled: bool = True) -> BuildCache:
-    """The build cache of the set at `root` (`<root>/.wenkong-cache/`), or a disabled one
-    (`wenkong build --no-cache`: nothing read, nothing kept)."""
-    return BuildCache(root / CACHE_DIR if enabled else None)
+           "reused_files"]
 
 
 def reused_files(cache: BuildCache) -> int:
@@ -71,7 +65,7 @@ def build(docset: DocumentSet, options: BuildOptions) -> Files:
         from generator.render.docx.procedure import pdf_copies
 
         # every procedure .docx not converted before, in one LibreOffice call
-        files.update(pdf_copies(files, options.cache))
+        files.update(pdf_copies(files, options.cache, docset.root))
     written = {**files, **kept_pdfs(options.output, files)} if not options.pdf else files
     # Outputs this build did not produce (`--only site` leaves procedures/ and forms/) stay.
     skipped = {name for name in renderers() if options.only and name not in options.only}

@@ -179,16 +179,17 @@ def build(
                                                output)):
             out.print(_("已写出 {path}").format(path=path), markup=False)
         return
-    from generator.build import BuildOptions, reused_files, set_cache
+    from generator.build import BuildOptions, reused_files
     from generator.build import build as run_build
+    from generator.cache import BuildCache, set_cache
     from generator.progress import progress_bar
     from generator.resolve import load_document_set
 
     folder = (root or default_root()).resolve()
-    cache = set_cache(folder, enabled=not no_cache)
+    cache = BuildCache(None) if no_cache else set_cache(folder)
 
     def action() -> tuple[int, list[str]]:
-        docset = load_document_set(folder)
+        docset = load_document_set(folder, cache=cache)
         print_problems(docset.warnings)
         target = output or folder / docset.settings.output_dir
         with progress_bar() as report:

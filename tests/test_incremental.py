@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import BuildOptions, build, set_cache
-from generator.cache import CACHE_DIR, BuildCache
+from generator.build import BuildOptions, build
+from generator.cache import CACHE_DIR, CACHE_DIR_VARIABLE, BuildCache
 from generator.resolve import load_document_set
 from generator.scaffold import init_document_set
 from tests.conftest import REPO
@@ -84,6 +84,11 @@ def small_set(tmp_path: Path) -> Path:
     return root
 
 
+def set_cache(root: Path) -> BuildCache:
+    """The set's own cache folder (the one `wenkong build` uses, pruned after each build)."""
+    return BuildCache(root / CACHE_DIR)
+
+
 def outputs(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes()
             for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -91,7 +96,7 @@ def outputs(folder: Path) -> dict[str, bytes]:
 
 def run_build(root: Path, output: Path, cache: BuildCache,
               only: frozenset[str] = WORD) -> dict[str, bytes]:
-    docset = load_document_set(root)
+    docset = load_document_set(root, cache=cache)
     build(docset, BuildOptions(root=root, output=output, only=only, cache=cache))
     return outputs(output)
 
@@ -208,21 +213,25 @@ def test_a_deleted_document_leaves_every_output(small_set: Path, tmp_path: Path)
     assert len(kept) == 1
 
 
-def test_no_cache_reads_and_writes_no_cache(small_set: Path, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "generator", "build", str(small_set), "--only", "procedures",
-         "--only", "forms", "--no-cache"], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
+def test_no_cache_reads_and_writes_no_cache(small_set: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != CACHE_DIR_VARIABLE}
+
+    def wenkong_build(*options: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", "build", str(small_set), "--only", "procedures",
+             "--only", "forms", *options], capture_output=True, text=True, timeout=600,
+            env=environment)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "已生成 4 个文件\n" in wenkong_build("--no-cache")
     assert not (small_set / CACHE_DIR).exists()
-    result = subprocess.run(
-        [sys.executable, "-m", "generator", "build", str(small_set), "--only", "procedures",
-         "--only", "forms"], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
+    assert "已生成 4 个文件\n" in wenkong_build()
     assert (small_set / CACHE_DIR / "procedures").is_dir()
-    result = subprocess.run(
-        [sys.executable, "-m", "generator", "build", str(small_set), "--only", "procedures",
-         "--only", "forms"], capture_output=True, text=True, timeout=600)
-    assert "已生成 4 个文件（重新生成 0 个，其余 4 个取自缓存）" in result.stdout, result.stdout
+    assert "已生成 4 个文件（重新生成 0 个，其余 4 个取自缓存）" in wenkong_build()
+    edit(small_set / "forms" / "QR-02-01.yaml", "label: 保存地点", "label: 存放地点")
+    assert "已生成 4 个文件（重新生成 1 个，其余 3 个取自缓存）" in wenkong_build()
+    assert "已生成 4 个文件\n" in wenkong_build("--no-cache")
 
 
 def test_keys_do_not_depend_on_the_process(small_set: Path) -> None:

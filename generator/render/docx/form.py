@@ -34,7 +34,7 @@ from docx.text.paragraph import Paragraph
 
 from generator.cache import generator_digest, key
 from generator.cachekeys import Digests
-from generator.contract import BuildOptions
+from generator.contract import BuildOptions, prune_unused
 from generator.docset import DocumentSet, FormDoc
 from generator.load import load_optional
 from generator.model.common import Strict
@@ -1262,5 +1262,6 @@ def render_forms(docset: DocumentSet, options: BuildOptions) -> dict[str, bytes]
         files[form_file_name(doc)] = data
         if options.progress is not None:
             options.progress("forms", done, len(forms))
-    cache.prune(CACHE_NAMESPACE, (keys[code] for code in forms if code in keys))
+    prune_unused(cache, docset.root, CACHE_NAMESPACE,
+                 (keys[code] for code in forms if code in keys))
     return files

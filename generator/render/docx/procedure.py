@@ -37,7 +37,7 @@ from lxml.etree import XMLSyntaxError
 
 from generator.cache import BuildCache, generator_digest, key
 from generator.cachekeys import Digests
-from generator.contract import BuildOptions, Files, Progress
+from generator.contract import BuildOptions, Files, Progress, prune_unused
 from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
 from generator.i18n import _
@@ -353,7 +353,7 @@ def render_procedures(docset: DocumentSet, options: BuildOptions,
     for code, data in rendered.items():
         if code in keys:
             cache.put(CACHE_NAMESPACE, keys[code], data)
-    cache.prune(CACHE_NAMESPACE, keys.values())
+    prune_unused(cache, docset.root, CACHE_NAMESPACE, keys.values())
     return {output_name(doc): cached[code] if code in cached else rendered[code]
             for code, doc in docset.procedures.items()}
 
@@ -388,7 +388,8 @@ PDF_DIR = "pdf"
 PDF_CACHE_NAMESPACE = "pdf"
 
 
-def pdf_copies(files: Files, cache: BuildCache | None = None) -> Files:
+def pdf_copies(files: Files, cache: BuildCache | None = None,
+               root: Path | None = None) -> Files:
     """PDFs of every procedure .docx among `files`, converted in ONE LibreOffice process.
 
     The .docx go to a scratch folder first (LibreOffice reads files, not bytes); the PDFs come
@@ -436,6 +437,7 @@ def pdf_copies(files: Files, cache: BuildCache | None = None) -> Files:
                     found[targets[name]] = data = pdfs[Path(name).stem].read_bytes()
                     if name in keys:
                         cache.put(PDF_CACHE_NAMESPACE, keys[name], data)
-    cache.prune(PDF_CACHE_NAMESPACE, keys.values())
+    if root is not None:
+        prune_unused(cache, root, PDF_CACHE_NAMESPACE, keys.values())
     return {targets[name]: found[targets[name]] for name in sorted(targets)
             if targets[name] in found}

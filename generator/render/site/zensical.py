@@ -32,6 +32,7 @@ from typing import Any
 
 from generator.errors import WenkongError
 from generator.i18n import _
+from generator.render.site import mdext
 from generator.render.site.engine import (
     CONFIG_FILE,
     DROPPED,
@@ -46,6 +47,7 @@ from generator.render.site.pages import safe_title
 
 PACKAGE = "zensical"
 INSTALL_HINT = "pip install 'wenkong[zensical]'"
+FAST_MODULE = "wenkong_mdext"  # generator/render/site/mdext.py, copied next to mkdocs.yml
 TIMEOUT = 3600  # seconds; a stuck build must not hang `wenkong build` forever
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Zensical reports a problem as "Warning: <what>" or "Error: <what>" followed by a source excerpt
@@ -139,7 +141,9 @@ def site_config(root: Path, company: str, nav: list[Any], not_in_nav: list[str],
     config["extra_css"] = css
     extensions = list(config.get("markdown_extensions") or [])
     present = _extension_names(extensions)
-    extensions += [name for name in (*REQUIRED_EXTENSIONS, FAST_EXTENSION) if name not in present]
+    extensions += [name for name in REQUIRED_EXTENSIONS if name not in present]
+    if FAST_EXTENSION not in present:
+        extensions.append(FAST_MODULE)
     config["markdown_extensions"] = extensions
     # No assets/search-zh.js: Zensical's search segments the query itself (Intl.Segmenter).
     return config
@@ -159,12 +163,15 @@ def _problems(output: str) -> list[str]:
     return problems
 
 
-def _environment(epoch: int) -> dict[str, str]:
+def _environment(scratch: Path, epoch: int) -> dict[str, str]:
     env = dict(os.environ)
-    # the subprocess imports our Markdown extension (generator.render.site.mdext)
+    # The subprocess imports our Markdown extension from a copy next to mkdocs.yml
+    # (FAST_MODULE): importing generator.render.site.mdext would load the whole generator
+    # first, a second of CPU in every build. The set's own extensions stay importable.
     package_root = str(Path(__file__).resolve().parents[3])
     env["PYTHONPATH"] = os.pathsep.join(
-        [package_root, *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]])
+        [str(scratch), package_root,
+         *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]])
     env["SOURCE_DATE_EPOCH"] = str(epoch)
     env["NO_COLOR"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
@@ -177,14 +184,24 @@ def run(scratch: Path, config: Mapping[str, Any], epoch: int) -> None:
     config_path = scratch / CONFIG_FILE
     # JSON is YAML: no Python object of the loaded file can sneak into the written one.
     try:
-        config_path.write_text(json.dumps(config, ensure_ascii=False, indent=1), "utf-8")
+        text = json.dumps(config, ensure_ascii=False, indent=1)
     except TypeError as exc:
         raise WenkongError(_("{config}: Zensical 不支持其中的设置（{error}）").format(
             config=CONFIG_FILE, error=exc)) from None
+    extension = scratch / f"{FAST_MODULE}.py"
+    source = mdext.__file__
+    assert source is not None
+    code = Path(source).read_bytes()
+    if not extension.is_file() or extension.read_bytes() != code:
+        extension.write_bytes(code)
+    # Left alone when unchanged: in a kept folder, a rewritten configuration makes Zensical
+    # build every page again.
+    if not config_path.is_file() or config_path.read_text("utf-8") != text:
+        config_path.write_text(text, "utf-8")
     try:
         result = subprocess.run(
             [sys.executable, "-m", PACKAGE, "build", "--strict", "-f", str(config_path)],
-            cwd=scratch, env=_environment(epoch), capture_output=True, timeout=TIMEOUT,
+            cwd=scratch, env=_environment(scratch, epoch), capture_output=True, timeout=TIMEOUT,
             check=False)
     except subprocess.TimeoutExpired:
         raise WenkongError(_("Zensical 在 {seconds} 秒内没有构建完网站").format(

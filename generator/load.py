@@ -8,6 +8,7 @@ and bounds alias expansion so that a "billion laughs" file cannot exhaust memory
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -489,5 +490,17 @@ def load_optional(path: Path, cls: type[M]) -> M:
 
 def iter_yaml_files(folder: Path) -> Iterator[Path]:
     """YAML files of a folder in a stable order."""
-    if folder.is_dir():
-        yield from sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+    for name, _is_link in yaml_names(folder):
+        yield folder / name
+
+
+def yaml_names(folder: Path) -> list[tuple[str, bool]]:
+    """The names of a folder's YAML files in a stable order, each with whether it is a
+    symbolic link (from the folder's listing: no call to the system per file)."""
+    try:
+        with os.scandir(folder) as listing:
+            found = [(entry.name, entry.is_symlink()) for entry in listing
+                     if os.path.splitext(entry.name)[1] in (".yaml", ".yml")]
+    except (NotADirectoryError, FileNotFoundError):
+        return []
+    return sorted(found, key=lambda item: os.path.normcase(item[0]))  # as Paths sort

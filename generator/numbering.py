@@ -10,7 +10,8 @@ prints `3.1` below `三、`. Everything else in the format is printed as written
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 
 from generator.i18n import _
 from generator.model.layout import NUMBER_TOKENS, LevelSpec, NumberingSpec, NumberingStyle
@@ -74,7 +75,7 @@ class LevelFormat:
                 text=text))
         return cls(tuple(parts))
 
-    @property
+    @cached_property
     def count(self) -> int:
         """How many levels it prints (its own and the parents before it)."""
         return sum(1 for is_number, _part in self.parts if is_number)
@@ -103,13 +104,20 @@ class Numbering:
 
     levels: tuple[LevelFormat, ...]
     continuous: tuple[bool, ...] = ()  # per level: counts on across parents
+    # labels printed so far, by numbers (a set prints the same few thousand again and again)
+    _labels: dict[tuple[int, ...], str] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     @classmethod
     def of(cls, spec: NumberingSpec) -> Numbering:
         items = PRESETS[spec] if isinstance(spec, NumberingStyle) else tuple(spec)
-        return cls(
-            tuple(LevelFormat.parse(i.format if isinstance(i, LevelSpec) else i) for i in items),
-            tuple(isinstance(i, LevelSpec) and i.continuous for i in items))
+        formats = tuple(i.format if isinstance(i, LevelSpec) else i for i in items)
+        continuous = tuple(isinstance(i, LevelSpec) and i.continuous for i in items)
+        found = _NUMBERINGS.get((formats, continuous))
+        if found is None:  # one per style: every procedure of a set shares its labels
+            found = _NUMBERINGS[formats, continuous] = cls(
+                tuple(LevelFormat.parse(f) for f in formats), continuous)
+        return found
 
     def counts_on(self, depth: int) -> bool:
         """Whether level `depth` counts on across its parents (第六条 under 第二章)."""
@@ -133,7 +141,10 @@ class Numbering:
 
     def label(self, numbers: tuple[int, ...]) -> str:
         """The number printed before a clause: 5.2.1 / 5.0 / 一、 / 3.1 / （二）."""
-        return self._format(numbers).render(numbers)
+        found = self._labels.get(numbers)
+        if found is None:
+            found = self._labels[numbers] = self._format(numbers).render(numbers)
+        return found
 
     def reference(self, numbers: tuple[int, ...]) -> str:
         """How a reference names a clause: the full path, so it is never ambiguous (三 / 3.1 /
@@ -144,6 +155,9 @@ class Numbering:
         if covered >= len(numbers) or self.counts_on(len(numbers)):
             return own  # a level that counts on is unique without its parents: 第六条
         return self.reference(numbers[:len(numbers) - covered]) + own
+
+
+_NUMBERINGS: dict[tuple[tuple[str, ...], tuple[bool, ...]], Numbering] = {}
 
 
 class Printed:
@@ -188,6 +202,7 @@ def label_gap(label: str) -> str:
     return "" if label.endswith(("、", "）", "．")) else " "
 
 
+@cache
 def anchor(numbers: tuple[int, ...]) -> str:
     return "c" + "-".join(str(n) for n in numbers)
 

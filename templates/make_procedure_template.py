@@ -490,41 +490,11 @@ TEMPLATE_STYLES = ("Normal", "Default Paragraph Font", "Normal Table", "No List"
 
 
 def trim(doc: Document) -> None:
-    """Drop what python-docx's default template carries and nobody uses: ~160 unused styles
-    and their 'with effects' twin (800 KB of XML that every generated document would parse,
-    write and compress again), latent-style tables, the thumbnail of an empty page and an
-    empty custom XML part. Word adds latent styles back when it saves; nothing is lost."""
+    """Drop python-docx's baggage (generator/render/docx/ooxml.py: trim_styles), keeping the
+    styles the body and the template use."""
     from generator.render.docx.body import USED_STYLES
 
-    wanted = set(USED_STYLES) | set(TEMPLATE_STYLES)
-    by_id = {s.style_id: s for s in doc.styles}
-    keep: set[str] = set()
-    todo = [s.style_id for s in doc.styles if s.name in wanted]
-    while todo:  # keep what kept styles are based on, link to or continue with
-        style_id = todo.pop()
-        if style_id in keep or style_id not in by_id:
-            continue
-        keep.add(style_id)
-        element = by_id[style_id].element
-        for tag in ("w:basedOn", "w:link", "w:next"):
-            found = element.find(qn(tag))
-            if found is not None:
-                todo.append(found.get(qn("w:val")))
-    root = doc.styles.element
-    for style in list(doc.styles):
-        if style.style_id not in keep:
-            root.remove(style.element)
-    latent = root.find(qn("w:latentStyles"))
-    if latent is not None:
-        root.remove(latent)
-    part = doc.part
-    for rel_id, rel in list(part.rels.items()):
-        if rel.reltype.endswith(("/stylesWithEffects", "/customXml")):
-            part.drop_rel(rel_id)
-    package_rels = part.package.rels
-    for rel_id, rel in list(package_rels.items()):
-        if rel.reltype.endswith("/thumbnail"):
-            del package_rels[rel_id]
+    ooxml.trim_styles(doc, set(USED_STYLES) | set(TEMPLATE_STYLES))
 
 
 # --- the whole template ----------------------------------------------------------------------

@@ -14,9 +14,11 @@ reader aligns a filled form against it when an editor has dropped the tags.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +28,6 @@ from docx.document import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.table import Table, _Cell
@@ -53,6 +54,7 @@ from generator.model.procedure import Status
 from generator.model.settings import Settings
 from generator.render.docx import ooxml, sdt
 from generator.render.docx.fonts import face_name
+from generator.render.docx.ooxml import new_element
 from generator.render.docx.tables import keep_document_words_whole
 from generator.render.docx.tables import text_width_mm as table_text_width_mm
 from generator.render.flowchart import wrap
@@ -689,26 +691,29 @@ def _put(parent: Any, child: Any, successors: tuple[str, ...]) -> None:
     parent.insert_element_before(child, *successors)
 
 
+_W_ID, _W_VAL, _W_T = qn("w:id"), qn("w:val"), qn("w:t")
+
+
 def _twips(mm: float) -> str:
     return str(round(mm * 56.7))
 
 
 def _line_break() -> Any:
-    run = OxmlElement("w:r")
-    run.append(OxmlElement("w:br"))
+    run = new_element("w:r")
+    run.append(new_element("w:br"))
     return run
 
 
 def _tab() -> Any:
-    run = OxmlElement("w:r")
-    run.append(OxmlElement("w:tab"))
+    run = new_element("w:r")
+    run.append(new_element("w:tab"))
     return run
 
 
 def _chinese() -> Any:
     """`w:lang` zh-CN: where the named Chinese font is missing, LibreOffice picks its fallback
     by language, and without this it takes the Japanese cut of Noto CJK."""
-    lang = OxmlElement("w:lang")
+    lang = new_element("w:lang")
     lang.set(qn("w:val"), "zh-CN")
     lang.set(qn("w:eastAsia"), "zh-CN")
     return lang
@@ -751,8 +756,8 @@ class _Style:
 
     def rpr(self, size: float = BODY_PT, *, bold: bool = False, heading: bool = False) -> Any:
         """A fresh w:rPr: East Asian and Latin font, size, bold."""
-        r_pr = OxmlElement("w:rPr")
-        fonts = OxmlElement("w:rFonts")
+        r_pr = new_element("w:rPr")
+        fonts = new_element("w:rFonts")
         east = self.heading if heading else self.body
         fonts.set(qn("w:ascii"), self.latin)
         fonts.set(qn("w:hAnsi"), self.latin)
@@ -760,14 +765,52 @@ class _Style:
         fonts.set(qn("w:hint"), "eastAsia")
         r_pr.append(fonts)
         if bold:
-            r_pr.append(OxmlElement("w:b"))
-            r_pr.append(OxmlElement("w:bCs"))
+            r_pr.append(new_element("w:b"))
+            r_pr.append(new_element("w:bCs"))
         for tag in ("w:sz", "w:szCs"):
-            element = OxmlElement(tag)
+            element = new_element(tag)
             element.set(qn("w:val"), str(round(size * 2)))
             r_pr.append(element)
         r_pr.append(_chinese())
         return r_pr
+
+
+# Styles a blank form uses (python-docx's default template has ~160 more): the body names
+# Table Grid, the footer part Footer; numbering.xml's list definitions name the list styles.
+FORM_STYLES = ("Normal", "Default Paragraph Font", "Normal Table", "No List", "Table Grid",
+               "Footer", "Header", "List Bullet", "List Bullet 2", "List Bullet 3",
+               "List Number", "List Number 2", "List Number 3")
+
+# The base document of every form, by (body font, Latin font): made once per process.
+_BASES: dict[tuple[str, str], bytes] = {}
+
+
+def _base_document(style: _Style) -> bytes:
+    """python-docx's default document made once into what every blank form starts from: A4
+    with the forms' margins, the Normal style in the set's fonts, only the styles a form uses
+    (its default styles.xml and their twin are 9,000 elements parsed and written per form),
+    and the w14/w15 namespaces the content controls need declared on the root."""
+    key = (style.body, style.latin)
+    found = _BASES.get(key)
+    if found is not None:
+        return found
+    document = new_document()
+    ooxml.set_a4(document, top=MARGIN_MM[0], bottom=MARGIN_MM[0], left=MARGIN_MM[1],
+                 right=MARGIN_MM[1], header=8, footer=7)
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(BODY_PT)
+    ooxml.set_fonts(normal.element, style.body, style.latin)
+    normal.element.get_or_add_rPr().append(_chinese())
+    paragraph = normal.paragraph_format
+    paragraph.space_before = Pt(0)
+    paragraph.space_after = Pt(0)
+    paragraph.line_spacing = 1.0
+    ooxml.trim_styles(document, FORM_STYLES)
+    sdt.declare_namespaces(document)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    found = _BASES[key] = buffer.getvalue()
+    return found
 
 
 class _FormBuilder:
@@ -782,8 +825,11 @@ class _FormBuilder:
         self.style = _Style(face_name(fonts.body), face_name(fonts.heading), fonts.latin)
         self.ids = sdt.ControlIds()
         self.cursor = _Cursor(control_plan(self.form, labels))
-        self.document: Document = new_document()
-        self._page_setup()
+        self.document: Document = new_document(io.BytesIO(_base_document(self.style)))
+        if self.form.landscape:
+            section = self.document.sections[0]
+            section.orientation = WD_ORIENT.LANDSCAPE
+            section.page_width, section.page_height = ooxml.A4_HEIGHT, ooxml.A4_WIDTH
         self.layout = form_layout(self.form, labels, role_names(docset))
         self.width_mm = self.layout.width
         self.heights = self.layout.heights
@@ -791,22 +837,6 @@ class _FormBuilder:
         self.body: Table | None = None
 
     # -- page and text ---------------------------------------------------------------------
-
-    def _page_setup(self) -> None:
-        ooxml.set_a4(self.document, top=MARGIN_MM[0], bottom=MARGIN_MM[0], left=MARGIN_MM[1],
-                     right=MARGIN_MM[1], header=8, footer=7)
-        section = self.document.sections[0]
-        if self.form.landscape:
-            section.orientation = WD_ORIENT.LANDSCAPE
-            section.page_width, section.page_height = ooxml.A4_HEIGHT, ooxml.A4_WIDTH
-        normal = self.document.styles["Normal"]
-        normal.font.size = Pt(BODY_PT)
-        ooxml.set_fonts(normal.element, self.style.body, self.style.latin)
-        normal.element.get_or_add_rPr().append(_chinese())
-        paragraph = normal.paragraph_format
-        paragraph.space_before = Pt(0)
-        paragraph.space_after = Pt(0)
-        paragraph.line_spacing = 1.0
 
     def run(self, paragraph: Paragraph | Any, text: str, size: float = BODY_PT, *,
             bold: bool = False, heading: bool = False) -> None:
@@ -837,8 +867,8 @@ class _FormBuilder:
         paragraph = self.document.add_paragraph()
         paragraph.paragraph_format.line_spacing = Pt(1)
         r_pr = paragraph._p.get_or_add_pPr()
-        mark = OxmlElement("w:rPr")
-        size = OxmlElement("w:sz")
+        mark = new_element("w:rPr")
+        size = new_element("w:sz")
         size.set(qn("w:val"), "2")
         mark.append(size)
         r_pr.append(mark)
@@ -854,7 +884,7 @@ class _FormBuilder:
             table.style = self.document.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
-        width = OxmlElement("w:tblW")
+        width = new_element("w:tblW")
         width.set(qn("w:w"), _twips(sum(widths)))
         width.set(qn("w:type"), "dxa")
         _put(table._tbl.tblPr, width, _TBL_PR_AFTER["w:tblW"])
@@ -882,21 +912,21 @@ class _FormBuilder:
             edges.append(edges[-1] + width)
         # each edge at the nearest grid boundary
         index = [min(range(len(self.grid)), key=lambda k: abs(self.grid[k] - e)) for e in edges]
-        tr = OxmlElement("w:tr")
+        tr = new_element("w:tr")
         cells = []
         for start, end in itertools.pairwise(index):
-            tc = OxmlElement("w:tc")
-            tc_pr = OxmlElement("w:tcPr")
-            tc_w = OxmlElement("w:tcW")
+            tc = new_element("w:tc")
+            tc_pr = new_element("w:tcPr")
+            tc_w = new_element("w:tcW")
             tc_w.set(qn("w:w"), _twips(self.grid[end] - self.grid[start]))
             tc_w.set(qn("w:type"), "dxa")
             tc_pr.append(tc_w)
             if end - start > 1:
-                span = OxmlElement("w:gridSpan")
+                span = new_element("w:gridSpan")
                 span.set(qn("w:val"), str(end - start))
                 tc_pr.append(span)
             tc.append(tc_pr)
-            tc.append(OxmlElement("w:p"))
+            tc.append(new_element("w:p"))
             tr.append(tc)
             cells.append(_Cell(tc, table))
         if append:
@@ -906,19 +936,19 @@ class _FormBuilder:
     @staticmethod
     def row_height(tr: Any, mm: float, rule: str = "atLeast") -> None:
         tr_pr = tr.get_or_add_trPr()
-        height = OxmlElement("w:trHeight")
+        height = new_element("w:trHeight")
         height.set(qn("w:val"), _twips(mm))
         height.set(qn("w:hRule"), rule)
         _put(tr_pr, height, _TR_PR_AFTER["w:trHeight"])
 
     @staticmethod
     def cantsplit(tr: Any) -> None:
-        _put(tr.get_or_add_trPr(), OxmlElement("w:cantSplit"), _TR_PR_AFTER["w:cantSplit"])
+        _put(tr.get_or_add_trPr(), new_element("w:cantSplit"), _TR_PR_AFTER["w:cantSplit"])
 
     @staticmethod
     def shade(cell: _Cell, fill: str = SHADE) -> None:
         tc_pr = cell._tc.get_or_add_tcPr()
-        shading = OxmlElement("w:shd")
+        shading = new_element("w:shd")
         shading.set(qn("w:val"), "clear")
         shading.set(qn("w:color"), "auto")
         shading.set(qn("w:fill"), fill)
@@ -931,9 +961,9 @@ class _FormBuilder:
     @staticmethod
     def bottom_border_only(cell: _Cell) -> None:
         tc_pr = cell._tc.get_or_add_tcPr()
-        borders = OxmlElement("w:tcBorders")
+        borders = new_element("w:tcBorders")
         for side in ("top", "left", "bottom", "right"):
-            line = OxmlElement(f"w:{side}")
+            line = new_element(f"w:{side}")
             line.set(qn("w:val"), "single" if side == "bottom" else "nil")
             if side == "bottom":
                 line.set(qn("w:sz"), "6")
@@ -1128,10 +1158,30 @@ class _FormBuilder:
         self.row_height(tr, table_head_mm(table_model, self.width_mm, self.labels,
                                           self.layout.keep))
         self.cantsplit(tr)
-        rows = []
-        for n in range(self.layout.table_rows(table_model)):
-            rows.append(self.blank_row(widths, slots, n + 1 if table_model.numbered else None))
+        rows = self.blank_rows(widths, slots, self.layout.table_rows(table_model),
+                               numbered=table_model.numbered)
         self.body_table()._tbl.append(sdt.repeating_section(self.ids, table_model.id, "", rows))
+
+    def blank_rows(self, widths: list[float], slots: TableSlots, count: int, *,
+                   numbered: bool) -> list[Any]:
+        """`count` blank rows: the first one built, the others copies of it with their own
+        control ids (and row number), as building each would give, at a fraction of the cost.
+        """
+        if count <= 0:
+            return []
+        first_id = self.ids.next_id
+        first = self.blank_row(widths, slots, 1 if numbered else None)
+        per_row = self.ids.next_id - first_id
+        rows = [first]
+        for n in range(1, count):
+            row = deepcopy(first)
+            for control_id in row.iter(_W_ID):
+                control_id.set(_W_VAL, str(int(control_id.get(_W_VAL)) + n * per_row))
+            if numbered:
+                next(row.iter(_W_T)).text = str(n + 1)
+            rows.append(row)
+        self.ids.next_id = first_id + count * per_row
+        return rows
 
     def blank_row(self, widths: list[float], slots: TableSlots, number: int | None) -> Any:
         tr, cells = self.new_row(widths, append=False)
@@ -1219,7 +1269,7 @@ class _FormBuilder:
             PROPERTY_CODE: self.doc.code, PROPERTY_VERSION: self.doc.version,
             PROPERTY_TITLE: self.doc.title})
         sdt.declare_namespaces(self.document)
-        return ooxml.save_deterministic(self.document)
+        return ooxml.save_fixed(self.document)
 
 
 def form_file_name(doc: FormDoc) -> str:

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from docx.document import Document
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from lxml import etree
+
+from generator.render.docx.ooxml import new_element
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
@@ -64,7 +65,7 @@ class ControlIds:
 
 
 def _val(tag: str, value: str) -> Any:
-    element = OxmlElement(tag)
+    element = new_element(tag)
     element.set(qn("w:val"), value)
     return element
 
@@ -72,20 +73,20 @@ def _val(tag: str, value: str) -> Any:
 def _properties(ids: ControlIds, tag: str, alias: str, *, placeholder: bool,
                 lock: str | None = None) -> Any:
     """`w:sdtPr` with the parts every control shares, in the order the schema wants."""
-    pr = OxmlElement("w:sdtPr")
+    pr = new_element("w:sdtPr")
     pr.append(_val("w:alias", alias))
     pr.append(_val("w:tag", tag))
     pr.append(_val("w:id", ids.take()))
     if lock is not None:
         pr.append(_val("w:lock", lock))
     if placeholder:
-        pr.append(OxmlElement("w:showingPlcHdr"))
+        pr.append(new_element("w:showingPlcHdr"))
     return pr
 
 
 def _run(text: str, run_props: RunProps | None, *, grey: bool = False) -> Any:
-    run = OxmlElement("w:r")
-    r_pr = run_props() if run_props is not None else OxmlElement("w:rPr")
+    run = new_element("w:r")
+    r_pr = run_props() if run_props is not None else new_element("w:rPr")
     if grey:
         r_pr.get_or_add_color().set(qn("w:val"), PLACEHOLDER_COLOR)
     if len(r_pr):
@@ -93,8 +94,8 @@ def _run(text: str, run_props: RunProps | None, *, grey: bool = False) -> Any:
     # Newlines inside a multi-line text control are w:br, not "\n" in w:t.
     for i, line in enumerate(text.split("\n")):
         if i:
-            run.append(OxmlElement("w:br"))
-        t = OxmlElement("w:t")
+            run.append(new_element("w:br"))
+        t = new_element("w:t")
         t.text = line
         t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
         run.append(t)
@@ -102,9 +103,9 @@ def _run(text: str, run_props: RunProps | None, *, grey: bool = False) -> Any:
 
 
 def _sdt(pr: Any, content: Iterable[Any]) -> Any:
-    sdt = OxmlElement("w:sdt")
+    sdt = new_element("w:sdt")
     sdt.append(pr)
-    body = OxmlElement("w:sdtContent")
+    body = new_element("w:sdtContent")
     for child in content:
         body.append(child)
     sdt.append(body)
@@ -119,7 +120,7 @@ def text_control(ids: ControlIds, tag: str, alias: str, placeholder: str,
     `placeholder` is shown (grey) until the user types; `value` fills the control instead.
     """
     pr = _properties(ids, tag, alias, placeholder=value is None, lock=lock)
-    text = OxmlElement("w:text")
+    text = new_element("w:text")
     if multiline:
         text.set(qn("w:multiLine"), "1")
     pr.append(text)
@@ -142,7 +143,7 @@ def date_control(ids: ControlIds, tag: str, alias: str, placeholder: str,
     """An inline date picker. `value` is an ISO date (YYYY-MM-DD) when prefilled. `grey`
     False prints the placeholder in the run's own ink (a form's 年 月 日 belong on paper)."""
     pr = _properties(ids, tag, alias, placeholder=value is None)
-    date = OxmlElement("w:date")
+    date = new_element("w:date")
     if value is not None:
         date.set(qn("w:fullDate"), f"{value}T00:00:00Z")
     date.append(_val("w:dateFormat", date_format))
@@ -159,9 +160,9 @@ def dropdown_control(ids: ControlIds, tag: str, alias: str, options: Sequence[st
                      value: str | None = None) -> Any:
     """An inline dropdown list holding `options` (display text = stored value)."""
     pr = _properties(ids, tag, alias, placeholder=value is None)
-    listing = OxmlElement("w:dropDownList")
+    listing = new_element("w:dropDownList")
     for option in options:
-        item = OxmlElement("w:listItem")
+        item = new_element("w:listItem")
         item.set(qn("w:displayText"), option)
         item.set(qn("w:value"), option)
         listing.append(item)
@@ -184,11 +185,11 @@ def checkbox_control(ids: ControlIds, tag: str, alias: str, run_props: RunProps 
     run = _run(CHECKED if checked else UNCHECKED, run_props)
     r_pr = run.find(qn("w:rPr"))
     if r_pr is None:
-        r_pr = OxmlElement("w:rPr")
+        r_pr = new_element("w:rPr")
         run.insert(0, r_pr)
     fonts = r_pr.find(qn("w:rFonts"))
     if fonts is None:
-        fonts = OxmlElement("w:rFonts")
+        fonts = new_element("w:rFonts")
         r_pr.insert(0, fonts)
     for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia"):
         fonts.set(qn(attribute), CHECKBOX_FONT)
@@ -216,7 +217,7 @@ def repeating_section(ids: ControlIds, tag: str, alias: str, rows: Sequence[Any]
     etree.SubElement(pr, w15("repeatingSection"), nsmap={"w15": W15_NS})
     items = []
     for row in rows:
-        item_pr = OxmlElement("w:sdtPr")
+        item_pr = new_element("w:sdtPr")
         item_pr.append(_val("w:id", ids.take()))
         etree.SubElement(item_pr, w15("repeatingSectionItem"), nsmap={"w15": W15_NS})
         items.append(_sdt(item_pr, [row]))
@@ -234,6 +235,11 @@ def declare_namespaces(document: Document) -> None:
 
     part = document.part
     root = part.element
+    ignorable = set((root.get(f"{{{MC_NS}}}Ignorable") or "").split())
+    if {"w14", "w15"} <= ignorable and all(
+            root.nsmap.get(prefix) == uri
+            for prefix, uri in (("w14", W14_NS), ("w15", W15_NS), ("mc", MC_NS))):
+        return  # declared already (the forms' base document is made so, once per build)
     nsmap = dict(root.nsmap)
     nsmap.setdefault("w14", W14_NS)
     nsmap.setdefault("w15", W15_NS)
@@ -241,7 +247,6 @@ def declare_namespaces(document: Document) -> None:
     new_root = etree.Element(root.tag, nsmap=nsmap)
     for key, value in root.attrib.items():
         new_root.set(key, value)
-    ignorable = set((root.get(f"{{{MC_NS}}}Ignorable") or "").split())
     ignorable.update({"w14", "w15"})
     new_root.set(f"{{{MC_NS}}}Ignorable", " ".join(sorted(ignorable)))
     for child in list(root):

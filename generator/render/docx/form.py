@@ -58,6 +58,7 @@ from generator.render.docx.ooxml import new_element
 from generator.render.docx.tables import keep_document_words_whole
 from generator.render.docx.tables import text_width_mm as table_text_width_mm
 from generator.render.flowchart import wrap
+from generator.render.parallel import render_each
 from generator.versions import file_safe
 
 LABELS_FILE = "form.labels.yaml"
@@ -1294,24 +1295,33 @@ def form_keys(docset: DocumentSet, labels: FormLabels,
     return {code: key(shared, digests.digest(doc)) for code, doc in docset.forms.items()}
 
 
-def render_forms(docset: DocumentSet, options: BuildOptions) -> dict[str, bytes]:
-    """Blank forms of every form in use (obsolete forms are not printed any more); with a
-    build cache (`options.cache`), those whose key (`form_keys`) is cached are taken from it."""
+def _render_one(context: tuple[DocumentSet, FormLabels], code: str) -> bytes:
+    docset, labels = context
+    return render_form(docset, docset.forms[code], labels)
+
+
+def render_forms(docset: DocumentSet, options: BuildOptions,
+                 jobs: int | None = None) -> dict[str, bytes]:
+    """Blank forms of every form in use (obsolete forms are not printed any more), on every
+    core for big sets; with a build cache (`options.cache`), those whose key (`form_keys`) is
+    cached are taken from it."""
     labels = load_form_labels(docset.root, docset.settings)
     forms = {code: f for code, f in docset.forms.items() if f.status is not Status.obsolete}
     cache = options.cache
     keys = form_keys(docset, labels) if cache.enabled else {}
-    files: dict[str, bytes] = {}
-    for done, (code, doc) in enumerate(forms.items(), start=1):
+    cached: dict[str, bytes] = {}
+    for code in forms:
         entry = keys.get(code)
         data = cache.get(CACHE_NAMESPACE, entry) if entry is not None else None
-        if data is None:
-            data = render_form(docset, doc, labels)
-            if entry is not None:
-                cache.put(CACHE_NAMESPACE, entry, data)
-        files[form_file_name(doc)] = data
-        if options.progress is not None:
-            options.progress("forms", done, len(forms))
+        if data is not None:
+            cached[code] = data
+    rendered = render_each([code for code in forms if code not in cached], _render_one,
+                           (docset, labels), what="forms", progress=options.progress,
+                           done_before=len(cached), total=len(forms), jobs=jobs)
+    for code, data in rendered.items():
+        if code in keys:
+            cache.put(CACHE_NAMESPACE, keys[code], data)
     prune_unused(cache, docset.root, CACHE_NAMESPACE,
                  (keys[code] for code in forms if code in keys))
-    return files
+    return {form_file_name(doc): cached[code] if code in cached else rendered[code]
+            for code, doc in forms.items()}

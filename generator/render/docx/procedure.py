@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from lxml.etree import XMLSyntaxError
 
 from generator.cache import BuildCache, generator_digest, key
 from generator.cachekeys import Digests
-from generator.contract import BuildOptions, Files, Progress, prune_unused
+from generator.contract import BuildOptions, Files, prune_unused
 from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
 from generator.i18n import _
@@ -52,6 +51,7 @@ from generator.render.docx.cover import (
 )
 from generator.render.docx.figures import draw_all, flowchart_drawer
 from generator.render.docx.labels import DocxLabels, load_labels
+from generator.render.parallel import render_each
 from generator.versions import file_safe
 
 TEMPLATE_FILE = "procedure.docx"
@@ -60,9 +60,6 @@ OUTPUT_DIR = "procedures"
 ARCHIVE_DIR = "archive"  # obsolete documents, apart from the effective ones
 FLOWCHART_DPI = 200
 CACHE_NAMESPACE = "procedures"  # the build cache's folder of rendered .docx
-
-# Below this many documents a process pool costs more than it saves (worker start-up).
-PARALLEL_FROM = 6
 
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 _BODY_PARAGRAPH = re.compile(r"\s*\{\{\s*p\s+body\s*\}\}\s*")
@@ -283,18 +280,9 @@ def finish_for_print(document: Any, docset: DocumentSet, width_mm: float,
 
 # --- the whole set, on every core ----------------------------------------------------------
 
-_WORKER: tuple[DocumentSet, ProcedureTemplate] | None = None
-
-
-def _init_worker(docset: DocumentSet, template: ProcedureTemplate) -> None:
-    global _WORKER
-    _WORKER = (docset, template)
-
-
-def _render_in_worker(code: str) -> tuple[str, bytes]:
-    assert _WORKER is not None
-    docset, template = _WORKER
-    return code, render_procedure(docset.procedures[code], docset, template)
+def _render_one(context: tuple[DocumentSet, ProcedureTemplate], code: str) -> bytes:
+    docset, template = context
+    return render_procedure(docset.procedures[code], docset, template)
 
 
 def procedure_keys(docset: DocumentSet, template: ProcedureTemplate,
@@ -349,37 +337,15 @@ def render_procedures(docset: DocumentSet, options: BuildOptions,
     _DRAWN.clear()
     _DRAWN.update(draw_all((p for c in codes for p in docset.procedures[c].processes),
                            docset.settings, FLOWCHART_DPI))
-    rendered = _render_all(docset, template, codes, options.progress, len(cached), jobs)
+    rendered = render_each(codes, _render_one, (docset, template), what="procedures",
+                           progress=options.progress, done_before=len(cached),
+                           total=len(docset.procedures), jobs=jobs)
     for code, data in rendered.items():
         if code in keys:
             cache.put(CACHE_NAMESPACE, keys[code], data)
     prune_unused(cache, docset.root, CACHE_NAMESPACE, keys.values())
     return {output_name(doc): cached[code] if code in cached else rendered[code]
             for code, doc in docset.procedures.items()}
-
-
-def _render_all(docset: DocumentSet, template: ProcedureTemplate, codes: list[str],
-                report: Progress | None, done_before: int, jobs: int | None) -> dict[str, bytes]:
-    """The .docx of `codes`, by code, on every core when there are many."""
-    total = len(docset.procedures)
-    files: dict[str, bytes] = {}
-    if report and done_before:
-        report("procedures", done_before, total)
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    if workers <= 1 or len(codes) < PARALLEL_FROM:
-        for done, code in enumerate(codes, start=done_before + 1):
-            files[code] = render_procedure(docset.procedures[code], docset, template)
-            if report:
-                report("procedures", done, total)
-        return files
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(docset, template)) as pool:
-        for done, (code, data) in enumerate(pool.map(_render_in_worker, codes, chunksize=4),
-                                            start=done_before + 1):
-            files[code] = data
-            if report:
-                report("procedures", done, total)
-    return files
 
 
 # --- PDF copies ------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import pydantic
 
 from generator import cache as build_cache
 from generator.cache import BuildCache, generator_digest, set_cache
+from generator.contract import prune_unused
 from generator.docset import (
     AttachmentR,
     Block,
@@ -212,10 +213,12 @@ def _cached_document(job: _Job, cache: BuildCache, entry: str) -> _Loaded | None
 
 
 def _read_documents(
-    jobs: list[_Job], cache: BuildCache,
+    root: Path, jobs: list[_Job], cache: BuildCache,
 ) -> list[tuple[_Loaded | None, list[Problem]]]:
     """Every document file as its validated model: from the cache when this exact file loaded
-    cleanly before, else read (YAML parsing dominates, so many files use every core)."""
+    cleanly before, else read (YAML parsing dominates, so many files use every core). After
+    a load that read files, the entries of files that changed or went are dropped."""
+    used: list[str] = []
     results: list[tuple[_Loaded | None, list[Problem]] | None] = [None] * len(jobs)
     todo: list[tuple[int, _Job]] = []
     for index, job in enumerate(jobs):
@@ -228,6 +231,7 @@ def _read_documents(
             todo.append((index, job))
             continue
         entry = _load_key(job, job.display, data)
+        used.append(entry)
         hit = _cached_document(job, cache, entry)
         if hit is not None:
             results[index] = (hit, [])
@@ -242,6 +246,8 @@ def _read_documents(
             read = list(pool.map(_read_document, pending, chunksize=64))
     for (index, _job), result in zip(todo, read, strict=True):
         results[index] = result
+    if todo and used:
+        prune_unused(cache, root, LOAD_NAMESPACE, used)
     return [result for result in results if result is not None]
 
 
@@ -347,7 +353,7 @@ def _load_document_set(root: Path, check_lock: bool, cache: BuildCache | bool) -
     # checked (they would all be "unknown"); one line says so.
     broken: dict[str, str] = {}
     for job, (loaded, file_problems) in zip(
-            jobs, _read_documents(jobs, cache), strict=True):
+            jobs, _read_documents(root, jobs, cache), strict=True):
         path, display = job.path, job.display
         if loaded is not None and (loaded.procedure or loaded.form) is not None:
             problems.extend(file_problems)

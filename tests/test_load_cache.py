@@ -139,4 +139,13 @@ def test_default_cache_is_the_sets_folder(sample: Path, monkeypatch: pytest.Monk
     load_document_set(sample, cache=False)
     assert not (sample / CACHE_DIR).exists()
     load_document_set(sample)
-    assert len(entries(BuildCache(sample / CACHE_DIR))) == documents(sample)
+    cache = BuildCache(sample / CACHE_DIR)
+    before = entries(cache)
+    assert len(before) == documents(sample)
+    # An edited file's old entry goes once the new one is made (the set's own folder only).
+    path = sample / "forms" / "QR-15-01.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# 改过\n", encoding="utf-8")
+    load_document_set(sample, check_lock=False)
+    after = entries(cache)
+    assert len(after) == documents(sample)
+    assert len(set(after) - set(before)) == 1

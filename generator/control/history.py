@@ -216,13 +216,15 @@ def tree_at(root: Path, commit: str) -> Path:
 
 def docset_at(root: Path, commit: str) -> DocumentSet:
     """The set as it was at `commit`, loaded and resolved (lock checks off: it is history)."""
+    from generator.cache import set_cache
     from generator.resolve import load_document_set
 
     key = (root.resolve(), commit)
     if key in _SETS:
         _SETS.move_to_end(key)
         return _SETS[key]
-    docset = load_document_set(tree_at(root, commit), check_lock=False)
+    # The working set's load cache: most files are the same bytes at the same place.
+    docset = load_document_set(tree_at(root, commit), check_lock=False, cache=set_cache(root))
     _SETS[key] = docset
     while len(_SETS) > _KEEP_SETS:
         _SETS.popitem(last=False)

@@ -220,6 +220,7 @@ def verify_in_copy(docset: DocumentSet, files: Mapping[Path, bytes],
     are problems the set already had and this command does not touch (another document's
     pending, unreleased edit): a command must not make the set worse, nor wait for others.
     """
+    from generator.cache import set_cache
     from generator.resolve import SETTINGS_FILE, load_document_set
 
     root = docset.root
@@ -238,7 +239,7 @@ def verify_in_copy(docset: DocumentSet, files: Mapping[Path, bytes],
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         try:
-            load_document_set(scratch)
+            load_document_set(scratch, cache=set_cache(root))  # the set's: same files
         except SourceErrors as exc:
             remaining = [p for p in exc.errors if str(p) not in tolerated]
             if remaining:

@@ -65,7 +65,8 @@ def build(docset: DocumentSet, options: BuildOptions) -> Files:
         from generator.render.docx.procedure import pdf_copies
 
         # every procedure .docx not converted before, in one LibreOffice call
-        files.update(pdf_copies(files, options.cache, docset.root))
+        files.update(pdf_copies(files, options.cache, docset.root,
+                                docset.settings.flowcharts))
     written = {**files, **kept_pdfs(options.output, files)} if not options.pdf else files
     # Outputs this build did not produce (`--only site` leaves procedures/ and forms/) stay.
     skipped = {name for name in renderers() if options.only and name not in options.only}

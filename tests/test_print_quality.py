@@ -5,7 +5,13 @@ run, then read back with poppler:
 - no code (document or form code, date) and no department name split across two lines;
 - Chinese text in Noto CJK only, with Simplified Chinese glyph shapes (see the font test);
 - no blank page; the controlled-copy notice once on page 1;
-- no page that ends more than a third empty when the next page continues the same table.
+- no page that ends more than a third empty when the next page continues the same table;
+- no page that ends more than a third empty before a flowchart that starts the next page,
+  when the chart would fit there shrunk to a readable size (item 7).
+
+The procedures' PDFs are made as `wenkong build --pdf` makes them: converted, then the
+documents whose flowchart jumped while it would fit shrunk are converted again
+(render/docx/pagefit.py).
 """
 
 from __future__ import annotations
@@ -28,8 +34,11 @@ from generator.build import BuildOptions
 from generator.docset import DocumentSet
 from generator.render.docx import ooxml
 from generator.render.docx.form import render_forms
-from generator.render.docx.procedure import render_procedures
+from generator.render.docx.pagefit import SLACK_PT, Line, fit_flowcharts, pdf_lines
+from generator.render.docx.pagefit import normal as _normal
+from generator.render.docx.procedure import FLOWCHART_DPI, render_procedures
 from generator.render.docx.tables import BREAK_HERE, CODE, WORD_JOINER, paragraph_text
+from generator.render.flowchart import EDGE_POINTS, NAME_POINTS, OWNER_POINTS
 from generator.resolve import load_document_set
 
 pytestmark = pytest.mark.client
@@ -41,7 +50,6 @@ FIXTURE_SETS = [p.parent for p in sorted((REPO / "tests" / "fixtures").glob("*/w
 # of the default template (top margin 36 mm, bottom margin 20 mm).
 BODY_TOP, BODY_BOTTOM = 102.0, 785.0
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-HTML = "{http://www.w3.org/1999/xhtml}"
 
 if shutil.which("soffice") is None:
     pytest.fail("LibreOffice (soffice) is required for these tests: apt-get install "
@@ -116,6 +124,11 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> Converted:
     pdfs = to_pdf([d.docx for d in documents] + [sample], folder / "pdf")
     for document, pdf in zip(documents, pdfs, strict=False):
         document.pdf = pdf
+    for docset in {id(d.docset): d.docset for d in documents}.values():
+        fit_flowcharts([(d.docx, d.pdf) for d in documents
+                        if d.docset is docset and d.kind == "procedure"],
+                       docset.settings.flowcharts.min_text_points)
+    for document in documents:
         text = _docx_text(document.docx)
         codes = {m.group(0) for m in CODE.finditer(text) if "-" in m.group(0)}
         names = {r.name for r in document.docset.roles.values() if len(r.name) > 1}
@@ -124,38 +137,6 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> Converted:
 
 
 # --- reading the PDF back -----------------------------------------------------------------------
-
-
-@dataclass
-class Line:
-    page: int
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    text: str
-
-
-def _normal(text: str) -> str:
-    return re.sub(r"\s+", "", text.replace(WORD_JOINER, "").replace(BREAK_HERE, "")
-                  .replace("\u2011", "-"))
-
-
-def pdf_lines(pdf: Path) -> list[list[Line]]:
-    """The text lines of each page with their boxes (pdftotext -bbox-layout)."""
-    done = subprocess.run(["pdftotext", "-bbox-layout", str(pdf), "-"], capture_output=True,
-                          check=True)
-    root = etree.fromstring(done.stdout, etree.XMLParser(recover=True))
-    pages = []
-    for number, page in enumerate(root.iter(f"{HTML}page"), start=1):
-        lines = []
-        for line in page.iter(f"{HTML}line"):
-            words = [w.text or "" for w in line.iter(f"{HTML}word")]
-            lines.append(Line(number, *(float(line.get(k)) for k in
-                                        ("xMin", "yMin", "xMax", "yMax")),
-                              _normal("".join(words))))
-        pages.append(lines)
-    return pages
 
 
 def split_tokens(pages: list[list[Line]], tokens: set[str]) -> list[str]:
@@ -207,6 +188,60 @@ def half_empty_before_continued_table(pages: list[list[Line]]) -> list[str]:
         if empty > 1 / 3:
             found.append(f"page {number} ends {empty:.0%} empty; page {number + 1} continues "
                          f"its table")
+    return found
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture in a PDF (pdfimages -list): its page, printed height and the size its smallest
+    text prints at (a flowchart drawn at FLOWCHART_DPI prints at full size at that ppi)."""
+
+    page: int
+    height_pt: float
+    text_points: float
+
+
+SMALLEST_TEXT = min(NAME_POINTS, OWNER_POINTS, EDGE_POINTS)
+
+
+def pdf_pictures(pdf: Path) -> list[Picture]:
+    done = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, check=True,
+                          text=True)
+    found = []
+    for row in done.stdout.splitlines()[2:]:
+        fields = row.split()
+        if len(fields) > 13 and fields[2] == "image":  # not its soft mask
+            ppi = float(fields[13])
+            found.append(Picture(int(fields[0]), int(fields[4]) / ppi * 72,
+                                 SMALLEST_TEXT * FLOWCHART_DPI / ppi))
+    return found
+
+
+def empty_before_a_flowchart_that_would_fit(pages: list[list[Line]], pictures: list[Picture],
+                                            min_points: float) -> list[str]:
+    """Pages that end more than a third empty before a page that starts with a picture which,
+    shrunk until its smallest text is `min_points`, would have fitted in that space together
+    with what keeps with it (its caption: the lines right under it)."""
+    found = []
+    for picture in pictures:
+        if picture.page == 1:
+            continue
+        here = body_lines(pages[picture.page - 1])
+        bottom = BODY_TOP + picture.height_pt - 4  # of the picture, when it starts the page
+        if any(line.y0 < bottom for line in here):
+            continue  # text above the picture: it does not start its page
+        before = body_lines(pages[picture.page - 2])
+        if not before:
+            continue
+        room = BODY_BOTTOM - max(line.y1 for line in before)
+        if room / (BODY_BOTTOM - BODY_TOP) <= 1 / 3:
+            continue
+        caption = min((line.y1 for line in here), default=bottom) - bottom
+        smallest = picture.height_pt * min(1.0, min_points / picture.text_points)
+        if smallest + caption + SLACK_PT <= room:
+            found.append(f"page {picture.page - 1} ends {room / (BODY_BOTTOM - BODY_TOP):.0%} "
+                         f"empty; the picture starting page {picture.page} "
+                         f"({picture.height_pt:.0f} pt) fits there at {smallest:.0f} pt")
     return found
 
 
@@ -291,4 +326,23 @@ def test_no_page_left_a_third_empty_before_its_table_continues(converted: Conver
             problems = half_empty_before_continued_table(pdf_lines(document.pdf))
             if problems:
                 found[document.docx.name] = problems
+    assert found == {}
+
+
+def test_no_page_left_a_third_empty_before_a_flowchart_that_would_fit_there(
+        converted: Converted) -> None:
+    """Issue 10 item 7: a flowchart stays on the page its table ends on, shrunk (not below
+    the set's min_text_points) when that makes it fit, rather than leaving the page empty."""
+    found = {}
+    checked = 0
+    for document in converted.documents:
+        if document.kind == "procedure":
+            pictures = pdf_pictures(document.pdf)
+            checked += len(pictures)
+            problems = empty_before_a_flowchart_that_would_fit(
+                pdf_lines(document.pdf), pictures,
+                document.docset.settings.flowcharts.min_text_points)
+            if problems:
+                found[document.docx.name] = problems
+    assert checked >= 8  # the sample set's flowcharts at least
     assert found == {}

@@ -79,6 +79,27 @@ class Cover(Strict):
         "countersign_units).")
 
 
+class FlowchartPlacement(StrEnum):
+    """Where a process table's flowchart goes relative to its table."""
+
+    after = "after"  # the table, then its flowchart
+    before = "before"  # the flowchart, then its table
+
+
+class Flowcharts(Strict):
+    """Flowcharts of process tables: where they go, and how far they may shrink to stay with
+    their table."""
+
+    placement: FlowchartPlacement = Field(
+        default=FlowchartPlacement.after,
+        description="after: the flowchart right after its table; before: right before it.")
+    min_text_points: float = Field(
+        default=6.0, ge=4.0, le=72.0,
+        description="PDF copies: a flowchart that would start a new page and leave the page "
+        "before it partly empty is shrunk to fit there, as long as its smallest text stays at "
+        "least this size (points; 8 or more: never shrunk).")
+
+
 class Settings(Strict):
     """The one company settings file at the root of a document set (wenkong.yaml)."""
 
@@ -112,6 +133,10 @@ class Settings(Strict):
                                "the right margin; {n} is its number in the document.")
     attachment_label: str = Field(default="附件{n}", description="{n} is the attachment number.")
     cover: Cover = added_field(default_factory=Cover)
+    flowcharts: Flowcharts = added_field(
+        default_factory=Flowcharts,
+        description="Placement of process-table flowcharts and how far PDF copies may shrink "
+        "one to keep it on the page its table ends on.")
     controlled_notice: str = "受控文件 未经批准不得复印"
     document_control_office: Id = Field(
         description="Role id of the office that keeps the master list (文控中心).",

@@ -37,6 +37,7 @@ from generator.docset import (
     plain,
 )
 from generator.model.procedure import DEFAULT_COLUMNS, ClassesStyle, ListStyle
+from generator.model.settings import FlowchartPlacement
 from generator.numbering import label_gap, list_label
 from generator.render.docx import ooxml, tables
 from generator.render.docx.labels import DocxLabels
@@ -66,6 +67,7 @@ PROCESS_WIDTHS = {"input": 2.0, "flow": 3.6, "owners": 2.4, "key_points": 3.6,
                   "documents": 2.4, "outputs": 2.4, "label": 0.9}
 OWN_COLUMN_WIDTH = 2.4
 MAX_FIGURE_HEIGHT_MM = 215.0  # A4 text block minus header, caption and a line of text
+FLOWCHART_NAME = "Flowchart"  # the drawing name of a process flowchart (then its number)
 
 # A table of contents pays off from about three pages of body on (or many clauses).
 TOC_MIN_CLAUSES = 25
@@ -141,6 +143,7 @@ class BodyBuilder:
         self.flowchart = flowchart
         self.width_mm = width_mm
         self.bookmarks = 0
+        self.flowcharts = 0
         self.names = [role.name for role in docset.roles.values()]  # kept whole in tables
         # python-docx's blank sub-document starts with no paragraphs; builders only append
         self.own_anchors = {c.anchor for c in doc.all_clauses()} | {
@@ -425,6 +428,9 @@ class BodyBuilder:
     def process(self, process: ProcessR) -> None:
         """The process table with the columns it names, then the flowchart drawn from the
         same steps."""
+        before = self.docset.settings.flowcharts.placement is FlowchartPlacement.before
+        if before:
+            self.figure(process)
         self.paragraph(CAPTION, process.title)
         columns = process.columns
         table = self.document.add_table(rows=1 + len(process.steps), cols=len(columns))
@@ -442,7 +448,8 @@ class BodyBuilder:
         tables.keep_words_whole(table._tbl, self.names)
         tables.fit_table(table, self.width_mm, process_widths(process) if given else None)
         self.add(self.document, BODY)
-        self.figure(process)
+        if not before:
+            self.figure(process)
 
     def column_title(self, column: ProcessColumnR) -> str:
         if column.title is not None:
@@ -510,6 +517,11 @@ class BodyBuilder:
             self.paragraph(CAPTION, figure.caption)
 
     def figure(self, process: ProcessR) -> None:
+        """The flowchart of a process, its caption under it. The picture keeps with its
+        caption (the Figure style), and the caption keeps with nothing: the Caption style
+        keeps a table's caption with its table, but under a figure it would drag the picture
+        along with the next heading and its first lines, so that the whole chain jumps to a
+        new page and leaves the page of the table half empty."""
         if self.flowchart is None:
             return
         data = self.flowchart(process)
@@ -518,10 +530,17 @@ class BodyBuilder:
         scale = min(1.0, self.width_mm / width_mm, MAX_FIGURE_HEIGHT_MM / height_mm)
         from io import BytesIO
 
+        caption = f"{process.title}（{self.labels.flowchart}）"
         paragraph = self.add(self.document, FIGURE)
-        paragraph.add_run().add_picture(BytesIO(data), width=Mm(width_mm * scale),
-                                        height=Mm(height_mm * scale))
-        self.paragraph(CAPTION, f"{process.title}（{self.labels.flowchart}）")
+        shape = paragraph.add_run().add_picture(BytesIO(data), width=Mm(width_mm * scale),
+                                                height=Mm(height_mm * scale))
+        # named for the PDF copies' page fit (render/docx/pagefit.py); the caption is the
+        # picture's alternative text
+        self.flowcharts += 1
+        properties = shape._inline.docPr
+        properties.set("name", f"{FLOWCHART_NAME} {self.flowcharts}")
+        properties.set("descr", caption)
+        self.paragraph(CAPTION, caption).paragraph_format.keep_with_next = False
 
 
 def _section_anchor(section: Section) -> str:

@@ -40,6 +40,7 @@ from generator.contract import BuildOptions, Files, prune_unused
 from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
 from generator.i18n import _
+from generator.model.settings import Flowcharts
 from generator.render.docx import ooxml, tables
 from generator.render.docx.body import PARAGRAPH_STYLES, STRONG, TABLE, USED_STYLES, BodyBuilder
 from generator.render.docx.cover import (
@@ -354,9 +355,11 @@ PDF_DIR = "pdf"
 PDF_CACHE_NAMESPACE = "pdf"
 
 
-def pdf_copies(files: Files, cache: BuildCache | None = None,
-               root: Path | None = None) -> Files:
-    """PDFs of every procedure .docx among `files`, converted in ONE LibreOffice process.
+def pdf_copies(files: Files, cache: BuildCache | None = None, root: Path | None = None,
+               flowcharts: Flowcharts | None = None) -> Files:
+    """PDFs of every procedure .docx among `files`, converted in ONE LibreOffice process (and
+    one more for the few whose flowchart is then shrunk to stay with its table: pagefit.py,
+    by the set's `flowcharts` settings).
 
     The .docx go to a scratch folder first (LibreOffice reads files, not bytes); the PDFs come
     back as bytes under `pdf/`, so the build still writes everything in one atomic swap.
@@ -366,12 +369,14 @@ def pdf_copies(files: Files, cache: BuildCache | None = None,
     """
     import tempfile
 
+    from generator.render.docx.pagefit import fit_flowcharts, fitting
     from generator.render.pdf import convert_to_pdf, soffice_binary
 
     cache = cache or BuildCache(None)
     targets = {name: pdf for name in files if (pdf := pdf_name(name)) is not None}
     if not targets:
         return {}
+    min_points = (flowcharts or Flowcharts()).min_text_points
     found: Files = {}
     keys: dict[str, str] = {}
     if cache.enabled:
@@ -383,7 +388,7 @@ def pdf_copies(files: Files, cache: BuildCache | None = None,
             office = program
         for name in targets:
             keys[name] = key("pdf", generator_digest(), office, Path(name).stem,
-                             hashlib.sha256(files[name]).digest())
+                             hashlib.sha256(files[name]).digest(), fitting(min_points))
             data = cache.get(PDF_CACHE_NAMESPACE, keys[name])
             if data is not None:
                 found[targets[name]] = data
@@ -397,7 +402,9 @@ def pdf_copies(files: Files, cache: BuildCache | None = None,
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(files[name])
                 sources.append(path)
-            pdfs = {pdf.stem: pdf for pdf in convert_to_pdf(sources, folder / "pdf")}
+            converted = convert_to_pdf(sources, folder / "pdf")
+            fit_flowcharts(list(zip(sources, converted, strict=True)), min_points)
+            pdfs = {pdf.stem: pdf for pdf in converted}
             for name in names:
                 if Path(name).stem in pdfs:
                     found[targets[name]] = data = pdfs[Path(name).stem].read_bytes()

@@ -189,3 +189,19 @@ def test_resized_scales_only_the_flowcharts_it_is_told(qp01):
     sizes = re.findall(r'<a:ext cx="(\d+)" cy="(\d+)"/>', xml)
     assert extents == sizes  # the frame and the picture in it, the same size
     assert resized(qp01, {0: 0.5}) == smaller  # deterministic
+
+
+@pytest.mark.parametrize("placement", list(FlowchartPlacement))
+def test_the_site_page_places_the_flowchart_as_the_word_file(docset, placement):
+    from generator.render.site.history import load_history
+    from generator.render.site.pages import build_content
+
+    placed = replace(docset, settings=docset.settings.model_copy(
+        update={"flowcharts": Flowcharts(placement=placement)}))
+    process = docset.procedures["QP-01"].processes[0]
+    content = build_content(placed, {}, load_history({}), {("QP-01", process.id): b"<svg/>"})
+    page = next(text.decode() for name, text in content.pages.items() if "QP-01" in name)
+    picture = page.index(f"![{process.title}](")
+    table = page.index(f"**{process.title}**")
+    assert (picture < table) == (placement is FlowchartPlacement.before)
+    assert page.count(f"![{process.title}](") == 2  # and once more in the attachment

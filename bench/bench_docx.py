@@ -81,10 +81,10 @@ def _blocks(clause: ClauseR, doc: ProcedureDoc, images: dict[str, Path],
         elif isinstance(block, CheckboxesR):
             out += [" ".join(("☑" if c else "☐") + t for t, c in block.options), ""]
         elif isinstance(block, ProcessR):
-            rows = [[plain(s.input), f"{s.letter} {plain(s.name)}",
-                     "、".join(r.name for r in s.owners), plain(s.key_points),
+            rows = [[" ".join(plain(i) for i in s.inputs), f"{s.label or ''} {plain(s.name)}",
+                     "、".join(s.owner_names), plain(s.key_points),
                      " ".join(plain(d) for d in s.documents),
-                     " ".join(r.text for r in s.outputs)] for s in block.steps]
+                     " ".join(plain(o) for o in s.outputs)] for s in block.steps]
             out += _table(["输入", "工作流程", "权责", "重点说明", "支持性文件", "输出"], rows)
             out += [f"![{block.title}]({images[block.id]})", ""]
     for child in clause.children:
@@ -112,7 +112,7 @@ def markdown(doc: ProcedureDoc, docset: DocumentSet, images: dict[str, Path]) ->
             lines += [f"{t.label} {t.term}：{plain(t.definition)}" for t in doc.terms] + [""]
         elif section.key == "responsibilities":
             for r in doc.responsibilities:
-                lines += [f"{r.label} {r.role.name}：" + "".join(plain(d) for d in r.duties), ""]
+                lines += [f"{r.label} {r.name}：" + "".join(plain(d) for d in r.duties), ""]
         elif section.key == "procedure":
             for clause in doc.clauses:
                 lines += _blocks(clause, doc, images, docset)

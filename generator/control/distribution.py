@@ -187,9 +187,13 @@ def issue(root: Path, code: str, *, to: list[str], copies: int = 1,
             path.write_bytes(data)
             staged.append((number, name, path, None))
         if pdf:
+            from generator.render.docx.pagefit import fit_flowcharts
             from generator.render.pdf import convert_to_pdf
 
             pdfs = convert_to_pdf([s[2] for s in staged], staging / "pdf")
+            # a flowchart kept on its table's page, as in `wenkong build --pdf`
+            fit_flowcharts([(s[2], p) for s, p in zip(staged, pdfs, strict=True)],
+                           docset.settings.flowcharts.min_text_points)
             staged = [(n, h, d, p) for (n, h, d, _none), p in zip(staged, pdfs, strict=True)]
         register.parent.mkdir(parents=True, exist_ok=True)
         target.mkdir(parents=True, exist_ok=True)

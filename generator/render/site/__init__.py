@@ -13,9 +13,13 @@ from __future__ import annotations
 import calendar
 import contextlib
 import datetime as dt
+import functools
 import logging
+import shutil
+import subprocess
 from collections.abc import Mapping
 
+from generator.cache import BuildCache, generator_digest, key
 from generator.contract import BuildOptions
 from generator.docset import DocumentSet
 from generator.model import Form, Procedure
@@ -23,19 +27,33 @@ from generator.model.settings import SiteEngine
 from generator.render.site import parallel
 from generator.render.site.engine import build_site, site_folder
 from generator.render.site.history import load_history
+from generator.render.site.pagecache import FLOWCHARTS, fingerprint, stats
 from generator.render.site.pages import SiteContent, build_content
 
 __all__ = ["render_site", "site_content"]
 
 
-def _flowcharts(docset: DocumentSet) -> dict[tuple[str, str], bytes]:
-    """The SVG of every process table, drawn by the same code as the .docx's."""
+def _flowcharts(docset: DocumentSet,
+                cache: BuildCache | None = None) -> dict[tuple[str, str], bytes]:
+    """The SVG of every process table, drawn by the same code as the .docx's; from `cache`
+    when the same process was drawn with the same settings before."""
     try:
         from generator.render.flowchart import render_flowchart
     except ImportError:  # the flowchart renderer is optional: tables are shown either way
         return {}
-    processes = [(code, process) for code, doc in docset.procedures.items()
-                 for process in doc.processes]
+    every = [(code, process) for code, doc in docset.procedures.items()
+             for process in doc.processes]
+    found: dict[tuple[str, str], bytes] = {}
+    entries: dict[tuple[str, str], str] = {}
+    if cache is not None and cache.enabled:
+        settings = docset.settings.model_dump_json()
+        for code, process in every:
+            entries[code, process.id] = key("flowchart", generator_digest(), graphviz_version(),
+                                            settings, fingerprint(process))
+            data = cache.get(FLOWCHARTS, entries[code, process.id])
+            if data is not None:
+                found[code, process.id] = data
+    processes = [(code, process) for code, process in every if (code, process.id) not in found]
     if len(processes) >= parallel.MIN_PAGES:
         # The drawings wrap Chinese names with jieba: load its dictionary once, before
         # fork_map's workers start, rather than once in each of them.
@@ -50,8 +68,27 @@ def _flowcharts(docset: DocumentSet) -> dict[tuple[str, str], bytes]:
         return svg if isinstance(svg, bytes) else svg.encode()
 
     drawings = parallel.fork_map(draw, len(processes))
-    return {(code, process.id): svg for (code, process), svg in zip(processes, drawings,
-                                                                      strict=True)}
+    for (code, process), svg in zip(processes, drawings, strict=True):
+        found[code, process.id] = svg
+        if entries:
+            cache.put(FLOWCHARTS, entries[code, process.id], svg)  # type: ignore[union-attr]
+    if entries:
+        cache.prune(FLOWCHARTS, entries.values())  # type: ignore[union-attr]
+    stats.update(flowcharts_hits=len(every) - len(processes), flowcharts_built=len(processes))
+    return {(code, process.id): found[code, process.id] for code, process in every}
+
+
+@functools.cache
+def graphviz_version() -> str:
+    """`dot -V` (graphviz draws the flowcharts: another version, other drawings)."""
+    dot = shutil.which("dot")
+    if dot is None:
+        return "-"
+    try:
+        done = subprocess.run([dot, "-V"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "-"
+    return (done.stdout + done.stderr).decode("utf-8", "replace").strip()
 
 
 def _epoch(docset: DocumentSet) -> int:
@@ -65,22 +102,26 @@ def _epoch(docset: DocumentSet) -> int:
     return calendar.timegm(max(dates).timetuple())
 
 
-def site_content(docset: DocumentSet, rendered: Mapping[str, bytes]) -> SiteContent:
+def site_content(docset: DocumentSet, rendered: Mapping[str, bytes],
+                 cache: BuildCache | None = None) -> SiteContent:
     """The docs folder (Markdown pages and files) and navigation, before mkdocs runs."""
-    return build_content(docset, rendered, load_history(rendered), _flowcharts(docset))
+    return build_content(docset, rendered, load_history(rendered), _flowcharts(docset, cache),
+                         cache)
 
 
 def render_site(docset: DocumentSet, options: BuildOptions) -> dict[str, bytes]:
     """The built site, as files relative to the build folder."""
-    content = site_content(docset, options.rendered)
+    content = site_content(docset, options.rendered, options.cache)
     prefix = site_folder(docset.root, docset.settings.output_dir)
-    engine = build_site
     if docset.settings.site_engine is SiteEngine.zensical:
         from generator.render.site import zensical
 
         zensical.require(docset.root)
-        engine = zensical.build_site
-    built = engine(docset.root, docset.settings.company.site_title_name,
-                   {**content.pages, **content.files}, content.nav, content.omitted,
-                   _epoch(docset))
+        built = zensical.build_site(docset.root, docset.settings.company.site_title_name,
+                                    {**content.pages, **content.files}, content.nav,
+                                    content.omitted, _epoch(docset))
+    else:
+        built = build_site(docset.root, docset.settings.company.site_title_name,
+                           {**content.pages, **content.files}, content.nav, content.omitted,
+                           _epoch(docset), options.cache)
     return {f"{prefix}/{path}": data for path, data in built.items()}

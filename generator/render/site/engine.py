@@ -10,6 +10,7 @@ returns the built files as bytes, so the write stage can swap them in with every
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import tempfile
@@ -19,9 +20,11 @@ from typing import Any
 
 import jinja2
 
+from generator.cache import BuildCache
 from generator.errors import WenkongError
 from generator.i18n import _
 from generator.render.site import parallel
+from generator.render.site.pagecache import NAMESPACE, PageCache, stats, theme_digest
 from generator.render.site.pages import safe_title
 
 CONFIG_FILE = "mkdocs.yml"
@@ -262,21 +265,49 @@ def apply_site_rules(config: Any) -> Any:
     return config
 
 
+def _config_text(config: Any) -> str:
+    """The loaded configuration as stable text (no temporary folders, no object addresses)."""
+    skipped = {"docs_dir", "site_dir", "config_file_path", "plugins", "theme", "nav"}
+    data = {name: value for name, value in config.items() if name not in skipped}
+    data["theme"] = {"name": config.theme.name, **dict(config.theme.items())}
+    data["plugins"] = {name: dict(plugin.config) for name, plugin in config.plugins.items()}
+    return json.dumps(data, default=str, ensure_ascii=False, sort_keys=True)
+
+
 def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[Any],
-               not_in_nav: list[str], epoch: int) -> dict[str, bytes]:
-    """Run `mkdocs build --strict` on `files` (docs-relative) and return the built site."""
+               not_in_nav: list[str], epoch: int,
+               cache: BuildCache | None = None) -> dict[str, bytes]:
+    """Run `mkdocs build --strict` on `files` (docs-relative) and return the built site.
+
+    With an enabled `cache`, pages whose Markdown and surroundings did not change since an
+    earlier build are taken from it (pagecache.py) instead of being built again."""
     from mkdocs import exceptions
     from mkdocs.commands.build import build
 
+    everything = docs_folder(root, files)
+    # Generated files other than pages (downloads, drawings) reach the site from memory.
+    static = {path: data for path, data in files.items() if not path.endswith(".md")}
     with tempfile.TemporaryDirectory(prefix="wenkong-site-") as temporary:
         scratch = Path(temporary)
         docs, site = scratch / "docs", scratch / "site"
-        write_docs(docs, docs_folder(root, files))
+        write_docs(docs, {path: data for path, data in everything.items()
+                          if path not in static})
+        plugin = None
         with _environment(epoch):
             config = load_site_config(root, company, docs, site, nav, not_in_nav, scratch)
             dirty = parallel.usable(config)
             if dirty:
-                config.plugins["wenkong/parallel"] = parallel.ParallelPages()
+                plugin = parallel.ParallelPages()
+                plugin.static = static
+                if cache is not None and cache.enabled:
+                    plugin.cache = PageCache(cache, theme_digest(
+                        _config_files(root, scratch), _config_text(config),
+                        [Path(config.theme.custom_dir)] if config.theme.custom_dir else [],
+                        nav, not_in_nav,
+                        everything, epoch), everything)
+                config.plugins["wenkong/parallel"] = plugin
+            else:
+                write_docs(docs, everything)
             with _quiet_mkdocs() as log, _memoized_segmentation():
                 try:
                     build(config, dirty=dirty)
@@ -289,4 +320,24 @@ def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[A
             relative = path.relative_to(site).as_posix()
             if path.is_file() and relative not in DROPPED:
                 built[relative] = path.read_bytes()
-        return built
+        if plugin is not None:
+            plugin.store(built)
+            built.update(plugin.outputs)
+            if plugin.cache is not None:
+                stats.update(pages_hits=len(plugin.hits), pages_built=len(plugin.built))
+                plugin.cache.cache.prune(NAMESPACE, plugin.cache.used)
+        return {path: built[path] for path in sorted(built)}
+
+
+def _config_files(root: Path, scratch: Path) -> list[Path]:
+    """The configuration files the build reads: the set's mkdocs.yml (or the default one) and
+    the file it inherits from, if any."""
+    config = root / CONFIG_FILE
+    if not config.is_file():
+        return [scratch / CONFIG_FILE]
+    found = [config]
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        for line in config.read_text("utf-8").splitlines():
+            if line.startswith("INHERIT:"):
+                found.append(root / line.partition(":")[2].strip().strip("'\""))
+    return found

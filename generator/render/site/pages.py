@@ -13,8 +13,9 @@ import base64
 import datetime as dt
 import functools
 import html
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import pickle
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
+from generator.cache import BuildCache, generator_digest, key
 from generator.docset import (
     DocumentSet,
     FigureR,
@@ -39,6 +41,14 @@ from generator.render.docx.labels import load_labels
 from generator.render.docx.procedure import find_template
 from generator.render.site import markdown, parallel
 from generator.render.site.history import History
+from generator.render.site.pagecache import (
+    MARKDOWN,
+    MarkdownCache,
+    Recording,
+    fingerprint,
+    stats,
+    tracing,
+)
 from generator.versions import file_safe
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -284,11 +294,13 @@ def _steps_of_role(docset: DocumentSet) -> dict[str, list[tuple[ProcedureDoc, Pr
 
 
 def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: History,
-                  flowcharts: Mapping[tuple[str, str], bytes]) -> SiteContent:
+                  flowcharts: Mapping[tuple[str, str], bytes],
+                  cache: BuildCache | None = None) -> SiteContent:
     """All pages and files of the docs folder for `docset`.
 
     `rendered` holds the files earlier renderers produced (the .docx to offer for download);
-    `flowcharts` the SVG drawing of each (procedure code, process id).
+    `flowcharts` the SVG drawing of each (procedure code, process id); `cache` the pages of
+    earlier builds (generated again only where their inputs changed).
     """
     words = labels()
     files: dict[str, bytes] = {}
@@ -366,7 +378,7 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
     ]
     register_nav: list[Any] = []
     registers = docset.registers
-    for path, key, template, present in (
+    for path, name, template, present in (
             ("registers/distribution.md", "distribution", "distribution.md.j2",
              registers is not None and registers.distribution_file is not None),
             ("registers/external.md", "external", "external.md.j2",
@@ -374,8 +386,8 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
             ("registers/clauses.md", "clauses", "clauses.md.j2",
              registers is not None and registers.clauses_file is not None)):
         if present:
-            pages.append(Page(path, words["nav"][key], template, {}, meta=listing))
-            register_nav.append({words["nav"][key]: path})
+            pages.append(Page(path, words["nav"][name], template, {}, meta=listing))
+            register_nav.append({words["nav"][name]: path})
     for doc in docset.procedures.values():
         code = source_code(doc)
         pages.append(Page(layout.procedure_page(code), _doc_title(doc.code, doc.title),
@@ -384,7 +396,8 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
                            "earlier": earlier.get(code, []),
                            "forms": docset.forms_by_procedure.get(code, []),
                            "cited_by": docset.referenced_by.get(code, []),
-                           "flowcharts": {pid for (c, pid) in flowcharts if c == code},
+                           "flowcharts": tuple(sorted(pid for (c, pid) in flowcharts
+                                                      if c == code)),
                            "flowchart_path": layout.flowchart}))
     for form in docset.forms.values():
         code = source_code(form)
@@ -435,18 +448,77 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
         ("procedures", procedure_groups), ("forms", form_groups), ("roles", role_groups))
         if groups]
 
+    texts = _render_pages(pages, common, layout, cache)
+    rendered_pages = dict(zip((page.path for page in pages), texts, strict=True))
+    return SiteContent(pages=rendered_pages, files=files, nav=nav, omitted=omitted)
+
+
+def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
+                  cache: BuildCache | None) -> list[bytes]:
+    """Every page's Markdown: from `cache` where its inputs are unchanged, rendered otherwise.
+
+    Templates see the set's procedures and forms through `pagecache.Recording`, which notes
+    the documents each page reads; the cache entry keeps them (pagecache.MarkdownCache)."""
+    docset = layout.docset
+    traced = replace(docset, procedures=Recording("procedures", docset.procedures),
+                     forms=Recording("forms", docset.forms))
+    seen = {**common, "docset": traced}
+    traced_layout = Layout(traced, layout.downloads)
     env = environment()
 
-    def render(index: int) -> bytes:
+    def render(index: int) -> tuple[bytes, list[tuple[str, str]]]:
         page = pages[index]
-        text = env.get_template(page.template).render(**common, **page.values, page=page,
-                                                      L=Linker(layout, page.path))
-        return (front_matter(page) + text).encode("utf-8")
+        with tracing() as trace:
+            text = env.get_template(page.template).render(
+                **seen, **page.values, page=page, L=Linker(traced_layout, page.path))
+        return (front_matter(page) + text).encode("utf-8"), sorted(trace.reads)
 
+    found: list[bytes | None] = [None] * len(pages)
+    store = _markdown_cache(docset, common, layout, cache)
+    entries: list[str] = []
+    if store is not None:
+        markdown_cache, documents = store
+        for index, page in enumerate(pages):
+            entries.append(key("page", markdown_cache.common, fingerprint(
+                (page.path, page.title, page.template, page.meta, page.values), documents)))
+            found[index] = markdown_cache.get(entries[index])
+    todo = [index for index, text in enumerate(found) if text is None]
     # Pages are independent: on a large set they are rendered in several processes.
-    rendered_pages = dict(zip((page.path for page in pages),
-                              parallel.fork_map(render, len(pages)), strict=True))
-    return SiteContent(pages=rendered_pages, files=files, nav=nav, omitted=omitted)
+    for index, (text, reads) in zip(todo, parallel.fork_map(lambda i: render(todo[i]),
+                                                            len(todo)), strict=True):
+        found[index] = text
+        if store is not None:
+            store[0].put(entries[index], reads, text)
+    stats.update(markdown_hits=len(pages) - len(todo), markdown_built=len(todo))
+    if store is not None and cache is not None:
+        cache.prune(MARKDOWN, store[0].used)
+    return [text for text in found if text is not None]
+
+
+def _markdown_cache(docset: DocumentSet, common: dict[str, Any], layout: Layout,
+                    cache: BuildCache | None,
+                    ) -> tuple[MarkdownCache, Callable[[Any], str | None]] | None:
+    """The Markdown cache of this build and the digest of each document, or None without an
+    enabled cache (or when something of the set does not digest)."""
+    if cache is None or not cache.enabled:
+        return None
+    documents: list[ProcedureDoc | FormDoc] = [*docset.procedures.values(),
+                                               *docset.forms.values()]
+    try:
+        digests = parallel.fork_map(lambda i: fingerprint(documents[i]), len(documents))
+        everything = fingerprint((
+            {name: value for name, value in common.items() if name != "docset"},
+            docset.roles, docset.registers, docset.unread, docset.forms_by_procedure,
+            docset.duties_by_role, docset.forms_by_custodian, docset.procedures_by_owner,
+            docset.referenced_by, layout.downloads))
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError):
+        return None
+    by_id = {id(doc): digest for doc, digest in zip(documents, digests, strict=True)}
+    by_code = {"procedures": dict(zip(docset.procedures, digests, strict=False)),
+               "forms": dict(zip(docset.forms, digests[len(docset.procedures):],
+                                 strict=True))}
+    return (MarkdownCache(cache, key("common", generator_digest(), everything), by_code),
+            lambda value: by_id.get(id(value)))
 
 
 def _matrix_roles(docset: DocumentSet, procedures: list[ProcedureDoc]) -> list[Role]:

@@ -22,20 +22,23 @@ import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from mkdocs.commands import build as mkdocs_build
 from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import InclusionLevel
+from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.structure.pages import Page
+
+from generator.render.site.pagecache import CachedPage, PageCache
 
 MIN_PAGES = 150  # below this, starting processes costs more than it saves
 SHARES_PER_WORKER = 32  # small enough to even out the workers, large enough to be cheap
 SAFE_PLUGINS = frozenset({"search", "material/search"})
 
 _shared: tuple[Any, Any, list[Page]] | None = None  # (config, files, pages), inherited by fork
-_theme: tuple[Any, Any, Any, list[Any]] | None = None  # (nav, env, search index, doc files)
+_theme: tuple[Any, Any, Any, list[Any], list[Any]] | None = None
+"""(nav, env, search index, doc files, the files to build), inherited by fork."""
 DIRTY_WARNING = "A 'dirty' build is being performed"
 
 
@@ -83,21 +86,26 @@ def _write(indexes: list[int]) -> tuple[list[tuple[int, list[Any]]], list[str]]:
     """In a worker: build the pages at `indexes` through the theme; their search entries."""
     assert _shared is not None and _theme is not None
     config, _, _ = _shared
-    nav, env, index, doc_files = _theme
+    nav, env, index, doc_files, todo = _theme
     results = []
     with collecting_warnings() as collect:
         for position in indexes:
-            file = doc_files[position]
-            before = len(index.entries) if index is not None else 0
+            file = todo[position]
+            before = len(index) if index is not None else 0
             mkdocs_build._build_page(file.page, config, doc_files, nav, env, False,
                                      excluded=file.inclusion.is_excluded())
-            results.append((position, index.entries[before:] if index is not None else []))
+            results.append((position, index[before:] if index is not None else []))
     return results, collect.messages
 
 
 def _run(task: Callable[[list[int]], tuple[list[Any], list[str]]], count: int,
          total: int) -> list[Any]:
-    """Run `task` over `total` items in `count` forked processes; results, warnings re-logged."""
+    """Run `task` over `total` items in `count` forked processes; results, warnings re-logged.
+
+    With one process (`count` < 2) the task runs here: its warnings were logged already."""
+    if count < 2:
+        found, _ = task(list(range(total)))
+        return found
     # Many small shares handed out as workers free up, not one fixed share per worker: pages
     # differ in cost (the lists grow with the set), and with fixed shares one worker ran
     # 1.7 s longer than the other at 1,000 procedures. map keeps the shares' order.
@@ -152,32 +160,79 @@ def workers() -> int:
 
 
 def usable(config: Any) -> bool:
-    return (workers() > 1 and "fork" in multiprocessing.get_all_start_methods()
-            and set(config.plugins) <= SAFE_PLUGINS)
+    """Whether this plugin may run mkdocs' page loops: no other plugin could change a page
+    between the steps it takes over."""
+    return set(config.plugins) <= SAFE_PLUGINS
+
+
+def search_entries(config: Any) -> list[Any] | None:
+    """The list the search plugin adds each page's entries to (Material's or mkdocs' own)."""
+    search = config.plugins.get("search") or config.plugins.get("material/search")
+    index = getattr(search, "search_index", None)
+    for name in ("entries", "_entries"):  # Material, mkdocs
+        found = getattr(index, name, None)
+        if isinstance(found, list):
+            return found
+    return None
+
+
+def _forking(total: int, minimum: int) -> int:
+    """How many processes for `total` pages: one (this one) below `minimum`."""
+    count = workers()
+    if total < minimum or count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return count
 
 
 class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
+    """Takes over mkdocs' two per-page loops (see the module docstring), with cached pages
+    (`pagecache.PageCache`) standing in for their conversion and theming, and generated
+    static files (downloads, drawings) kept in memory instead of copied through the disk."""
+
     def __init__(self, min_pages: int = MIN_PAGES) -> None:
         super().__init__()
         self.min_pages = min_pages
         self.nav: Any = None
-        self.active = False
+        self.cache: PageCache | None = None
+        self.static: Mapping[str, bytes] = {}
+        self.hits: dict[str, CachedPage] = {}  # src_uri → cached page
+        self.built: list[tuple[Any, list[Any]]] = []  # (page, search entries) built this time
+        self.outputs: dict[str, bytes] = {}  # site-relative path → bytes not on the disk
+
+    def on_files(self, files: Any, *, config: Any) -> Any:
+        for path, data in sorted(self.static.items()):
+            file = File.generated(config, path, content=data)
+            # not copied: the bytes go to the site from memory
+            file.is_modified = _unchanged  # type: ignore[method-assign]
+            files.append(file)
+        return files
 
     def on_nav(self, nav: Any, *, config: Any, files: Any) -> Any:
         global _shared
         self.nav = nav
         pages = [file.page for file in files.documentation_pages() if file.page is not None]
-        count = workers()
-        self.active = len(pages) >= self.min_pages and count > 1
-        if not self.active:
-            return nav
-        _shared = (config, files, pages)
+        todo = []
+        for page in pages:
+            hit = self.cache.get(page.file.src_uri) if self.cache is not None else None
+            if hit is None:
+                todo.append(page)
+                continue
+            self.hits[page.file.src_uri] = hit
+            # What the skipped steps would have left on the page for the rest of the build
+            # (the navigation's titles, anchor checks of links into this page).
+            page.markdown, page.content, page.meta = "", "", dict(hit.meta)
+            page._title_from_render = hit.title
+            page.present_anchor_ids = set(hit.anchors)
+            page.links_to_anchors = {files.get_file_from_path(uri): dict(found)
+                                     for uri, found in hit.links.items()}
+            page.file.is_modified = _unchanged
+        _shared = (config, files, todo)
         try:
-            results = _run(_convert, count, len(pages))
+            results = _run(_convert, _forking(len(todo), self.min_pages), len(todo))
         finally:
             _shared = None
         for (index, markdown, meta, content, toc, title, anchors, links) in results:
-            page = pages[index]
+            page = todo[index]
             page.markdown, page.meta, page.content, page.toc = markdown, meta, content, toc
             page._title_from_render = title
             page.present_anchor_ids = anchors
@@ -190,23 +245,50 @@ class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
 
     def on_env(self, env: Any, *, config: Any, files: Any) -> Any:
         global _shared, _theme
-        if not self.active:
-            return env
         doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
-        search = config.plugins.get("search") or config.plugins.get("material/search")
-        index = getattr(search, "search_index", None)
+        index = search_entries(config)
+        before = list(index) if index is not None else []
+        todo = [file for file in doc_files if file.src_uri not in self.hits]
         _shared = (config, files, [])
-        _theme = (self.nav, env, index, doc_files)
+        _theme = (self.nav, env, index, doc_files, todo)
         try:
-            results = _run(_write, workers(), len(doc_files))
+            results = _run(_write, _forking(len(todo), self.min_pages), len(todo))
         finally:
             _shared, _theme = None, None
-        for position, entries in sorted(results, key=lambda item: item[0]):
-            if index is not None:
-                index.entries.extend(entries)
-            # written by a worker: the dirty build skips it
-            doc_files[position].is_modified = _unchanged
+        fresh = dict(results)
+        entries = list(before)
+        for position, file in enumerate(todo):
+            self.built.append((file.page, fresh[position]))
+        built = {id(file): found for file, (_, found) in zip(todo, self.built, strict=True)}
+        for file in doc_files:
+            hit = self.hits.get(file.src_uri)
+            if hit is not None:
+                entries.extend(hit.entries)
+                self.outputs[file.dest_uri] = hit.html
+            else:
+                entries.extend(built[id(file)])
+            # built above or taken from the cache: the dirty build skips it
+            file.is_modified = _unchanged
+        if index is not None:
+            index[:] = entries
+        for file in files:
+            if not file.is_documentation_page() and file.src_uri in self.static:
+                self.outputs[file.dest_uri] = self.static[file.src_uri]
         return env
+
+    def store(self, site: Mapping[str, bytes]) -> None:
+        """After a good build: keep the pages built this time (their HTML is in `site`)."""
+        if self.cache is None:
+            return
+        for page, entries in self.built:
+            html = site.get(page.file.dest_uri)
+            if html is None:
+                continue
+            links = {file.src_uri: dict(found)
+                     for file, found in (page.links_to_anchors or {}).items()}
+            self.cache.put(page.file.src_uri, CachedPage(
+                html=html, meta=page.meta, title=page._title_from_render,
+                anchors=sorted(page.present_anchor_ids or ()), links=links, entries=entries))
 
 
 def _unchanged() -> bool:

@@ -51,7 +51,7 @@ def _flowcharts(docset: DocumentSet,
             entries[code, process.id] = key("flowchart", generator_digest(), graphviz_version(),
                                             settings, fingerprint(process))
             data = cache.get(FLOWCHARTS, entries[code, process.id])
-            if data is not None:
+            if data is not None and _whole_svg(data):
                 found[code, process.id] = data
     processes = [(code, process) for code, process in every if (code, process.id) not in found]
     if len(processes) >= parallel.MIN_PAGES:
@@ -76,6 +76,10 @@ def _flowcharts(docset: DocumentSet,
         cache.prune(FLOWCHARTS, entries.values())  # type: ignore[union-attr]
     stats.update(flowcharts_hits=len(every) - len(processes), flowcharts_built=len(processes))
     return {(code, process.id): found[code, process.id] for code, process in every}
+
+
+def _whole_svg(data: bytes) -> bool:
+    return data.startswith((b"<?xml", b"<svg")) and data.rstrip().endswith(b"</svg>")
 
 
 @functools.cache

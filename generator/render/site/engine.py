@@ -299,12 +299,17 @@ def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[A
             if dirty:
                 plugin = parallel.ParallelPages()
                 plugin.static = static
+                plugin.dropped = DROPPED
                 if cache is not None and cache.enabled:
+                    # Generated pages link only to generated files that exist (pages.Linker):
+                    # a page whose Markdown is unchanged lands where it did. Hand-written pages
+                    # (site/) are built every time, so mkdocs checks their links every time.
+                    written = [path for path in everything if path not in files]
                     plugin.cache = PageCache(cache, theme_digest(
                         _config_files(root, scratch), _config_text(config),
                         [Path(config.theme.custom_dir)] if config.theme.custom_dir else [],
-                        nav, not_in_nav,
-                        everything, epoch), everything)
+                        nav, not_in_nav, written, epoch),
+                        {path: data for path, data in files.items() if path.endswith(".md")})
                 config.plugins["wenkong/parallel"] = plugin
             else:
                 write_docs(docs, everything)
@@ -325,6 +330,7 @@ def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[A
             built.update(plugin.outputs)
             if plugin.cache is not None:
                 stats.update(pages_hits=len(plugin.hits), pages_built=len(plugin.built))
+                # (compiled theme templates are not pruned: one entry per template source)
                 plugin.cache.cache.prune(NAMESPACE, plugin.cache.used)
         return {path: built[path] for path in sorted(built)}
 

@@ -16,6 +16,7 @@ that does not parse is a miss too.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -26,11 +27,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.bccache
 from pydantic import BaseModel
 
 from generator.cache import BuildCache, generator_digest, key
+from generator.numbering import Numbering
 
 NAMESPACE = "site"
+JINJA = "site-jinja"
 stats: dict[str, int] = {}
 """What the last site build took from the cache and built again, by step: for tests and
 benchmarks (pages_hits, pages_built, markdown_hits, markdown_built, flowcharts_hits …)."""
@@ -114,6 +119,27 @@ class PageCache:
         self.used: list[str] = []
         self.stored = 0
 
+    def add_context(self, *parts: str) -> None:
+        """More of what every page shows (the navigation's titles, once the pages are read)."""
+        self.theme = key(self.theme, *parts)
+
+    def get_template(self, name: str) -> bytes | None:
+        """A theme template built for the whole site (404.html), if cached."""
+        if not self.cache.enabled:
+            return None
+        entry = key("template", self.theme, name)
+        data = self.cache.get(NAMESPACE, entry)
+        found = None if data is None else CachedPage.decode(data)
+        if found is None:
+            return None
+        self.used.append(entry)
+        return found.html
+
+    def put_template(self, name: str, data: bytes) -> None:
+        entry = key("template", self.theme, name)
+        self.cache.put(NAMESPACE, entry, CachedPage(data, {}, None, [], {}, []).encode())
+        self.used.append(entry)
+
     def key_of(self, src_uri: str) -> str | None:
         source = self.sources.get(src_uri)
         if source is None:
@@ -143,44 +169,73 @@ class PageCache:
         self.stored += 1
 
 
+class JinjaBytecode(jinja2.BytecodeCache):
+    """The theme's compiled templates, kept between builds (compiling Material's templates
+    again takes about a second). Jinja checks each entry against its template's source."""
+
+    def __init__(self, cache: BuildCache) -> None:
+        self.cache = cache
+        self.used: list[str] = []
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        entry = key("jinja", bucket.key, bucket.checksum)
+        data = self.cache.get(JINJA, entry)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+            self.used.append(entry)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        entry = key("jinja", bucket.key, bucket.checksum)
+        self.cache.put(JINJA, entry, bucket.bytecode_to_string())
+        self.used.append(entry)
+
+
 # --- the Markdown of the generated pages ---------------------------------------------------
 
 MARKDOWN = "site-md"
 FLOWCHARTS = "site-flowchart"
 
 
-def _as_set(items: tuple[Any, ...]) -> frozenset[Any]:
-    return frozenset(items)
-
-
 def _as_json(kind: str, text: str) -> tuple[str, str]:
     return kind, text
 
 
-class _Pickler(pickle.Pickler):
-    """Pickles a value by what it holds, the same bytes in every process: no memo (so sharing
-    does not show), sets sorted, pydantic models as their JSON, documents as their digest."""
-
-    def __init__(self, stream: io.BytesIO, documents: Callable[[Any], str | None]) -> None:
-        super().__init__(stream, protocol=5)
-        self.fast = True  # no memo: two equal values pickle the same, shared or not
-        self.documents = documents
-
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, set | frozenset):
-            return _as_set, (tuple(sorted(obj, key=repr)),)
-        if isinstance(obj, BaseModel):
-            return _as_json, (type(obj).__qualname__, obj.model_dump_json())
-        digest = self.documents(obj)
-        if digest is not None:
-            return _as_json, ("document", digest)
-        return NotImplemented
+def _model(obj: BaseModel) -> tuple[Any, ...]:
+    return _as_json, (type(obj).__qualname__, obj.model_dump_json())
 
 
-def fingerprint(value: Any, documents: Callable[[Any], str | None] = lambda _: None) -> str:
-    """A digest of `value` by content; `documents` may stand a digest in for an object."""
+def _subclasses(cls: type) -> Iterator[type]:
+    sub: type
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _numbering(numbering: Numbering) -> tuple[Any, ...]:
+    # by its formats: not by the labels it has memoized so far
+    return _as_json, ("numbering", repr((numbering.levels, numbering.continuous)))
+
+
+@functools.cache
+def _models() -> dict[type, Any]:
+    table: dict[type, Any] = dict.fromkeys(_subclasses(BaseModel), _model)
+    table[Numbering] = _numbering
+    return table
+
+
+def _dispatch(documents: Mapping[type, Callable[[Any], Any]]) -> dict[type, Any]:
+    return {**_models(), **documents}
+
+
+def fingerprint(value: Any, documents: Mapping[type, Callable[[Any], Any]] | None = None) -> str:
+    """A digest of `value` by what it holds, the same in every process: pickled without memo
+    (so whether equal parts are shared does not show), pydantic models as their JSON, and
+    objects of the types in `documents` as what their function returns (a digest)."""
     stream = io.BytesIO()
-    _Pickler(stream, documents).dump(value)
+    pickler = pickle.Pickler(stream, protocol=5)
+    pickler.fast = True  # no memo: two equal values pickle the same, shared or not
+    pickler.dispatch_table = _dispatch(documents or {})
+    pickler.dump(value)
     return hashlib.sha256(stream.getvalue()).hexdigest()
 
 

@@ -497,7 +497,7 @@ def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
 
 def _markdown_cache(docset: DocumentSet, common: dict[str, Any], layout: Layout,
                     cache: BuildCache | None,
-                    ) -> tuple[MarkdownCache, Callable[[Any], str | None]] | None:
+                    ) -> tuple[MarkdownCache, dict[type, Callable[[Any], Any]]] | None:
     """The Markdown cache of this build and the digest of each document, or None without an
     enabled cache (or when something of the set does not digest)."""
     if cache is None or not cache.enabled:
@@ -517,8 +517,12 @@ def _markdown_cache(docset: DocumentSet, common: dict[str, Any], layout: Layout,
     by_code = {"procedures": dict(zip(docset.procedures, digests, strict=False)),
                "forms": dict(zip(docset.forms, digests[len(docset.procedures):],
                                  strict=True))}
+
+    def document(doc: Any) -> tuple[Any, ...]:
+        return str, (by_id.get(id(doc)) or fingerprint(doc),)
+
     return (MarkdownCache(cache, key("common", generator_digest(), everything), by_code),
-            lambda value: by_id.get(id(value)))
+            {ProcedureDoc: document, FormDoc: document})
 
 
 def _matrix_roles(docset: DocumentSet, procedures: list[ProcedureDoc]) -> list[Role]:

@@ -30,7 +30,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from generator.render.site.pagecache import CachedPage, PageCache
+from generator.render.site.pagecache import CachedPage, JinjaBytecode, PageCache
 
 MIN_PAGES = 150  # below this, starting processes costs more than it saves
 SHARES_PER_WORKER = 32  # small enough to even out the workers, large enough to be cheap
@@ -198,6 +198,9 @@ class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
         self.hits: dict[str, CachedPage] = {}  # src_uri → cached page
         self.built: list[tuple[Any, list[Any]]] = []  # (page, search entries) built this time
         self.outputs: dict[str, bytes] = {}  # site-relative path → bytes not on the disk
+        self.dropped: frozenset[str] = frozenset()  # outputs nobody keeps: not built
+        self.templates: list[str] = []  # theme templates built this time
+        self.bytecode: JinjaBytecode | None = None
 
     def on_files(self, files: Any, *, config: Any) -> Any:
         for path, data in sorted(self.static.items()):
@@ -211,6 +214,15 @@ class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
         global _shared
         self.nav = nav
         pages = [file.page for file in files.documentation_pages() if file.page is not None]
+        if self.cache is not None:
+            # Every page shows the navigation: with the titles of its pages, some of which
+            # come from the page itself (front matter).
+            titles = []
+            for page in nav.pages:
+                if page.markdown is None:
+                    page.read_source(config)
+                titles.append(f"{page.file.src_uri}\0{page.title}")
+            self.cache.add_context(*titles)
         todo = []
         for page in pages:
             hit = self.cache.get(page.file.src_uri) if self.cache is not None else None
@@ -245,6 +257,9 @@ class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
 
     def on_env(self, env: Any, *, config: Any, files: Any) -> Any:
         global _shared, _theme
+        if self.cache is not None:
+            self.bytecode = env.bytecode_cache = JinjaBytecode(self.cache.cache)
+        self._theme_templates(env, config, files)
         doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
         index = search_entries(config)
         before = list(index) if index is not None else []
@@ -276,10 +291,27 @@ class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
                 self.outputs[file.dest_uri] = self.static[file.src_uri]
         return env
 
+    def _theme_templates(self, env: Any, config: Any, files: Any) -> None:
+        """The theme's own pages (404.html): from the cache, or built here; the dropped ones
+        (sitemap.xml) not at all."""
+        for name in sorted(config.theme.static_templates):
+            config.theme.static_templates.discard(name)
+            if name in self.dropped:
+                continue
+            found = self.cache.get_template(name) if self.cache is not None else None
+            if found is not None:
+                self.outputs[name] = found
+                continue
+            mkdocs_build._build_theme_template(name, env, files, config, self.nav)
+            self.templates.append(name)
+
     def store(self, site: Mapping[str, bytes]) -> None:
         """After a good build: keep the pages built this time (their HTML is in `site`)."""
         if self.cache is None:
             return
+        for name in self.templates:
+            if name in site:
+                self.cache.put_template(name, site[name])
         for page, entries in self.built:
             html = site.get(page.file.dest_uri)
             if html is None:

@@ -41,7 +41,7 @@ Renderer = Callable[["DocumentSet", BuildOptions], Files]
 # Cache namespaces in which every hit is one output file taken whole from the cache: the build's
 # summary counts them as reused ("其余 N 个取自缓存"). A renderer that caches whole files under
 # another namespace adds it here.
-REUSED_OUTPUTS = ("procedures", "forms", "pdf", "history")
+REUSED_OUTPUTS = ("procedures", "forms", "pdf", "history", "site")
 
 
 def prune_unused(cache: BuildCache, root: Path, namespace: str, keep: Iterable[str]) -> None:

@@ -11,16 +11,14 @@ any web server can serve.
 from __future__ import annotations
 
 import calendar
-import contextlib
 import datetime as dt
 import functools
-import logging
 import shutil
 import subprocess
 from collections.abc import Mapping
 
 from generator.cache import BuildCache, generator_digest, key
-from generator.contract import BuildOptions
+from generator.contract import BuildOptions, prune_unused
 from generator.docset import DocumentSet
 from generator.model import Form, Procedure
 from generator.model.settings import SiteEngine
@@ -57,11 +55,7 @@ def _flowcharts(docset: DocumentSet,
     if len(processes) >= parallel.MIN_PAGES:
         # The drawings wrap Chinese names with jieba: load its dictionary once, before
         # fork_map's workers start, rather than once in each of them.
-        with contextlib.suppress(ImportError):
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)  # it logs "Building prefix dict" at INFO
-            jieba.initialize()
+        parallel.load_segmenter()
 
     def draw(index: int) -> bytes:
         svg = render_flowchart(processes[index][1], docset.settings, "svg")
@@ -73,7 +67,8 @@ def _flowcharts(docset: DocumentSet,
         if entries:
             cache.put(FLOWCHARTS, entries[code, process.id], svg)  # type: ignore[union-attr]
     if entries:
-        cache.prune(FLOWCHARTS, entries.values())  # type: ignore[union-attr]
+        prune_unused(cache, docset.root, FLOWCHARTS,  # type: ignore[arg-type]
+                     entries.values())
     stats.update(flowcharts_hits=len(every) - len(processes), flowcharts_built=len(processes))
     return {(code, process.id): found[code, process.id] for code, process in every}
 

@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 
 from generator.cache import BuildCache
+from generator.contract import prune_unused
 from generator.errors import WenkongError
 from generator.i18n import _
 from generator.render.site import parallel
@@ -102,9 +103,9 @@ def _memoized_segmentation() -> Iterator[None]:
     if module is None:  # jieba not installed: Material indexes without segmenting
         yield
         return
-    # Load the dictionary once here, before the build forks its workers: each would
-    # otherwise load it again (about 1 s of CPU per process).
-    module.initialize()
+    # (The dictionary is loaded when a page is first cut, or before the build forks its
+    # workers: parallel.ParallelPages; a build whose pages all come from the cache never
+    # loads it.)
     search_plugin.jieba = _MemoJieba(module)
     try:
         yield
@@ -331,7 +332,7 @@ def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[A
             if plugin.cache is not None:
                 stats.update(pages_hits=len(plugin.hits), pages_built=len(plugin.built))
                 # (compiled theme templates are not pruned: one entry per template source)
-                plugin.cache.cache.prune(NAMESPACE, plugin.cache.used)
+                prune_unused(plugin.cache.cache, root, NAMESPACE, plugin.cache.used)
         return {path: built[path] for path in sorted(built)}
 
 

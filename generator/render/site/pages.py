@@ -24,6 +24,7 @@ import yaml
 from markupsafe import Markup
 
 from generator.cache import BuildCache, generator_digest, key
+from generator.contract import prune_unused
 from generator.docset import (
     DocumentSet,
     FigureR,
@@ -491,7 +492,7 @@ def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
             store[0].put(entries[index], reads, text)
     stats.update(markdown_hits=len(pages) - len(todo), markdown_built=len(todo))
     if store is not None and cache is not None:
-        cache.prune(MARKDOWN, store[0].used)
+        prune_unused(cache, docset.root, MARKDOWN, store[0].used)
     return [text for text in found if text is not None]
 
 

@@ -165,6 +165,17 @@ def usable(config: Any) -> bool:
     return set(config.plugins) <= SAFE_PLUGINS
 
 
+def load_segmenter() -> None:
+    """Load jieba's dictionary (for the search index) once here, before workers are forked:
+    each would otherwise load it again (about 1 s of CPU per process)."""
+    try:
+        import jieba
+    except ImportError:
+        return
+    jieba.setLogLevel(logging.WARNING)  # it logs "Building prefix dict" at INFO
+    jieba.initialize()
+
+
 def search_entries(config: Any) -> list[Any] | None:
     """The list the search plugin adds each page's entries to (Material's or mkdocs' own)."""
     search = config.plugins.get("search") or config.plugins.get("material/search")
@@ -266,8 +277,11 @@ class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
         todo = [file for file in doc_files if file.src_uri not in self.hits]
         _shared = (config, files, [])
         _theme = (self.nav, env, index, doc_files, todo)
+        count = _forking(len(todo), self.min_pages)
+        if count > 1:
+            load_segmenter()
         try:
-            results = _run(_write, _forking(len(todo), self.min_pages), len(todo))
+            results = _run(_write, count, len(todo))
         finally:
             _shared, _theme = None, None
         fresh = dict(results)

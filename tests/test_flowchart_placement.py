@@ -205,3 +205,33 @@ def test_the_site_page_places_the_flowchart_as_the_word_file(docset, placement):
     table = page.index(f"**{process.title}**")
     assert (picture < table) == (placement is FlowchartPlacement.before)
     assert page.count(f"![{process.title}](") == 2  # and once more in the attachment
+
+
+def test_an_attachment_title_keeps_with_its_flowchart(docset, qp01):
+    document = Document(io.BytesIO(qp01))
+    paragraphs = document.paragraphs
+    title = _process_title(docset)
+    captions = [n for n, p in enumerate(paragraphs) if p.text == f"{title}（流程图）"]
+    attachment_chart = captions[-1] - 1  # the picture's paragraph, right above its caption
+    lead = paragraphs[attachment_chart - 1]
+    assert lead.text.startswith("附件")
+    assert lead.paragraph_format.keep_with_next is True
+    assert paragraphs[captions[-1]].paragraph_format.keep_with_next is False
+
+
+def test_a_figure_caption_under_its_picture_keeps_with_nothing(docset, qp01):
+    from generator.docset import FigureR
+    from generator.render.docx.body import BodyBuilder
+    from generator.render.docx.procedure import BUNDLED_TEMPLATE, load_template
+
+    template = load_template(BUNDLED_TEMPLATE)
+    document = Document(str(BUNDLED_TEMPLATE))
+    builder = BodyBuilder(document, docset.procedures["QP-01"], docset, template.labels, None,
+                          template.width_mm, template.style_ids)
+    png = zipfile.ZipFile(io.BytesIO(qp01)).read(next(
+        n for n in zipfile.ZipFile(io.BytesIO(qp01)).namelist() if n.endswith(".png")))
+    builder.picture(FigureR("figures/a.png", png, "png", "图 1 检验区域布置", None))
+    caption = document.paragraphs[-1]
+    assert caption.text == "图 1 检验区域布置"
+    assert caption.paragraph_format.keep_with_next is False
+    assert document.paragraphs[-2].style.paragraph_format.keep_with_next is True  # Figure

@@ -308,9 +308,13 @@ class BodyBuilder:
         paragraph = self.paragraph(CLAUSE, attachment.title, label=attachment.label)
         if attachment.form is not None:
             paragraph.add_run(f"（{self.labels.see_form} {attachment.form.text}）")
+        kept = [paragraph]
         if attachment.note:
-            self.paragraph(NOTE, attachment.note, label=self.labels.note)
+            kept.append(self.paragraph(NOTE, attachment.note, label=self.labels.note))
         if attachment.process is not None:
+            # the title (and note) start the page the flowchart goes on, never end the one before
+            for lead in kept:
+                lead.paragraph_format.keep_with_next = True
             self.figure(attachment.process)
 
     # --- clauses and blocks --------------------------------------------------------------
@@ -513,8 +517,8 @@ class BodyBuilder:
         if figure.width is not None or shape.width > widest:
             shape.height = int(shape.height * widest / shape.width)
             shape.width = widest
-        if figure.caption:
-            self.paragraph(CAPTION, figure.caption)
+        if figure.caption:  # under the picture: keeps with nothing (see `figure`)
+            self.paragraph(CAPTION, figure.caption).paragraph_format.keep_with_next = False
 
     def figure(self, process: ProcessR) -> None:
         """The flowchart of a process, its caption under it. The picture keeps with its

@@ -7,6 +7,7 @@ write stage.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -28,21 +29,26 @@ def reused_files(cache: BuildCache) -> int:
 def renderers() -> dict[str, Renderer]:
     """The outputs a build produces, by name, in build order.
 
-    Imported here rather than at the top: each pulls in heavy libraries (python-docx, mkdocs)
-    that commands like `validate` never need.
+    Each renderer's module is imported when it runs, not here: each pulls in heavy libraries
+    (python-docx, mkdocs) that commands like `validate`, or a build of some outputs only
+    (`--only procedures`), never need.
     """
-    from generator.control.publish import render_history
-    from generator.render.docx.form import render_forms
-    from generator.render.docx.procedure import render_procedures
-    from generator.render.site import render_site
-
     return {
-        "procedures": render_procedures,
-        "forms": render_forms,
+        "procedures": _deferred("generator.render.docx.procedure", "render_procedures"),
+        "forms": _deferred("generator.render.docx.form", "render_forms"),
         # released versions and "changes in this version", read by the site renderer
-        "history": render_history,
-        "site": render_site,
+        "history": _deferred("generator.control.publish", "render_history"),
+        "site": _deferred("generator.render.site", "render_site"),
     }
+
+
+def _deferred(module: str, name: str) -> Renderer:
+    def render(docset: DocumentSet, options: BuildOptions) -> Files:
+        renderer: Renderer = getattr(importlib.import_module(module), name)
+        return renderer(docset, options)
+
+    render.__qualname__ = render.__name__ = name
+    return render
 
 
 def build(docset: DocumentSet, options: BuildOptions) -> Files:

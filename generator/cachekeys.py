@@ -9,9 +9,10 @@ digest and the digest of any document whose references print that clause's numbe
 else.
 
 The digest is the SHA-256 of a pickle of the object in which every pydantic model is replaced by
-its JSON (same value, same text; computed once per object and build), and nothing depends on
-object addresses or the hash seed. Two different values never share a digest; equal values
-normally share one (a value whose digest differs anyway is only rendered again).
+its JSON (same value, same text; computed once per object and build), pickled without a memo so
+that nothing depends on which equal values are one object, on addresses or on the hash seed.
+Two different values never share a digest; equal values share one (tested across processes
+and between a set parsed afresh and one read from the load cache).
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ class Digests:
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=_PROTOCOL)
         pickler.dispatch_table = self._dispatch()
+        # No memo: with it the bytes would say which equal strings and tuples are one object,
+        # which depends on how they were made (parsed now or read from the load cache).
+        pickler.fast = True
         pickler.dump(value)
         return hashlib.sha256(buffer.getvalue()).digest()
 

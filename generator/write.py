@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -103,6 +104,60 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
+def _previous_files(target: Path) -> dict[str, tuple[str, os.stat_result]]:
+    """The regular files of the previous build (path, status), by relative path, found
+    without following any link: a linked folder inside the output is not entered, and a link
+    is no file."""
+    found: dict[str, tuple[str, os.stat_result]] = {}
+    if target.is_symlink() or not target.is_dir():
+        return found
+    for folder, _folders, names in os.walk(target, followlinks=False):
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                status = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(status.st_mode):
+                found[os.path.relpath(path, target).replace(os.sep, "/")] = (path, status)
+    return found
+
+
+def _link_same(old: tuple[str, os.stat_result], path: Path, data: bytes, mode: int) -> bool:
+    """Put the previous build's file at `path` as a hard link when it holds exactly `data`:
+    a build that changed one document of thousands writes one file, not thousands.
+
+    Only a file of ours that no other name shares (one link, our user, the mode a new file
+    gets) is linked, and only when its bytes, read back, are `data`: the result is the file a
+    fresh write gives. False: nothing done, write the file."""
+    source, status = old
+    if (status.st_size != len(data) or status.st_nlink != 1
+            or status.st_uid != os.geteuid() or stat.S_IMODE(status.st_mode) != mode):
+        return False
+    try:
+        handle = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        now = os.fstat(handle)
+        if (now.st_dev, now.st_ino) != (status.st_dev, status.st_ino):
+            return False
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            if stream.read(len(data) + 1) != data:
+                return False
+    finally:
+        os.close(handle)
+    try:
+        os.link(source, path, follow_symlinks=False)
+        linked = os.lstat(path)
+    except OSError:
+        return False
+    if (linked.st_dev, linked.st_ino) != (status.st_dev, status.st_ino):  # replaced meanwhile
+        path.unlink()
+        return False
+    return True
+
+
 def replace_tree(target: Path, files: Mapping[str, bytes], keep: tuple[str, ...] = ()) -> None:
     """Make `target` hold exactly `files` (relative posix paths → bytes), atomically.
 
@@ -123,10 +178,14 @@ def replace_tree(target: Path, files: Mapping[str, bytes], keep: tuple[str, ...]
     backup = target.parent / f".{target.name}.old"
     moved = False
     try:
+        previous = _previous_files(target)
+        mode = _default_mode()
         for relative, data in sorted(files.items()):
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            earlier = previous.get(relative)
+            if earlier is None or not _link_same(earlier, path, data, mode):
+                path.write_bytes(data)
         for name in keep:
             old = target / name
             if old.exists() and not (staging / name).exists():

@@ -17,6 +17,7 @@ import pytest
 
 from generator.build import BuildOptions, build
 from generator.cache import CACHE_DIR, CACHE_DIR_VARIABLE, BuildCache
+from generator.docset import DocumentSet
 from generator.resolve import load_document_set
 from generator.scaffold import init_document_set
 from tests.conftest import REPO
@@ -135,6 +136,8 @@ EDITS: dict[str, tuple[Callable[[Path], None], dict[str, int] | None]] = {
     "cited clause number": (lambda root: edit(
         root / "procedures" / "QP-01.yaml", "procedure:\n",
         "procedure:\n  - title: 总则\n    text: 新增的条款。\n"), {"procedures": 2, "forms": 0}),
+    "process step": (lambda root: edit(root / "procedures" / "QP-02.yaml", "name: 归档保存",
+                                       "name: 归档并保存"), {"procedures": 1, "forms": 0}),
     "form field": (lambda root: edit(root / "forms" / "QR-01-01.yaml", "label: 事项",
                                      "label: 申请事项"), {"procedures": 0, "forms": 1}),
     # the owner procedure's title prints on its forms and in every reference to it
@@ -161,6 +164,10 @@ def test_incremental_build_equals_a_cold_build(small_set: Path, tmp_path: Path,
     cold = run_build(small_set, tmp_path / "cold", BuildCache(None))
     assert incremental == cold
     assert incremental != before  # the edit shows in the output
+    if name == "procedure clause":  # its flowchart did not change: not drawn again
+        assert (cache.namespace_hits["flowcharts"], cache.namespace_misses["flowcharts"]) == (1, 0)
+    if name == "process step":
+        assert cache.namespace_misses["flowcharts"] == 1
     if expected is not None:
         assert rendered(cache) == expected
     else:
@@ -249,9 +256,7 @@ def test_keys_do_not_depend_on_the_process(small_set: Path) -> None:
     assert runs[0] == runs[1] and "QP-02" in runs[0]
 
 
-def test_sample_set_clause_edit(tmp_path: Path) -> None:
-    """The sample set: one clause of the draft QP-17 changed, only QP-17 rendered again, and
-    the Word outputs equal a build from scratch."""
+def sample_copy(tmp_path: Path) -> Path:
     root = tmp_path / "sample"
     root.mkdir()
     for name in ("wenkong.yaml", "roles.yaml", "wenkong.lock", "mkdocs.yml"):
@@ -259,6 +264,33 @@ def test_sample_set_clause_edit(tmp_path: Path) -> None:
     for folder in ("procedures", "forms", "templates", "registers"):
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def test_keys_are_the_same_for_a_set_read_from_the_load_cache(tmp_path: Path) -> None:
+    """Models read back from the load cache share fewer objects than freshly parsed ones:
+    the keys must not notice."""
+    from generator.render.docx import form, procedure
+
+    root = sample_copy(tmp_path)
+
+    def keys(docset: DocumentSet) -> tuple[dict[str, str], dict[str, str]]:
+        template = procedure.load_template(procedure.find_template(docset))
+        labels = form.load_form_labels(docset.root, docset.settings)
+        return procedure.procedure_keys(docset, template), form.form_keys(docset, labels)
+
+    cache = BuildCache(tmp_path / "cache")
+    fresh = keys(load_document_set(root, cache=cache))
+    cache = BuildCache(tmp_path / "cache")
+    cached = keys(load_document_set(root, cache=cache))
+    assert cache.namespace_hits["load"] > 0
+    assert cached == fresh
+
+
+def test_sample_set_clause_edit(tmp_path: Path) -> None:
+    """The sample set: one clause of the draft QP-17 changed, only QP-17 rendered again, and
+    the Word outputs equal a build from scratch."""
+    root = sample_copy(tmp_path)
     run_build(root, tmp_path / "out", set_cache(root))
     edit(root / "procedures" / "QP-17.yaml", "1个工作日内转交技术部", "2个工作日内转交技术部")
     cache = set_cache(root)

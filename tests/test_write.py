@@ -109,3 +109,58 @@ def test_build_through_a_linked_build_folder_fails_before_rendering(
     assert result.returncode == 1
     assert "符号链接" in result.stderr and "Traceback" not in result.stderr
     assert tree(elsewhere) == {"minutes.docx": b"minutes"}
+
+
+# --- unchanged files are carried over as links to the previous build's, never through links
+
+
+def test_unchanged_files_are_linked_changed_ones_written(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    first = {"procedures/a.docx": b"A" * 100, "procedures/b.docx": b"B" * 100, "index.html": b"i"}
+    replace_tree(out, first)
+    before = {name: (out / name).stat().st_ino for name in first}
+    second = {"procedures/a.docx": b"A" * 100, "procedures/b.docx": b"C" * 100,
+              "index.html": b"j", "new.html": b"n"}
+    replace_tree(out, second)
+    assert tree(out) == second
+    assert (out / "procedures/a.docx").stat().st_ino == before["procedures/a.docx"]
+    assert (out / "procedures/b.docx").stat().st_ino != before["procedures/b.docx"]
+    assert (out / "index.html").stat().st_ino != before["index.html"]
+    assert all((out / name).stat().st_nlink == 1 for name in second)  # the old build is gone
+
+
+def test_a_previous_file_shared_with_another_name_is_written_anew(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    replace_tree(out, {"a.docx": b"same"})
+    outside = tmp_path / "outside.docx"
+    os.link(out / "a.docx", outside)  # someone else's name for the same file
+    replace_tree(out, {"a.docx": b"same"})
+    assert (out / "a.docx").read_bytes() == b"same"
+    assert (out / "a.docx").stat().st_ino != outside.stat().st_ino
+
+
+def test_a_previous_file_with_other_permissions_is_written_anew(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    replace_tree(out, {"a.docx": b"same"})
+    mode = (out / "a.docx").stat().st_mode & 0o777
+    (out / "a.docx").chmod(0o600 if mode != 0o600 else 0o640)
+    replace_tree(out, {"a.docx": b"same"})
+    assert (out / "a.docx").stat().st_mode & 0o777 == mode
+
+
+def test_links_in_the_previous_build_are_not_followed(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    replace_tree(out, {"keep.txt": b"k"})
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "procedures").mkdir(parents=True)
+    (elsewhere / "procedures" / "a.docx").write_bytes(b"same")
+    (elsewhere / "b.docx").write_bytes(b"same too")
+    (out / "procedures").symlink_to(elsewhere / "procedures", target_is_directory=True)
+    (out / "b.docx").symlink_to(elsewhere / "b.docx")
+    replace_tree(out, {"procedures/a.docx": b"same", "b.docx": b"same too"})
+    assert not (out / "procedures").is_symlink() and not (out / "b.docx").is_symlink()
+    assert tree(out) == {"procedures/a.docx": b"same", "b.docx": b"same too"}
+    for name in ("procedures/a.docx", "b.docx"):
+        assert (out / name).stat().st_ino != (elsewhere / name).stat().st_ino
+        assert (elsewhere / name).stat().st_nlink == 1
+    assert tree(elsewhere) == {"procedures/a.docx": b"same", "b.docx": b"same too"}

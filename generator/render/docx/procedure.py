@@ -166,13 +166,60 @@ def _sample_context_keys() -> list[str]:
     return list(KNOWN_PLACEHOLDERS)
 
 
-# Flowcharts drawn ahead for the whole set (figures.draw_all), by DOT text. Filled before the
-# process pool starts, so forked workers inherit it.
+# Flowcharts drawn ahead for the whole set (figures.draw_all), by DOT text, and those of a
+# build with a cache, by the digest of their process. Filled before the process pool starts, so
+# forked workers inherit them.
 _DRAWN: dict[str, bytes] = {}
+_CHARTS: dict[bytes, bytes] = {}
+CHART_NAMESPACE = "flowcharts"  # the build cache's folder of flowchart pictures
 
 
 def _flowchart(docset: DocumentSet) -> Callable[[ProcessR], bytes] | None:
-    return flowchart_drawer(docset.settings, FLOWCHART_DPI, _DRAWN)
+    draw = flowchart_drawer(docset.settings, FLOWCHART_DPI, _DRAWN)
+    if draw is None or not _CHARTS:
+        return draw
+    digests = Digests()
+
+    def drawn_ahead(process: ProcessR) -> bytes:
+        found = _CHARTS.get(digests.digest(process))
+        return found if found is not None else draw(process)
+
+    return drawn_ahead
+
+
+def _draw_charts(docset: DocumentSet, codes: list[str], cache: BuildCache) -> None:
+    """The flowcharts of the procedures `codes` (those rendered in this build), drawn ahead:
+    from the cache when drawn before (same process, settings, graphviz; no word segmentation
+    nor graphviz run then), the others in one graphviz run."""
+    _DRAWN.clear()
+    _CHARTS.clear()
+    processes = [p for c in codes for p in docset.procedures[c].processes]
+    if not cache.enabled:
+        _DRAWN.update(draw_all(processes, docset.settings, FLOWCHART_DPI))
+        return
+    digests = Digests()
+    shared = key("flowchart", generator_digest(), graphviz_version(), str(FLOWCHART_DPI),
+                 digests.digest(docset.settings))
+    keys: dict[bytes, str] = {}
+    missing = []
+    for process in processes:
+        digest = digests.digest(process)
+        keys[digest] = key(shared, digest)
+        data = cache.get(CHART_NAMESPACE, keys[digest])
+        if data is None:
+            missing.append(process)
+        else:
+            _CHARTS[digest] = data
+    if missing:
+        draw = flowchart_drawer(docset.settings, FLOWCHART_DPI,
+                                draw_all(missing, docset.settings, FLOWCHART_DPI))
+        if draw is not None:
+            for process in missing:
+                digest = digests.digest(process)
+                _CHARTS[digest] = draw(process)
+                cache.put(CHART_NAMESPACE, keys[digest], _CHARTS[digest])
+    if len(codes) == len(docset.procedures):  # every chart's key known: drop the others
+        prune_unused(cache, docset.root, CHART_NAMESPACE, keys.values())
 
 
 # --- docxtpl, made cheap to run many times on one template ------------------------------------
@@ -335,9 +382,7 @@ def render_procedures(docset: DocumentSet, options: BuildOptions,
         if data is not None:
             cached[code] = data
     codes = [code for code in docset.procedures if code not in cached]
-    _DRAWN.clear()
-    _DRAWN.update(draw_all((p for c in codes for p in docset.procedures[c].processes),
-                           docset.settings, FLOWCHART_DPI))
+    _draw_charts(docset, codes, cache)
     rendered = render_each(codes, _render_one, (docset, template), what="procedures",
                            progress=options.progress, done_before=len(cached),
                            total=len(docset.procedures), jobs=jobs)

@@ -26,6 +26,7 @@ from generator.render.docx.pagefit import (
     Page,
     fitting_scale,
     jumps,
+    next_scale,
     read_charts,
     resized,
 )
@@ -235,3 +236,16 @@ def test_a_figure_caption_under_its_picture_keeps_with_nothing(docset, qp01):
     assert caption.text == "图 1 检验区域布置"
     assert caption.paragraph_format.keep_with_next is False
     assert document.paragraphs[-2].style.paragraph_format.keep_with_next is True  # Figure
+
+
+def test_a_chart_that_still_jumps_after_its_shrinks_goes_back_to_full_size():
+    chart = Chart("c", 400.0, 8.0)
+    tight = Jump(0, 400.0, 32.0)
+    assert next_scale(tight, chart, 1.0, 0, 6.0) == 0.86
+    # shrunk to 0.86 and still on the next page, though the estimate says it fits now
+    shrunk = Chart("c", 344.0, 6.88)
+    assert next_scale(Jump(0, 400.0, 32.0), shrunk, 0.86, 1, 6.0) == round(0.86 * 0.97, 4)
+    assert next_scale(Jump(0, 400.0, 32.0), shrunk, 0.8342, 2, 6.0) == 1.0  # gave up
+    # no room worth shrinking for (a page break before it): never shrunk, or back to full
+    assert next_scale(Jump(0, 60.0, 32.0), chart, 1.0, 0, 6.0) == 1.0
+    assert next_scale(Jump(0, 60.0, 32.0), shrunk, 0.86, 1, 6.0) == 1.0

@@ -44,7 +44,8 @@ EMU_PER_PT = 12700
 SMALLEST_TEXT_POINTS = min(NAME_POINTS, OWNER_POINTS, EDGE_POINTS)  # at the PNG's own size
 SLACK_PT = 24.0  # the empty paragraph after the table, the table's last border and padding
 ROUNDS = 3  # conversions after the first at most: each fit is checked in the next one
-STEP = 0.03  # a fit that still jumped is shrunk by its shortfall and this much more
+STEP = 0.03  # a fit that still jumped is shrunk by this much more
+TRIES = 2  # shrinks of one chart; one that still jumps after them goes back to full size
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,18 @@ def fitting_scale(jump: Jump, chart: Chart, min_points: float, shrunk: bool) -> 
     return scale if scale > 0 and chart.text_points * scale >= min_points else None
 
 
+def next_scale(jump: Jump, present: Chart, scale: float, tries: int,
+               min_points: float) -> float:
+    """The scale (of its size in the .docx) for a chart found at the top of a page after
+    `tries` shrinks to `scale` (`present`: the chart at that scale). A chart that cannot fit
+    readably, or still jumps after TRIES shrinks (a page break before it, a chain of kept
+    paragraphs), goes back to full size: shrunk on a page of its own it gains nothing."""
+    if tries >= TRIES:
+        return 1.0
+    step = fitting_scale(jump, present, min_points, shrunk=scale < 1)
+    return 1.0 if step is None else round(scale * step, 4)
+
+
 # --- both --------------------------------------------------------------------------------------
 
 
@@ -253,6 +266,7 @@ def fit_flowcharts(pairs: Sequence[tuple[Path, Path]], min_points: float) -> int
         charts, page = read_charts(data)
         if charts:
             documents[docx] = (pdf, data, charts, page, [1.0] * len(charts))
+    tries = {docx: [0] * len(entry[2]) for docx, entry in documents.items()}
     with tempfile.TemporaryDirectory(prefix="wenkong-fit-") as scratch:
         for round_number in range(ROUNDS):
             changed = []
@@ -262,9 +276,10 @@ def fit_flowcharts(pairs: Sequence[tuple[Path, Path]], min_points: float) -> int
                 moved = False
                 for jump in jumps(pdf_lines(pdf), present, page):
                     n = jump.chart
-                    scale = fitting_scale(jump, present[n], min_points, scales[n] < 1)
-                    if scale is not None:
-                        scales[n] = round(scales[n] * scale, 4)
+                    scale = next_scale(jump, present[n], scales[n], tries[docx][n], min_points)
+                    if scale != scales[n]:
+                        scales[n] = scale
+                        tries[docx][n] += 1
                         moved = True
                 if moved:
                     changed.append(docx)

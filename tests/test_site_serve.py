@@ -91,3 +91,35 @@ def test_serve_refuses_a_broken_set(tmp_path: Path) -> None:
                              str(free_port())], capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "QP-02.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_rebuild_after_one_change_builds_only_a_few_pages(tmp_path: Path) -> None:
+    from generator.cache import BuildCache
+    from generator.render.site.pagecache import stats
+    from generator.render.site.serve import Preview, watched_paths
+
+    root = tmp_path / "set"
+    shutil.copytree(FIXTURE, root)
+    served = tmp_path / "served"
+    lines: list[str] = []
+    preview = Preview(root, served, root / "build", {}, BuildCache(tmp_path / "cache"),
+                      lines.append)
+    assert preview.refresh()
+    every = stats["pages_built"]
+    assert every > 10 and stats["pages_hits"] == 0
+    page = served / "procedures" / "QP-02.html"
+    other = served / "procedures" / "QP-01.html"
+    before = other.stat().st_mtime_ns
+    source = root / "procedures" / "QP-02.yaml"
+    source.write_text(source.read_text("utf-8").replace(
+        "记录由保管部门保存", "实时预览：记录由保管部门保存"), "utf-8")
+    preview.rebuild()
+    assert "实时预览" in page.read_text("utf-8")
+    assert stats["pages_built"] == 1 and stats["pages_hits"] == every - 1
+    assert other.stat().st_mtime_ns == before  # unchanged pages are not even rewritten
+    assert any("已重新生成 1 个网页" in line for line in lines)
+    # the preview follows the sources, not what it writes itself
+    (root / "build").mkdir(exist_ok=True)
+    (root / ".wenkong-cache").mkdir(exist_ok=True)
+    followed = {path.name: recursive for path, recursive in watched_paths(root, root / "build")}
+    assert followed == {"set": False, "procedures": True, "forms": True}

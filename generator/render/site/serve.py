@@ -1,150 +1,120 @@
 """Render stage (site): `wenkong serve`, a local preview that follows the YAML sources.
 
-Builds everything once (like `wenkong build`), then runs `mkdocs serve` on 127.0.0.1 over a
-temporary docs folder. A watcher thread polls the sources (settings, roles, procedures, forms,
-mkdocs.yml, site/); when one changes it resolves the set again and rewrites the pages that
-changed, and mkdocs' own watcher rebuilds and reloads the browser. A source with errors is
-reported and the last good pages stay. The .docx downloads are the ones of the first build.
+Builds everything once (like `wenkong build`, through the build cache), then serves the built
+site from a temporary folder on 127.0.0.1 with mkdocs' live-reload server. The server watches
+the set's files (settings, roles, mkdocs.yml at the top, and every folder of the set but the
+build and cache folders); after each change the set is resolved again and the site rebuilt
+through the incremental path (generator/render/site/pagecache.py: only the pages whose inputs
+changed are built again), the files that changed are rewritten and the browser reloads. A source
+with errors is reported and the last good pages stay. The .docx downloads are the ones of the
+first build.
 """
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from generator.build import build
+from generator.cache import CACHE_DIR, BuildCache, set_cache
 from generator.contract import BuildOptions
 from generator.errors import SourceErrors, WenkongError
 from generator.i18n import _
-from generator.render.site import site_content
-from generator.render.site.engine import (
-    CONFIG_FILE,
-    SITE_MATERIAL,
-    VALIDATION,
-    default_config,
-    docs_folder,
-    write_docs,
-)
+from generator.render.site import render_site
+from generator.render.site.engine import site_folder, write_docs
+from generator.render.site.pagecache import stats
 from generator.resolve import load_document_set
 
-POLL_SECONDS = 1.0
-HOOK = Path(__file__).with_name("serve_hook.py")
 
-
-def source_files(root: Path) -> dict[Path, float]:
-    """Every file whose change should refresh the preview, with its modification time."""
-    found: dict[Path, float] = {}
-    patterns = ["*.yaml", "*.yml", f"{SITE_MATERIAL}/**/*", "procedures/**/*.y*ml",
-                "forms/**/*.y*ml"]
-    for pattern in patterns:
-        for path in root.glob(pattern):
-            if path.is_file() and "build" not in path.relative_to(root).parts[:1]:
-                with contextlib.suppress(OSError):
-                    found[path] = path.stat().st_mtime
+def watched_paths(root: Path, output: Path) -> list[tuple[Path, bool]]:
+    """What the preview follows, as (path, recursive): the set's own top-level files, and each
+    folder of the set but the build output, the cache and hidden ones (.git)."""
+    found = [(root, False)]
+    for path in sorted(root.iterdir()):
+        if not path.is_dir() or path.name.startswith(".") or path.name == CACHE_DIR:
+            continue
+        resolved = path.resolve()
+        if resolved == output.resolve() or output.resolve().is_relative_to(resolved):
+            continue  # the build writes there (and a folder holding it is too much to follow)
+        found.append((path, True))
     return found
 
 
 class Preview:
-    """The temporary docs folder and generated config that `mkdocs serve` works on."""
+    """The served folder and how to refresh it from the sources."""
 
-    def __init__(self, root: Path, folder: Path, rendered: Mapping[str, bytes],
-                 report: Callable[[str], None]) -> None:
+    def __init__(self, root: Path, folder: Path, output: Path, rendered: Mapping[str, bytes],
+                 cache: BuildCache, report: Callable[[str], None]) -> None:
         self.root = root
         self.folder = folder
+        self.output = output
         self.rendered = rendered
+        self.cache = cache
         self.report = report
-        self.config = folder / CONFIG_FILE
 
     def refresh(self) -> bool:
-        """Regenerate pages and config from the sources; False when the sources have errors."""
+        """Build the site again from the sources (incrementally) and write what changed; False
+        when the sources have errors (the last good pages stay)."""
         try:
-            docset = load_document_set(self.root)
+            docset = load_document_set(self.root, cache=self.cache)
         except SourceErrors as exc:
             for problem in exc.problems[:20]:
                 self.report(str(problem))
             self.report(_("{count} 个错误：预览保留上一次正确的网页").format(count=len(exc.errors)))
             return False
-        content = site_content(docset, self.rendered)
-        write_docs(self.folder / "docs", docs_folder(self.root, {**content.pages,
-                                                                  **content.files}))
-        self._write_config(docset.settings.company.site_title_name, content.nav, content.omitted)
+        files = render_site(docset, BuildOptions(root=self.root, output=self.output,
+                                                 rendered=self.rendered, cache=self.cache))
+        prefix = site_folder(docset.root, docset.settings.output_dir) + "/"
+        write_docs(self.folder, {path[len(prefix):]: data for path, data in files.items()
+                                 if path.startswith(prefix)})
         return True
 
-    def _write_config(self, company: str, nav: list[Any], omitted: list[str]) -> None:
-        from mkdocs.utils.yaml import yaml_load
+    def rebuild(self) -> None:
+        """The live-reload server's builder: after a change, never raises."""
+        self.report(_("源文件有改动：重新生成网页"))
+        try:
+            if self.refresh():
+                self.report(_("已重新生成 {built} 个网页（其余 {kept} 个未变）").format(
+                    built=stats.get("pages_built", 0), kept=stats.get("pages_hits", 0)))
+        except WenkongError as exc:
+            self.report(_("错误：{message}").format(message=exc))
 
-        base = self.root / CONFIG_FILE
-        theme: dict[str, Any] = {}
-        if base.is_file():
-            with base.open("rb") as stream:
-                parent = yaml_load(stream) or {}
-            custom = (parent.get("theme") or {}).get("custom_dir") if isinstance(
-                parent.get("theme"), dict) else None
-            if custom:
-                # INHERIT resolves paths from this file: point custom_dir back at the set.
-                theme = {"custom_dir": str((self.root / custom).resolve())}
-        else:
-            base = self.folder / "base.yml"
-            base.write_text(default_config(company), "utf-8")
-        config: dict[str, Any] = {
-            "INHERIT": str(base.resolve()),
-            "docs_dir": "docs",
-            "nav": nav,
-            "not_in_nav": "\n".join("/" + path for path in omitted),
-            "validation": VALIDATION,
-            "hooks": [str(HOOK)],
-        }
-        if theme:
-            config["theme"] = theme
-        text = yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
-        if not self.config.is_file() or self.config.read_text("utf-8") != text:
-            self.config.write_text(text, "utf-8")
-
-
-@contextlib.contextmanager
-def _watching(preview: Preview, stop: threading.Event) -> Iterator[None]:
-    def loop() -> None:
-        seen = source_files(preview.root)
-        while not stop.wait(POLL_SECONDS):
-            now = source_files(preview.root)
-            if now != seen:
-                seen = now
-                preview.report(_("源文件有改动：重新生成网页"))
-                try:
-                    preview.refresh()
-                except WenkongError as exc:
-                    preview.report(_("错误：{message}").format(message=exc))
-
-    thread = threading.Thread(target=loop, name="wenkong-watch", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    def not_found(self, code: int) -> bytes | None:
+        page = self.folder / "404.html"
+        if code == 404 and page.is_file():
+            with contextlib.suppress(OSError):
+                return page.read_bytes()
+        return None
 
 
 def serve_site(root: Path, output: Path | None, port: int,
                report: Callable[[str], None] = print) -> None:
     """Build once, then serve the site on http://127.0.0.1:PORT/ until interrupted."""
-    from mkdocs.commands.serve import serve
+    from mkdocs.livereload import LiveReloadServer
 
-    docset = load_document_set(root)
+    cache = set_cache(root)
+    docset = load_document_set(root, cache=cache)
     target = output or root / docset.settings.output_dir
-    files = build(docset, BuildOptions(root=root, output=target))
+    files = build(docset, BuildOptions(root=root, output=target, cache=cache))
     report(_("已在 {target} 中生成 {count} 个文件").format(target=target, count=len(files)))
     with tempfile.TemporaryDirectory(prefix="wenkong-serve-") as temporary:
-        preview = Preview(root, Path(temporary), files, report)
+        preview = Preview(root, Path(temporary), target, files, cache, report)
         if not preview.refresh():
             raise WenkongError(_("源文件有错误：改正后再运行 serve"))
-        stop = threading.Event()
+        server = LiveReloadServer(builder=preview.rebuild, host="127.0.0.1", port=port,
+                                  root=temporary)
+        server.error_handler = preview.not_found
+        for path, recursive in watched_paths(root, target):
+            server.watch(str(path), recursive=recursive)
         report(_("网站地址 http://127.0.0.1:{port}/（按 Ctrl+C 停止）").format(port=port))
-        with _watching(preview, stop):
-            serve(config_file=str(preview.config), livereload=True,
-                  dev_addr=f"127.0.0.1:{port}")
+        try:
+            server.serve()  # type: ignore[no-untyped-call]
+        except KeyboardInterrupt:
+            pass
+        except OSError as exc:  # the port is taken, or not ours to use
+            raise WenkongError(_("无法在 127.0.0.1:{port} 上启动预览：{message}").format(
+                port=port, message=exc.strerror or exc)) from None
+        finally:
+            server.shutdown()

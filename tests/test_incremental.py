@@ -297,3 +297,47 @@ def test_sample_set_clause_edit(tmp_path: Path) -> None:
     incremental = run_build(root, tmp_path / "out", cache)
     assert rendered(cache) == {"procedures": 1, "forms": 0}
     assert incremental == run_build(root, tmp_path / "cold", BuildCache(None))
+
+
+def test_history_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Released versions rebuilt from git and "changes in this version" come from the cache
+    when nothing they depend on changed (no old tree is loaded), and equal a build without."""
+    from generator.control import diff, rebuild
+    from generator.control.publish import render_history
+    from tests.control_support import commit, edit, new_repo, release
+
+    root = new_repo(tmp_path / "set")
+    path = root / "procedures" / "QP-01.yaml"
+    edit(path, "text: 在此描述工作程序。", "text: 记录由文控中心保存三年。")
+    assert release(root).code == 0
+    commit(root, "QP-01 A/0")
+    edit(path, "保存三年", "保存五年")
+    assert release(root, "QP-01", "延长保存期", date="2026-03-01").code == 0
+    commit(root, "QP-01 A/1")
+    edit(path, "保存五年", "保存十年")  # a revision under way
+
+    def history(cache: BuildCache) -> dict[str, bytes]:
+        docset = load_document_set(root, check_lock=False, cache=cache)
+        return render_history(docset, BuildOptions(root=root, output=root / "build",
+                                                   cache=cache))
+
+    cold = history(BuildCache(None))
+    assert any(name.endswith(".docx") for name in cold) and "十年" in cold["history/index.json"
+                                                                         ].decode()
+    assert history(set_cache(root)) == cold
+
+    def no_old_tree(*args: object) -> None:
+        raise AssertionError("an old tree was loaded")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(diff, "docset_at", no_old_tree)
+        patch.setattr(rebuild, "docset_at", no_old_tree)
+        cache = set_cache(root)
+        assert history(cache) == cold
+    assert cache.namespace_hits["history"] == 1 and cache.namespace_hits["history-changes"] == 1
+
+    edit(path, "保存十年", "保存二十年")
+    cache = set_cache(root)
+    warm = history(cache)
+    assert warm == history(BuildCache(None)) != cold
+    assert cache.namespace_hits["history"] == 1 and cache.namespace_misses["history-changes"] == 1

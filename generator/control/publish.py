@@ -12,12 +12,16 @@ import json
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from generator.cache import BuildCache, generator_digest, key
+from generator.cachekeys import Digests
+from generator.contract import prune_unused
 from generator.control.diff import ClauseChange, changes_since_previous, previous_release
 from generator.control.history import find_release_commit
-from generator.control.lock import read_lock
+from generator.control.lock import LockedDocument, read_lock
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import UsageError
 from generator.model.procedure import Status
+from generator.render.docx.procedure import graphviz_version
 
 if TYPE_CHECKING:
     from generator.contract import BuildOptions, Files
@@ -43,13 +47,26 @@ def _item(change: ClauseChange) -> dict[str, Any]:
             "words": [{"op": op, "text": text} for op, text in change.words]}
 
 
+HISTORY_NAMESPACE = "history"  # the build cache's rebuilt releases (output files)
+CHANGES_NAMESPACE = "history-changes"  # and "changes in this version" of each document
+
+
 def render_history(docset: DocumentSet, options: BuildOptions) -> Files:
-    """`history/index.json` and the rebuilt .docx of earlier released versions."""
+    """`history/index.json` and the rebuilt .docx of earlier released versions.
+
+    With a build cache (`options.cache`), a release rebuilt before is taken from it (keyed by
+    the commit holding its source, the code and version, and the generator: a commit never
+    changes), and so are a document's "changes in this version" (keyed by the document as
+    resolved now, its lock entry, and the commit of the release it is compared with): no old
+    tree is loaded again when neither changed."""
     from generator.control.rebuild import rebuild_version
 
     lock, _ = read_lock(docset.root)
     if lock is None:
         return {}
+    cache = options.cache
+    digests = Digests()
+    used: dict[str, list[str]] = {HISTORY_NAMESPACE: [], CHANGES_NAMESPACE: []}
     files: dict[str, bytes] = {}
     documents: dict[str, Any] = {}
     current: dict[str, ProcedureDoc | FormDoc] = {**docset.procedures, **docset.forms}
@@ -57,19 +74,12 @@ def render_history(docset: DocumentSet, options: BuildOptions) -> Files:
         doc = current.get(code)
         if doc is None:
             continue
-        entry: dict[str, Any] = {}
-        changes = changes_since_previous(docset, code)
-        if changes is not None:
-            previous = previous_release(docset, code)
-            released = lock.documents[code].get(doc.version)
-            is_release = released is not None and (
-                previous is None or previous.version != released.version)
-            entry["changes"] = {"from": previous.version if previous else None,
-                                # unreleased edits have no version yet
-                                "to": doc.version if is_release else None,
-                                "items": [_item(c) for c in changes]}
-        versions = []
         locked = lock.documents[code]
+        entry: dict[str, Any] = {}
+        changes = _changes(docset, code, doc, locked, cache, digests, used)
+        if changes is not None:
+            entry["changes"] = changes
+        versions = []
         for version in locked.versions:
             # The build's own output is this version only while the document is effective at
             # it; during a revision (draft, in review) the last release is rebuilt and offered.
@@ -79,12 +89,21 @@ def render_history(docset: DocumentSet, options: BuildOptions) -> Files:
                                    "date": version.date.isoformat(), "note": version.summary}
             # Only earlier versions are rebuilt (the current one is the build's own output),
             # and only those whose source is kept: no git look-up for the rest.
-            if version.fingerprint is not None and not is_current and \
-                    find_release_commit(docset.root, locked, version, code) is not None:
-                try:
-                    name, data = rebuild_version(docset.root, code, version.version)
-                except UsageError:
-                    name, data = "", b""
+            commit = find_release_commit(docset.root, locked, version, code) if (
+                version.fingerprint is not None and not is_current) else None
+            if commit is not None:
+                entry_key = key("history", generator_digest(), graphviz_version(), commit, code,
+                                version.version)
+                used[HISTORY_NAMESPACE].append(entry_key)
+                name, data = _unpack(cache.get(HISTORY_NAMESPACE, entry_key))
+                if not data:
+                    try:
+                        name, data = rebuild_version(docset.root, code, version.version)
+                    except UsageError:
+                        name, data = "", b""
+                    if data:
+                        cache.put(HISTORY_NAMESPACE, entry_key,
+                                  name.encode("utf-8") + b"\0" + data)
                 if data:
                     path = f"{HISTORY_DIR}/{code}/{PurePosixPath(name).name}"
                     files[path] = data
@@ -92,7 +111,49 @@ def render_history(docset: DocumentSet, options: BuildOptions) -> Files:
             versions.append(row)
         entry["versions"] = versions
         documents[code] = entry
+    for namespace, keys in used.items():
+        prune_unused(cache, docset.root, namespace, keys)
     files[INDEX] = json.dumps({"documents": documents}, ensure_ascii=False, indent=1,
                               sort_keys=True).encode("utf-8")
     return files
 
+
+def _unpack(data: bytes | None) -> tuple[str, bytes]:
+    """A cached rebuilt release: its file name, NUL, its bytes."""
+    name, _nul, body = (data or b"").partition(b"\0")
+    return (name.decode("utf-8", "replace"), body) if body else ("", b"")
+
+
+def _changes(docset: DocumentSet, code: str, doc: ProcedureDoc | FormDoc,
+             locked: LockedDocument, cache: BuildCache, digests: Digests,
+             used: dict[str, list[str]]) -> dict[str, Any] | None:
+    """"Changes in this version" of one document as the site reads it, or None."""
+    previous = previous_release(docset, code)
+    entry_key = None
+    if cache.enabled and previous is not None and previous.fingerprint is not None:
+        commit = find_release_commit(docset.root, locked, previous, code)
+        entry_key = key("history-changes", generator_digest(), code, commit or "",
+                        digests.digest((doc, locked)))
+        used[CHANGES_NAMESPACE].append(entry_key)
+        found = cache.get(CHANGES_NAMESPACE, entry_key)
+        if found is not None:
+            try:
+                value = json.loads(found)
+            except ValueError:
+                value = False
+            if value is None or isinstance(value, dict):
+                return value
+    changes = changes_since_previous(docset, code)
+    result = None
+    if changes is not None:
+        released = locked.get(doc.version)
+        is_release = released is not None and (
+            previous is None or previous.version != released.version)
+        result = {"from": previous.version if previous else None,
+                  # unreleased edits have no version yet
+                  "to": doc.version if is_release else None,
+                  "items": [_item(c) for c in changes]}
+    if entry_key is not None:
+        cache.put(CHANGES_NAMESPACE, entry_key,
+                  json.dumps(result, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    return result

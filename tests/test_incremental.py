@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,7 +19,7 @@ from generator.cache import CACHE_DIR, CACHE_DIR_VARIABLE, BuildCache
 from generator.docset import DocumentSet
 from generator.resolve import load_document_set
 from generator.scaffold import init_document_set
-from tests.conftest import REPO
+from tests.test_cascade import sample_copy  # noqa: F401 (fixture)
 
 WORD = frozenset({"procedures", "forms"})
 
@@ -256,23 +255,13 @@ def test_keys_do_not_depend_on_the_process(small_set: Path) -> None:
     assert runs[0] == runs[1] and "QP-02" in runs[0]
 
 
-def sample_copy(tmp_path: Path) -> Path:
-    root = tmp_path / "sample"
-    root.mkdir()
-    for name in ("wenkong.yaml", "roles.yaml", "wenkong.lock", "mkdocs.yml"):
-        shutil.copy2(REPO / name, root / name)
-    for folder in ("procedures", "forms", "templates", "registers"):
-        if (REPO / folder).is_dir():
-            shutil.copytree(REPO / folder, root / folder)
-    return root
-
-
-def test_keys_are_the_same_for_a_set_read_from_the_load_cache(tmp_path: Path) -> None:
+def test_keys_are_the_same_for_a_set_read_from_the_load_cache(
+        tmp_path: Path, sample_copy: Path) -> None:  # noqa: F811 (fixture)
     """Models read back from the load cache share fewer objects than freshly parsed ones:
     the keys must not notice."""
     from generator.render.docx import form, procedure
 
-    root = sample_copy(tmp_path)
+    root = sample_copy
 
     def keys(docset: DocumentSet) -> tuple[dict[str, str], dict[str, str]]:
         template = procedure.load_template(procedure.find_template(docset))
@@ -287,10 +276,11 @@ def test_keys_are_the_same_for_a_set_read_from_the_load_cache(tmp_path: Path) ->
     assert cached == fresh
 
 
-def test_sample_set_clause_edit(tmp_path: Path) -> None:
+def test_sample_set_clause_edit(tmp_path: Path,
+                                sample_copy: Path) -> None:  # noqa: F811 (fixture)
     """The sample set: one clause of the draft QP-17 changed, only QP-17 rendered again, and
     the Word outputs equal a build from scratch."""
-    root = sample_copy(tmp_path)
+    root = sample_copy
     run_build(root, tmp_path / "out", set_cache(root))
     edit(root / "procedures" / "QP-17.yaml", "1个工作日内转交技术部", "2个工作日内转交技术部")
     cache = set_cache(root)

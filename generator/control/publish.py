@@ -21,7 +21,7 @@ from generator.control.lock import LockedDocument, read_lock
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import UsageError
 from generator.model.procedure import Status
-from generator.render.docx.procedure import graphviz_version
+from generator.render.flowchart import graphviz_version
 
 if TYPE_CHECKING:
     from generator.contract import BuildOptions, Files

@@ -21,7 +21,7 @@ import subprocess
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from generator.docset import ProcessR, StepR, plain
@@ -354,3 +354,17 @@ def render_flowchart(process: ProcessR, settings: Settings, fmt: Format,
         settings.fonts.heading_fallback, settings.fonts.body_fallback, settings.fonts.heading,
         "sans-serif") if f))
     return render_dot(flowchart_dot(process, settings), fmt, dpi, fonts)
+
+
+@cache
+def graphviz_version() -> str:
+    """`dot -V` (graphviz draws the flowcharts: another version, other drawings), for the
+    build cache's keys of anything that holds a flowchart; "-" without graphviz."""
+    dot = shutil.which("dot")
+    if dot is None:
+        return "-"
+    try:
+        done = subprocess.run([dot, "-V"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "-"
+    return (done.stdout + done.stderr).decode("utf-8", "replace").strip()

@@ -10,13 +10,10 @@ Output: `procedures/<code>_<version>_<title>.docx`, byte-identical from build to
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import os
 import re
-import shutil
-import subprocess
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +49,7 @@ from generator.render.docx.cover import (
 )
 from generator.render.docx.figures import draw_all, flowchart_drawer
 from generator.render.docx.labels import DocxLabels, load_labels
+from generator.render.flowchart import graphviz_version
 from generator.render.parallel import render_each
 from generator.versions import file_safe
 
@@ -351,20 +349,6 @@ def procedure_keys(docset: DocumentSet, template: ProcedureTemplate,
         keys[code] = key(shared, digests.digest(doc),
                          "\n".join(f.code if f is not None else "" for f in forms))
     return keys
-
-
-@functools.cache
-def graphviz_version() -> str:
-    """`dot -V` (the flowchart pictures are graphviz's work), or "" without graphviz."""
-    program = shutil.which("dot")
-    if program is None:
-        return ""
-    try:
-        done = subprocess.run([program, "-V"], capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return program + done.stdout.decode("utf-8", "replace") + done.stderr.decode(
-        "utf-8", "replace")
 
 
 def render_procedures(docset: DocumentSet, options: BuildOptions,

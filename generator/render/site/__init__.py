@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import functools
-import shutil
-import subprocess
 from collections.abc import Mapping
 
 from generator.cache import BuildCache, generator_digest, key
@@ -22,6 +19,7 @@ from generator.contract import BuildOptions, prune_unused
 from generator.docset import DocumentSet
 from generator.model import Form, Procedure
 from generator.model.settings import SiteEngine
+from generator.render.flowchart import graphviz_version
 from generator.render.site import parallel
 from generator.render.site.engine import build_site, site_folder
 from generator.render.site.history import load_history
@@ -75,19 +73,6 @@ def _flowcharts(docset: DocumentSet,
 
 def _whole_svg(data: bytes) -> bool:
     return data.startswith((b"<?xml", b"<svg")) and data.rstrip().endswith(b"</svg>")
-
-
-@functools.cache
-def graphviz_version() -> str:
-    """`dot -V` (graphviz draws the flowcharts: another version, other drawings)."""
-    dot = shutil.which("dot")
-    if dot is None:
-        return "-"
-    try:
-        done = subprocess.run([dot, "-V"], capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return "-"
-    return (done.stdout + done.stderr).decode("utf-8", "replace").strip()
 
 
 def _epoch(docset: DocumentSet) -> int:

@@ -152,12 +152,14 @@ class BodyBuilder:
     # --- paragraphs and text -------------------------------------------------------------
 
     def styled(self, paragraph: Any, style: str) -> Any:
-        paragraph._p.get_or_add_pPr().style = self.style_ids[style]
+        ooxml.set_paragraph_style(paragraph, self.style_ids[style])
         return paragraph
 
     def add(self, container: Any, style: str, text: str | None = None) -> Any:
         """A new paragraph of `style` at the end of `container` (document or table cell)."""
-        paragraph = container.add_paragraph(text)
+        paragraph = container.add_paragraph()
+        if text:
+            ooxml.add_text(paragraph, text)
         return self.styled(paragraph, style)
 
     def strong(self, paragraph: Any, text: str) -> None:
@@ -169,9 +171,9 @@ class BodyBuilder:
         where = container if container is not None else self.document
         paragraph = self.add(where, style)
         if label:
-            paragraph.add_run(label + ("\t" if tab else label_gap(label)))
+            ooxml.add_text(paragraph, label + ("\t" if tab else label_gap(label)))
         if isinstance(text, str):
-            paragraph.add_run(text)
+            ooxml.add_text(paragraph, text)
         elif text:
             self.rich(paragraph, text)
         return paragraph
@@ -180,12 +182,12 @@ class BodyBuilder:
         """Plain runs and references; a clause of this document becomes an internal link."""
         for part in text:
             if isinstance(part, str):
-                paragraph.add_run(part)
+                ooxml.add_text(paragraph, part)
             elif part.kind in ("clause", "formula") and part.anchor and \
                     part.code == self.doc.model.code and part.anchor in self.own_anchors:
                 ooxml.add_internal_link(paragraph, bookmark_name(part.anchor), part.text)
             else:
-                paragraph.add_run(part.text)
+                ooxml.add_text(paragraph, part.text)
 
     def mark(self, paragraph: Any, anchor: str) -> None:
         self.bookmarks += 1
@@ -424,7 +426,7 @@ class BodyBuilder:
         paragraph = cell.paragraphs[0]
         self.styled(paragraph, style)
         if isinstance(value, str):
-            paragraph.add_run(value)
+            ooxml.add_text(paragraph, value)
         elif value:
             self.rich(paragraph, value)
         return paragraph

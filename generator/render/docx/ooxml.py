@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,6 +34,51 @@ def new_element(tag: str) -> Any:
     parsing the prefixed tag again each time: a form makes tens of thousands of elements."""
     clark, nsmap = _clark(tag)
     return oxml_parser.makeelement(clark, nsmap=nsmap)
+
+
+_XML_SPACE = qn("xml:space")
+_W_PPR, _W_PSTYLE, _W_VAL = qn("w:pPr"), qn("w:pStyle"), qn("w:val")
+
+
+def add_text(paragraph: Any, text: str) -> None:
+    """`paragraph.add_run(text)`, the same XML (a tab becomes w:tab, a line break w:br), made
+    directly: python-docx walks the text character by character and finds each element's
+    place by schema, a tenth of a procedure's rendering time."""
+    run = new_element("w:r")
+    start = 0
+    for found in _TAB_OR_BREAK.finditer(text):
+        if found.start() > start:
+            run.append(_text_element(text[start:found.start()]))
+        run.append(new_element("w:tab" if found.group() == "\t" else "w:br"))
+        start = found.end()
+    if start < len(text):
+        run.append(_text_element(text[start:]))
+    paragraph._p.append(run)
+
+
+_TAB_OR_BREAK = re.compile(r"[\t\n\r]")
+
+
+def _text_element(text: str) -> Any:
+    t = new_element("w:t")
+    t.text = text
+    if len(text.strip()) < len(text):
+        t.set(_XML_SPACE, "preserve")
+    return t
+
+
+def set_paragraph_style(paragraph: Any, style_id: str) -> None:
+    """`paragraph.style = …` by style id (the same XML: w:pStyle first in w:pPr)."""
+    p = paragraph._p
+    p_pr = p.find(_W_PPR)
+    if p_pr is None:
+        p_pr = new_element("w:pPr")
+        p.insert(0, p_pr)
+    for old in p_pr.findall(_W_PSTYLE):
+        p_pr.remove(old)
+    style = new_element("w:pStyle")
+    style.set(_W_VAL, style_id)
+    p_pr.insert(0, style)
 
 
 def trim_styles(document: Document, wanted: Iterable[str]) -> None:

@@ -245,9 +245,18 @@ class _Body(Subdoc):  # type: ignore[misc]
 class _Template(DocxTemplate):  # type: ignore[misc]
     """docxtpl with the template-only work done once per build instead of once per document:
     its XML clean-up (`patch_xml`, regular expressions over every part) is cached by the XML
-    text, and the Jinja templates compiled from it are cached by `_Environment`."""
+    text, and the Jinja templates compiled from it are cached by `_Environment`; its clean-up
+    of the rendered parts is skipped when there is nothing to clean."""
 
     _patched: dict[str, str] = {}  # noqa: RUF012 - a cache shared by every render
+
+    def resolve_listing(self, xml: str) -> str:
+        # docxtpl turns tabs, newlines, \a and \f in rendered text into Word elements with
+        # three nested regular-expression passes over every paragraph and run; our body never
+        # has them (python-docx writes w:tab and w:br), and a part without any is unchanged.
+        if "\t" in xml or "\n" in xml or "\a" in xml or "\f" in xml:
+            return str(super().resolve_listing(xml))
+        return xml
 
     def patch_xml(self, src_xml: str) -> str:
         found = self._patched.get(src_xml)

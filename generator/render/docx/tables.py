@@ -19,6 +19,7 @@ and decide whether a row is short enough to keep whole, they do not predict page
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -300,6 +301,12 @@ def join_name(name: str) -> str:
 
 
 def _names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    return _compiled_names(frozenset(names))
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_names(names: frozenset[str]) -> re.Pattern[str] | None:
+    """One pattern per set of names (a build renders every document with the same roles)."""
     kept = sorted({n for n in names if len(n) > 1 and not CODE.fullmatch(n)},
                   key=lambda n: (-len(n), n))
     if not kept:
@@ -319,16 +326,23 @@ def keep_words_whole(element: Any, names: Iterable[str] = ()) -> None:
     a ☐/☑ box before them) under `element`: word joiners between their characters, a
     zero-width space beside them as the place to break instead. Idempotent."""
     pattern = _names_pattern(names)
-    for t in list(element.iter(qn("w:t"))):
-        if any(True for _ in t.iterancestors(qn("w:sdt"))):
+    t_tag, r_tag, sdt_tag = qn("w:t"), qn("w:r"), qn("w:sdt")
+    for t in list(element.iter(t_tag)):
+        value = t.text or ""
+        # most text holds no code and no name (no span below): nothing to do, decided before
+        # the walks up and around the tree
+        if not any("-" in m.group(0) for m in CODE.finditer(value)) and (
+                pattern is None or pattern.search(value) is None):
+            continue
+        if any(True for _ in t.iterancestors(sdt_tag)):
             continue  # a form's content control: its text is what the clerk types over
         run = t.getparent()
-        if run is None or run.tag != qn("w:r") or len(run.findall(qn("w:t"))) != 1 \
+        if run is None or run.tag != r_tag or len(run.findall(t_tag)) != 1 \
                 or _is_kept(run):
             continue
-        pieces = _pieces(t.text or "", pattern)
+        pieces = _pieces(value, pattern)
         if len(pieces) == 1 and not pieces[0][1]:
-            if pieces[0][0] != (t.text or ""):
+            if pieces[0][0] != value:
                 t.text = pieces[0][0]
                 t.set(qn("xml:space"), "preserve")
             continue
@@ -414,10 +428,22 @@ def _is_kept(run: Any) -> bool:
     return lang is not None and lang.get(qn("w:eastAsia")) == NO_LANGUAGE
 
 
+_AFTER_LANG = tuple(qn(tag) for tag in ("w:eastAsianLayout", "w:specVanish", "w:oMath"))
+
+
 def _mark_kept(run: Any) -> None:
-    r_pr = run.get_or_add_rPr()
+    # python-docx's get_or_add_rPr / insert_element_before, without their schema lookups
+    r_pr = run.find(qn("w:rPr"))
+    if r_pr is None:
+        r_pr = ooxml.new_element("w:rPr")
+        run.insert(0, r_pr)
     lang = r_pr.find(qn("w:lang"))
     if lang is None:
-        lang = OxmlElement("w:lang")
-        r_pr.insert_element_before(lang, "w:eastAsianLayout", "w:specVanish", "w:oMath")
+        lang = ooxml.new_element("w:lang")
+        successor = next((r_pr.find(tag) for tag in _AFTER_LANG
+                          if r_pr.find(tag) is not None), None)
+        if successor is not None:
+            successor.addprevious(lang)
+        else:
+            r_pr.append(lang)
     lang.set(qn("w:eastAsia"), NO_LANGUAGE)

@@ -17,7 +17,7 @@ import os
 import pickle
 import platform
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -300,7 +300,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 def load_document_set(root: Path, *, check_lock: bool = True,
-                      cache: BuildCache | bool = True) -> DocumentSet:
+                      cache: BuildCache | bool = True,
+                      only: Collection[str] | None = None) -> DocumentSet:
     """Load, validate and resolve the document set under `root`.
 
     Raises SourceErrors with every problem found (errors and warnings); returns the set with
@@ -312,12 +313,17 @@ def load_document_set(root: Path, *, check_lock: bool = True,
     folder (`set_cache`); False or a disabled `BuildCache(None)`, none (`build --no-cache`);
     or the given cache (another set's: an older tree of the same repository shares most files).
     The result is the same with or without it.
+
+    `only`: the procedure and form files to read, relative to `root` (posix); the others, and
+    the registers (they span the whole set), are left out. The control commands resolve one
+    document with what it cites this way (generator/control/subset.py). None: everything.
     """
     with _collector_paused():
-        return _load_document_set(root.resolve(), check_lock, cache)
+        return _load_document_set(root.resolve(), check_lock, cache, only)
 
 
-def _load_document_set(root: Path, check_lock: bool, cache: BuildCache | bool) -> DocumentSet:
+def _load_document_set(root: Path, check_lock: bool, cache: BuildCache | bool,
+                       only: Collection[str] | None) -> DocumentSet:
     if isinstance(cache, bool):
         cache = set_cache(root) if cache else BuildCache(None)
     problems: list[Problem] = []
@@ -354,6 +360,8 @@ def _load_document_set(root: Path, check_lock: bool, cache: BuildCache | bool) -
 
     jobs = _jobs(root, settings.procedures_dir, "procedure") + _jobs(
         root, settings.forms_dir, "form")
+    if only is not None:
+        jobs = [job for job in jobs if job.path.relative_to(root).as_posix() in only]
     procedures: list[_Loaded] = []
     forms: list[_Loaded] = []
     # Code → file, for files that could not be read or validated: references to them are not
@@ -395,7 +403,8 @@ def _load_document_set(root: Path, check_lock: bool, cache: BuildCache | bool) -
 
     if not resolver.roles_unread:  # both check who holds which role
         check_authority(docset, problems)
-        check_registers(docset, problems)
+        if only is None:
+            check_registers(docset, problems)
     if any(p.severity is Severity.error for p in problems):
         raise SourceErrors(problems)
     docset.warnings = sorted(problems)

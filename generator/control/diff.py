@@ -19,6 +19,7 @@ from typing import Literal
 from generator.control.content import Unit, fingerprint, units_of
 from generator.control.history import docset_at, find_release_commit, missing_source_message
 from generator.control.lock import LockedDocument, LockedVersion, read_lock
+from generator.control.subset import document_at, working_document
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import UsageError
 from generator.i18n import _
@@ -197,14 +198,14 @@ def _side_of(docset: DocumentSet, code: str, label: str,
 
 
 def release_side(root: Path, code: str, version: str,
-                 working: DocumentSet | None = None) -> Side:
+                 working: DocumentSet | None = None, *, whole_set: bool = False) -> Side:
     """A released version, resolved from the git tree of its release.
 
     When the working draft still is that release (same version, same content), it is used
-    directly: a release not yet committed can be compared too.
+    directly: a release not yet committed can be compared too. The old tree is resolved for
+    this document only (generator/control/subset.py); `whole_set` resolves all of it once per
+    commit instead, for a caller that compares every document.
     """
-    from generator.resolve import load_document_set
-
     root = root.resolve()
     entry, locked = locked_version(root, code, version)
     if locked.fingerprint is None:
@@ -218,9 +219,10 @@ def release_side(root: Path, code: str, version: str,
     commit = find_release_commit(root, entry, locked, code)
     if commit is None:
         if working is None:
-            return release_side(root, code, version, load_document_set(root, check_lock=False))
+            return release_side(root, code, version, working_document(root, code))
         raise UsageError(missing_source_message(root, code, version))
-    return _side_of(docset_at(root, commit), code, version, locked)
+    old_set = docset_at(root, commit) if whole_set else document_at(root, commit, code)
+    return _side_of(old_set, code, version, locked)
 
 
 def locked_version(root: Path, code: str, version: str) -> tuple[LockedDocument, LockedVersion]:
@@ -237,10 +239,8 @@ def locked_version(root: Path, code: str, version: str) -> tuple[LockedDocument,
 
 def compare(root: Path, code: str, old: str | None = None, new: str | None = None) -> Comparison:
     """`wenkong diff`: two releases, or a release (default: the latest) and the working draft."""
-    from generator.resolve import load_document_set
-
     root = root.resolve()
-    working = load_document_set(root, check_lock=False)
+    working = working_document(root, code)
     lock, _source = read_lock(root)
     entry = lock.documents.get(code) if lock else None
     if entry is None:
@@ -294,7 +294,7 @@ def changes_since_previous(docset: DocumentSet, code: str) -> list[ClauseChange]
     if previous is None or doc is None or previous.fingerprint is None:
         return None
     try:
-        old = release_side(docset.root, code, previous.version, docset)
+        old = release_side(docset.root, code, previous.version, docset, whole_set=True)
     except UsageError:
         return None
     return compare_units(old.units, units_of(doc))

@@ -17,7 +17,7 @@ import subprocess
 import tarfile
 import tempfile
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -170,17 +170,20 @@ def checkout(root: Path, commit: str) -> Iterator[Path]:
     """The document set as it was at `commit`, in a temporary folder removed afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="wenkong-version-"))
     try:
-        yield _extract(root, commit, folder)
+        yield extract(root, commit, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _extract(root: Path, commit: str, folder: Path) -> Path:
+def extract(root: Path, commit: str, folder: Path, exclude: Iterable[str] = ()) -> Path:
+    """The set's files at `commit` written under `folder` (but the folders in `exclude`,
+    relative to the set); returns the set's root there."""
     repo = repo_of(root)
     if repo is None:
         raise GitError(_("{root} 不在 git 仓库中").format(root=root))
+    excluded = [f":(exclude){repo.prefix}{name.strip('/')}" for name in exclude]
     archive = git(repo.top, "archive", "--format=tar", commit, "--", repo.prefix or ".",
-                  binary=True)
+                  *excluded, binary=True)
     assert isinstance(archive, bytes)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(folder, filter="data")
@@ -210,7 +213,7 @@ def tree_at(root: Path, commit: str) -> Path:
     key = (root.resolve(), commit)
     if key not in _TREES:
         base = Path(tempfile.mkdtemp(prefix="wenkong-version-"))
-        _TREES[key] = (base, _extract(root, commit, base))
+        _TREES[key] = (base, extract(root, commit, base))
     return _TREES[key][1]
 
 

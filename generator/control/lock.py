@@ -187,8 +187,12 @@ def check_document_control(docset: DocumentSet, problems: list[Problem]) -> None
 
 
 def control_issues(docset: DocumentSet, lock: LockFile | None = None,
-                   lock_source: SourceFile | None = None) -> list[ControlIssue]:
-    """Revision-history gaps always; lock checks when the set has a lock."""
+                   lock_source: SourceFile | None = None, *,
+                   sources_root: Path | None = None) -> list[ControlIssue]:
+    """Revision-history gaps always; lock checks when the set has a lock.
+
+    `sources_root`: where the source of a locked document that is not in `docset` must be (default
+    the set's folder; a release checks one document's closure in a scratch folder)."""
     sources = _Sources(docset.root)
     scheme = docset.settings.version_scheme
     issues: list[ControlIssue] = []
@@ -200,13 +204,15 @@ def control_issues(docset: DocumentSet, lock: LockFile | None = None,
                 doc, ("revisions", index, "version"), message)))
     if lock is None:
         lock, lock_source = read_lock(docset.root)
-    if lock is None or lock_source is None:
+    if lock is None:
         return issues
+    if lock_source is None:  # positions are read from the file if a problem needs one
+        lock_source = SourceFile(lock_path(docset.root), LOCK_FILE, None)
     for doc in documents:
         issues.extend(_check_document(docset, doc, lock, sources))
     known = {d.model.code for d in documents}
     for code, entry in lock.documents.items():
-        if code in known or (docset.root / entry.source).is_file():
+        if code in known or ((sources_root or docset.root) / entry.source).is_file():
             continue  # present, or present but invalid (its own errors explain it)
         issues.append(ControlIssue(code, "lock", lock_source.problem(("documents", code), (
             _("{code} 有已发布的版本，但其源文件 {source} 不见了：已发布的文件用 `wenkong obsolete "

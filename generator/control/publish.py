@@ -98,7 +98,8 @@ def render_history(docset: DocumentSet, options: BuildOptions) -> Files:
                 name, data = _unpack(cache.get(HISTORY_NAMESPACE, entry_key))
                 if not data:
                     try:
-                        name, data = rebuild_version(docset.root, code, version.version)
+                        name, data = rebuild_version(docset.root, code, version.version,
+                                                     whole_set=True)
                     except UsageError:
                         name, data = "", b""
                     if data:

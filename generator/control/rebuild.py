@@ -13,6 +13,7 @@ from pathlib import Path
 from generator.control.content import fingerprint
 from generator.control.diff import locked_version
 from generator.control.history import docset_at, find_release_commit, missing_source_message
+from generator.control.subset import document_at, working_document
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import UsageError
 from generator.i18n import _
@@ -46,10 +47,13 @@ def render_document(docset: DocumentSet, code: str) -> tuple[str, bytes]:
     return blank.form_file_name(doc), blank.render_form(docset, doc, labels)
 
 
-def rebuild_version(root: Path, code: str, version: str) -> tuple[str, bytes]:
-    """The .docx of a released version, rebuilt from its source in git history."""
-    from generator.resolve import load_document_set
+def rebuild_version(root: Path, code: str, version: str, *,
+                    whole_set: bool = False) -> tuple[str, bytes]:
+    """The .docx of a released version, rebuilt from its source in git history.
 
+    The old tree is resolved for this document only (generator/control/subset.py); with
+    `whole_set`, all of it, once per commit (for a caller rebuilding many documents).
+    """
     root = root.resolve()
     entry, locked = locked_version(root, code, version)
     if locked.fingerprint is None:
@@ -58,9 +62,10 @@ def rebuild_version(root: Path, code: str, version: str) -> tuple[str, bytes]:
             code=code, version=version, date=locked.date))
     commit = find_release_commit(root, entry, locked, code)
     if commit is not None:
-        return render_document(docset_at(root, commit), code)
+        old_set = docset_at(root, commit) if whole_set else document_at(root, commit, code)
+        return render_document(old_set, code)
     # Not committed yet: the working tree may still be that release.
-    working = load_document_set(root, check_lock=False)
+    working = working_document(root, code)
     doc = working.procedures.get(code) or working.forms.get(code)
     if doc is not None and doc.version == version and doc.status is Status.effective and \
             fingerprint(doc.model) == locked.fingerprint:

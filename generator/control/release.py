@@ -45,8 +45,8 @@ from generator.control.lock import (
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import Severity, SourceErrors, UsageError, display_path
 from generator.i18n import _
-from generator.load import parse_yaml, to_model
-from generator.model import Form, Procedure
+from generator.load import parse_yaml, read_yaml, to_model
+from generator.model import Form, Procedure, Settings
 from generator.model.procedure import Status
 from generator.versions import VersionError, next_version, parse_version
 
@@ -319,6 +319,42 @@ def _load_for_control(root: Path) -> tuple[DocumentSet, LockFile | None, Any]:
     return docset, lock, lock_source
 
 
+def verify_closure(root: Path, paths: list[str], files: Mapping[Path, bytes], lock: LockFile,
+                   tolerated: frozenset[str]) -> None:
+    """`verify_in_copy` for one document's closure (generator/control/subset.py): the closure's
+    files, with `files` replaced, resolve and pass the lock checks against `lock`."""
+    from generator.resolve import SETTINGS_FILE, load_document_set
+
+    settings = load_optional_settings(root)
+    scratch = Path(tempfile.mkdtemp(prefix="wenkong-check-"))
+    try:
+        for name in (SETTINGS_FILE, settings.roles_file if settings else None, *paths):
+            if name and (root / name).is_file():
+                (scratch / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(root / name, scratch / name)
+        for path, data in files.items():
+            target = scratch / path.resolve().relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        docset = load_document_set(scratch, check_lock=False, only=paths)
+        # Lock entries of documents outside the closure are looked up in the real folder.
+        problems = [i.problem for i in control_issues(docset, lock, sources_root=root)
+                    if str(i.problem) not in tolerated]
+        if problems:
+            raise SourceErrors(problems)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def load_optional_settings(root: Path) -> Settings | None:
+    from generator.resolve import SETTINGS_FILE
+
+    try:
+        return to_model(read_yaml(root / SETTINGS_FILE, SETTINGS_FILE), Settings, [])
+    except SourceErrors:
+        return None
+
+
 def _block_on_issues(docset: DocumentSet, lock: LockFile | None, lock_source: Any,
                      code: str, *, own_change: bool) -> frozenset[str]:
     """Stop when the set's document control is inconsistent; return the tolerated problems.
@@ -377,7 +413,12 @@ def release(
     summary = " ".join(summary.split())
     if not summary:
         raise UsageError('a release needs --summary "…": what changed, for the revision history')
-    docset, lock, lock_source = _load_for_control(root)
+    # The document and what it cites, not the whole set (generator/control/subset.py): the
+    # checks below and the check of the result cover that closure.
+    from generator.control.subset import working_subset
+
+    lock, lock_source = read_lock(root)
+    docset, closure = working_subset(root, code)
     doc = find_document(docset, code)
     model = doc.model
     scheme = docset.settings.version_scheme
@@ -514,7 +555,10 @@ def release(
     new_lock.documents[code] = new_entry
     new_lock.documents = dict(sorted(new_lock.documents.items()))
     files = {doc.source: new_text.encode("utf-8"), lock_path(root): dump_lock(new_lock)}
-    verify_in_copy(docset, files, tolerated)
+    if closure is not None:
+        verify_closure(root, closure, files, new_lock, tolerated)
+    else:  # the whole set was loaded (the closure did not resolve alone)
+        verify_in_copy(docset, files, tolerated)
     replace_together(files)
     tag = None
     if commit:

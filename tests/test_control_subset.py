@@ -4,16 +4,31 @@ back to the whole set when its closure does not resolve alone."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 
+from generator.cache import CACHE_DIR_VARIABLE
+from generator.control import lock as lock_module
 from generator.control.content import units_of
 from generator.control.history import docset_at
+from generator.control.lock import (
+    LockedDocument,
+    LockedObsolete,
+    LockedVersion,
+    LockFile,
+    _spliced,
+    dump_lock,
+    read_lock,
+    read_lock_text,
+)
 from generator.control.rebuild import render_document
 from generator.control.subset import closure, document_at, working_closure, working_subset
+from generator.errors import SourceErrors
 from generator.resolve import load_document_set
 from tests.conftest import REPO
 from tests.control_support import commit, git
@@ -105,3 +120,67 @@ def test_an_old_commit_resolves_one_document_as_its_whole_tree(sample: Path) -> 
         assert len(titles) == 2
     finally:
         git(sample, "reset", "-q", "--hard", start)
+
+
+# --- the lock: read once per text, rewritten entry by entry -------------------------------------
+
+
+def test_a_lock_rewritten_entry_by_entry_is_the_lock_written_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "cache"))  # no text marked yet
+    shutil.copy(REPO / "wenkong.lock", tmp_path / "wenkong.lock")
+    lock, _source, data = read_lock_text(tmp_path)
+    assert lock is not None and data is not None
+    assert dump_lock(lock) == data  # the sample's lock is as dump_lock writes it
+    new = lock.model_copy(deep=True)
+    entry = next(iter(new.documents.values()))
+    for version in entry.versions:
+        version.units = None
+    entry.versions.append(LockedVersion(
+        version="Z/9", date=dt.date(2026, 11, 30), summary="改: \"引号\" #井号 'x' - 列表",
+        clauses="全文", author="张工", approved_by="gm/王总", fingerprint="sha256:00"))
+    last = next(reversed(new.documents))
+    new.documents[last].obsolete = LockedObsolete(date=dt.date(2026, 11, 30), reason="合并")
+    new.documents["AAA-00"] = LockedDocument(kind="form", source="forms/AAA-00.yaml",
+                                             versions=[LockedVersion(version="A/0",
+                                                                     date=dt.date(2026, 1, 1))])
+    new.documents = dict(sorted(new.documents.items()))
+    whole = dump_lock(new)
+    assert _spliced(new, lock, data) == whole.decode("utf-8")
+    calls: list[object] = []
+    real = yaml.safe_dump
+
+    def counting(data: object, **options: object) -> str:
+        calls.append(data)
+        return str(real(data, **options))
+
+    monkeypatch.setattr(lock_module.yaml, "safe_dump", counting)
+    # A text dump_lock did not write (as far as the cache knows) is not trusted: whole dump.
+    assert dump_lock(new, (lock, data), tmp_path) == whole
+    assert len(calls) == 1
+    calls.clear()
+    dump_lock(lock, None, tmp_path)  # written by dump_lock: marked
+    calls.clear()
+    assert dump_lock(new, (lock, data), tmp_path) == whole
+    assert len(calls) == 4  # the tail and the three changed entries, each alone
+    assert {code for call in calls[1:] for code in call["documents"]} == {  # type: ignore[index]
+        "AAA-00", entry_code(new, entry), last}
+
+
+def entry_code(lock: LockFile, entry: LockedDocument) -> str:
+    return next(code for code, found in lock.documents.items() if found is entry)
+
+
+def test_a_lock_is_validated_once_per_text(tmp_path: Path) -> None:
+    shutil.copy(REPO / "wenkong.lock", tmp_path / "wenkong.lock")
+    first, _source = read_lock(tmp_path)
+    lock_module._READ.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lock_module, "read_yaml", None)  # the cached lock needs no parse
+        second, source = read_lock(tmp_path)
+    assert second == first and source is not None
+    path = tmp_path / "wenkong.lock"
+    path.write_text(path.read_text(encoding="utf-8").replace("documents:", "<<<<<<< HEAD\n"
+                                                             "documents:"), encoding="utf-8")
+    with pytest.raises(SourceErrors):  # a changed text is read again, and refused
+        read_lock(tmp_path)

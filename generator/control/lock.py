@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import pickle
+import platform
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import yaml
 from pydantic import Field
 
+from generator.cache import BuildCache, generator_digest, set_cache
+from generator.cache import key as cache_key
 from generator.control.content import Unit, fingerprint, kind_of, normalize_text, units_of
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import Problem, Severity, SourceErrors, display_path
@@ -101,44 +106,150 @@ def read_lock(root: Path) -> tuple[LockFile | None, SourceFile | None]:
     Raises SourceErrors naming wenkong.lock and the line when it does not parse: a lock with
     merge-conflict markers or a hand edit gone wrong must stop every control command.
     """
+    lock, source, _data = read_lock_text(root)
+    return lock, source
+
+
+def read_lock_text(root: Path) -> tuple[LockFile | None, SourceFile | None, bytes | None]:
+    """`read_lock`, and the bytes it was read from.
+
+    A lock read before is taken from the set's cache (keyed by its bytes, so any edit is read
+    again): a lock of a thousand documents takes a second to parse, and every control command
+    reads it. The positions of its values are read from the file only when a problem needs one.
+    """
     path = lock_path(root)
     if not path.is_file():
-        return None, None
+        return None, None, None
     stat = path.stat()
     key = (path.resolve(), stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size)
     if key in _READ:
         return _READ[key]
-    source = read_yaml(path, display_path(path, root))
-    problems: list[Problem] = []
-    lock = to_model(source, LockFile, problems)
-    if lock is not None and lock.lock_format != LOCK_FORMAT:
-        problems.append(source.problem(("lock_format",), (
-            _("锁文件格式 {found} 不是本版 Wenkong 写入的格式（{expected}）").format(
-                found=lock.lock_format, expected=LOCK_FORMAT))))
-    if problems or lock is None:
-        raise SourceErrors(problems)
+    display = display_path(path, root)
+    data = path.read_bytes()
+    cache = set_cache(root.resolve())
+    entry = _lock_key(data)
+    lock = _cached_lock(cache, entry)
+    if lock is not None:
+        found = (lock, SourceFile(path, display, None), data)
+    else:
+        source = read_yaml(path, display, data)
+        problems: list[Problem] = []
+        lock = to_model(source, LockFile, problems)
+        if lock is not None and lock.lock_format != LOCK_FORMAT:
+            problems.append(source.problem(("lock_format",), (
+                _("锁文件格式 {found} 不是本版 Wenkong 写入的格式（{expected}）").format(
+                    found=lock.lock_format, expected=LOCK_FORMAT))))
+        if problems or lock is None:
+            raise SourceErrors(problems)
+        cache.put(LOCK_NAMESPACE, entry, pickle.dumps(lock, protocol=pickle.HIGHEST_PROTOCOL))
+        found = (lock, source, data)
     if len(_READ) > 8:
         _READ.clear()
-    _READ[key] = (lock, source)
-    return lock, source
+    _READ[key] = found
+    return found
 
 
 # Lock files read, by path and file identity (inode, times, size): a build asks once per
 # document. Callers never change the returned lock (the commands edit a deep copy).
-_READ: dict[tuple[Path, int, int, int, int], tuple[LockFile, SourceFile]] = {}
+_READ: dict[tuple[Path, int, int, int, int],
+            tuple[LockFile, SourceFile, bytes]] = {}
+LOCK_NAMESPACE = "lock"  # the build cache's validated locks, by their bytes
+_CANONICAL = "lock-canonical"  # marks of lock texts written by dump_lock, by their bytes
 
 
-def dump_lock(lock: LockFile) -> bytes:
-    """The lock as YAML: keys sorted, one stable text for the same content."""
+def _lock_key(data: bytes) -> str:
+    return cache_key(data, LOCK_FILE, generator_digest(), pydantic.VERSION,
+                     platform.python_version())
+
+
+def _cached_lock(cache: BuildCache, entry: str) -> LockFile | None:
+    """The lock validated before from exactly these bytes, or None. Pickle is safe here for the
+    reasons resolve._cached_document gives (our own entries, digest-checked)."""
+    data = cache.get(LOCK_NAMESPACE, entry)
+    if data is None:
+        return None
+    try:
+        lock = pickle.loads(data)
+    except Exception:
+        return None
+    return lock if type(lock) is LockFile else None
+
+
+_DUMP_OPTIONS: dict[str, Any] = {"allow_unicode": True, "sort_keys": True,
+                                 "default_flow_style": False, "width": 4096}
+
+
+def _plain(lock: LockFile) -> dict[str, Any]:
     data: dict[str, Any] = lock.model_dump(mode="python", exclude_none=True)
     for document in data["documents"].values():
-        for version in document["versions"]:
-            # Only the fields that are set, so the file stays short and its diffs readable.
-            for key in [k for k, v in version.items() if v in ("", [])]:
-                del version[key]
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=True, default_flow_style=False,
-                          width=4096)
-    return (_HEADER + text).encode("utf-8")
+        _tidy(document)
+    return data
+
+
+def _tidy(document: dict[str, Any]) -> None:
+    for version in document["versions"]:
+        # Only the fields that are set, so the file stays short and its diffs readable.
+        for key in [k for k, v in version.items() if v in ("", [])]:
+            del version[key]
+
+
+def dump_lock(lock: LockFile, previous: tuple[LockFile, bytes] | None = None,
+              root: Path | None = None) -> bytes:
+    """The lock as YAML: keys sorted, one stable text for the same content.
+
+    With `previous` (a lock and the text it was read from) and the set's `root`: when that text
+    is one this function wrote (marked in the set's cache), the entries that did not change are
+    copied from it and only the changed ones are written again: the same bytes, without
+    re-emitting a thousand entries.
+    """
+    text = None
+    cache = set_cache(root.resolve()) if root is not None else None
+    if previous is not None and cache is not None and cache.get(
+            _CANONICAL, cache_key(previous[1])) is not None:
+        text = _spliced(lock, *previous)
+    if text is None:
+        text = _HEADER + yaml.safe_dump(_plain(lock), **_DUMP_OPTIONS)
+    data = text.encode("utf-8")
+    if cache is not None:
+        cache.put(_CANONICAL, cache_key(data), b"")
+    return data
+
+
+def _spliced(lock: LockFile, old: LockFile, old_data: bytes) -> str | None:
+    """The text of `lock` from the canonical text of `old`: its unchanged entries' blocks kept,
+    the changed ones dumped alone. None when the old text is not laid out as expected."""
+    old_text = old_data.decode("utf-8")
+    head = _HEADER + "documents:\n"
+    tail = str(yaml.safe_dump({"lock_format": lock.lock_format}, **_DUMP_OPTIONS))
+    if not old.documents or not lock.documents or not old_text.startswith(head) or \
+            not old_text.endswith("\n" + tail) or old.lock_format != lock.lock_format:
+        return None
+    body = old_text[len(head):len(old_text) - len(tail)]
+    blocks: list[str] = []
+    for line in body.splitlines(keepends=True):
+        if line.startswith("  ") and not line.startswith("   "):
+            blocks.append(line)
+        elif blocks and line.startswith("   "):
+            blocks[-1] += line
+        else:
+            return None
+    codes = sorted(old.documents)
+    if len(blocks) != len(codes) or list(old.documents) != codes:
+        return None
+    kept = dict(zip(codes, blocks, strict=True))
+    parts = []
+    for code in sorted(lock.documents):
+        entry = lock.documents[code]
+        if code in kept and old.documents[code] == entry:
+            parts.append(kept[code])
+            continue
+        document: dict[str, Any] = entry.model_dump(mode="python", exclude_none=True)
+        _tidy(document)
+        dumped = str(yaml.safe_dump({"documents": {code: document}}, **_DUMP_OPTIONS))
+        if not dumped.startswith("documents:\n") or "&" in dumped:
+            return None  # an anchor would tie entries together: write the whole text
+        parts.append(dumped[len("documents:\n"):])
+    return head + "".join(parts) + tail
 
 
 def units_record(units: Iterable[Unit]) -> str:

@@ -40,6 +40,7 @@ from generator.control.lock import (
     dump_lock,
     lock_path,
     read_lock,
+    read_lock_text,
     units_record,
 )
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
@@ -417,7 +418,7 @@ def release(
     # checks below and the check of the result cover that closure.
     from generator.control.subset import working_subset
 
-    lock, lock_source = read_lock(root)
+    lock, lock_source, lock_data = read_lock_text(root)
     docset, closure = working_subset(root, code)
     doc = find_document(docset, code)
     model = doc.model
@@ -554,7 +555,9 @@ def release(
         new_entry.source = display
     new_lock.documents[code] = new_entry
     new_lock.documents = dict(sorted(new_lock.documents.items()))
-    files = {doc.source: new_text.encode("utf-8"), lock_path(root): dump_lock(new_lock)}
+    previous_lock = (lock, lock_data) if lock is not None and lock_data is not None else None
+    files = {doc.source: new_text.encode("utf-8"),
+             lock_path(root): dump_lock(new_lock, previous_lock, root)}
     if closure is not None:
         verify_closure(root, closure, files, new_lock, tolerated)
     else:  # the whole set was loaded (the closure did not resolve alone)
@@ -662,7 +665,8 @@ def obsolete(root: Path, code: str, *, reason: str, approved_by: str | None = No
     new_lock = lock.model_copy(deep=True)
     new_lock.documents[code].obsolete = LockedObsolete(
         date=day, reason=reason, approved_by=str(signer) if signer else None)
-    files = {doc.source: new_text.encode("utf-8"), lock_path(root): dump_lock(new_lock)}
+    files = {doc.source: new_text.encode("utf-8"),
+             lock_path(root): dump_lock(new_lock, None, root)}
     verify_in_copy(docset, files, tolerated)
     replace_together(files)
     return ObsoleteResult(code=code, version=model.version, date=day, source=doc.source)
@@ -764,7 +768,7 @@ def adopt(root: Path) -> list[str]:
     if not adopted:
         return []
     new_lock.documents = dict(sorted(new_lock.documents.items()))
-    files = {lock_path(root): dump_lock(new_lock)}
+    files = {lock_path(root): dump_lock(new_lock, None, root)}
     verify_in_copy(docset, files)
     replace_together(files)
     return adopted

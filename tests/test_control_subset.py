@@ -146,7 +146,8 @@ def test_a_lock_rewritten_entry_by_entry_is_the_lock_written_whole(
                                                                      date=dt.date(2026, 1, 1))])
     new.documents = dict(sorted(new.documents.items()))
     whole = dump_lock(new)
-    assert _spliced(new, lock, data) == whole.decode("utf-8")
+    spliced = _spliced(new, lock, data)
+    assert spliced is not None and spliced[0] == whole.decode("utf-8")
     calls: list[object] = []
     real = yaml.safe_dump
 
@@ -165,6 +166,15 @@ def test_a_lock_rewritten_entry_by_entry_is_the_lock_written_whole(
     assert len(calls) == 4  # the tail and the three changed entries, each alone
     assert {code for call in calls[1:] for code in call["documents"]} == {  # type: ignore[index]
         "AAA-00", entry_code(new, entry), last}
+    # The next command reads the new text from the cache, as it would have parsed it.
+    (tmp_path / "wenkong.lock").write_bytes(whole)
+    lock_module._READ.clear()
+    monkeypatch.setattr(lock_module, "read_yaml", None)
+    assert read_lock(tmp_path)[0] == new
+    monkeypatch.undo()
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "empty"))
+    lock_module._READ.clear()
+    assert read_lock(tmp_path)[0] == new
 
 
 def entry_code(lock: LockFile, entry: LockedDocument) -> str:

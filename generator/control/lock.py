@@ -31,7 +31,7 @@ from generator.control.content import Unit, fingerprint, kind_of, normalize_text
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import Problem, Severity, SourceErrors, display_path
 from generator.i18n import _
-from generator.load import Loc, SourceFile, read_yaml, to_model
+from generator.load import Loc, SourceFile, parse_yaml, read_yaml, to_model
 from generator.model import Revision
 from generator.model.common import Strict
 from generator.model.procedure import Status
@@ -202,22 +202,44 @@ def dump_lock(lock: LockFile, previous: tuple[LockFile, bytes] | None = None,
     copied from it and only the changed ones are written again: the same bytes, without
     re-emitting a thousand entries.
     """
-    text = None
+    spliced = None
     cache = set_cache(root.resolve()) if root is not None else None
     if previous is not None and cache is not None and cache.get(
             _CANONICAL, cache_key(previous[1])) is not None:
-        text = _spliced(lock, *previous)
-    if text is None:
-        text = _HEADER + yaml.safe_dump(_plain(lock), **_DUMP_OPTIONS)
-    data = text.encode("utf-8")
+        spliced = _spliced(lock, *previous)
+    if spliced is None:
+        data = (_HEADER + str(yaml.safe_dump(_plain(lock), **_DUMP_OPTIONS))).encode("utf-8")
+    else:
+        data = spliced[0].encode("utf-8")
     if cache is not None:
         cache.put(_CANONICAL, cache_key(data), b"")
+        if spliced is not None:
+            _remember(cache, lock, data, spliced[1])
     return data
 
 
-def _spliced(lock: LockFile, old: LockFile, old_data: bytes) -> str | None:
+def _remember(cache: BuildCache, lock: LockFile, data: bytes, changed: str) -> None:
+    """Keep `lock` as the validated lock of its new text `data`, so that the next command does
+    not parse it again: when the changed entries (`changed`, their YAML), read alone as
+    `read_lock` reads, are the entries of `lock`. The unchanged ones were read from the
+    same lines of the previous text; YAML reads the entries of a mapping independently."""
+    problems: list[Problem] = []
+    try:
+        source = parse_yaml(_HEADER + "documents:\n" + changed, Path(LOCK_FILE), LOCK_FILE)
+    except SourceErrors:
+        return
+    parsed = to_model(source, LockFile, problems)
+    if parsed is None or problems or list(lock.documents) != sorted(lock.documents) or \
+            any(lock.documents.get(code) != entry for code, entry in parsed.documents.items()):
+        return
+    cache.put(LOCK_NAMESPACE, _lock_key(data),
+              pickle.dumps(lock, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _spliced(lock: LockFile, old: LockFile, old_data: bytes) -> tuple[str, str] | None:
     """The text of `lock` from the canonical text of `old`: its unchanged entries' blocks kept,
-    the changed ones dumped alone. None when the old text is not laid out as expected."""
+    the changed ones dumped alone (and returned apart). None when the old text is not laid out
+    as expected."""
     old_text = old_data.decode("utf-8")
     head = _HEADER + "documents:\n"
     tail = str(yaml.safe_dump({"lock_format": lock.lock_format}, **_DUMP_OPTIONS))
@@ -238,6 +260,7 @@ def _spliced(lock: LockFile, old: LockFile, old_data: bytes) -> str | None:
         return None
     kept = dict(zip(codes, blocks, strict=True))
     parts = []
+    changed = []
     for code in sorted(lock.documents):
         entry = lock.documents[code]
         if code in kept and old.documents[code] == entry:
@@ -249,7 +272,8 @@ def _spliced(lock: LockFile, old: LockFile, old_data: bytes) -> str | None:
         if not dumped.startswith("documents:\n") or "&" in dumped:
             return None  # an anchor would tie entries together: write the whole text
         parts.append(dumped[len("documents:\n"):])
-    return head + "".join(parts) + tail
+        changed.append(parts[-1])
+    return head + "".join(parts) + tail, "".join(changed)
 
 
 def units_record(units: Iterable[Unit]) -> str:

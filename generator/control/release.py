@@ -542,12 +542,14 @@ def release(
         approved_by=str(approver), fingerprint=content,
         units=units_record(units_of(doc)),
     )
-    new_lock = lock.model_copy(deep=True) if lock else LockFile()
+    new_lock = LockFile()
+    if lock is not None:  # the other entries are shared, not copied: only this one changes
+        new_lock = lock.model_copy(update={"documents": dict(lock.documents)})
     if entry is None:
         new_entry = LockedDocument(kind="procedure" if isinstance(model, Procedure) else "form",
                                    source=display, versions=[released])
     else:
-        new_entry = new_lock.documents[code]
+        new_entry = entry.model_copy(deep=True)
         for old_version in new_entry.versions:
             old_version.units = None  # unit digests are kept for the latest release only
         new_entry.versions.append(released)

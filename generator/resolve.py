@@ -397,7 +397,7 @@ def _load_document_set(root: Path, check_lock: bool, cache: BuildCache | bool,
     if check_lock:  # immutability of released versions, history gaps (control stage)
         from generator.control.lock import check_document_control
 
-        check_document_control(docset, problems)
+        check_document_control(docset, problems, cache)
     from generator.control.authority import check_authority
     from generator.control.registers import check_registers
 

@@ -100,17 +100,21 @@ def lock_path(root: Path) -> Path:
     return root / LOCK_FILE
 
 
-def read_lock(root: Path) -> tuple[LockFile | None, SourceFile | None]:
+def read_lock(root: Path, cache: BuildCache | None = None
+              ) -> tuple[LockFile | None, SourceFile | None]:
     """The lock of the set under `root` (None, None when there is none).
 
     Raises SourceErrors naming wenkong.lock and the line when it does not parse: a lock with
     merge-conflict markers or a hand edit gone wrong must stop every control command.
+    `cache`: where a lock read before is kept (default the set's own cache; `build --no-cache`
+    passes a disabled one).
     """
-    lock, source, _data = read_lock_text(root)
+    lock, source, _data = read_lock_text(root, cache)
     return lock, source
 
 
-def read_lock_text(root: Path) -> tuple[LockFile | None, SourceFile | None, bytes | None]:
+def read_lock_text(root: Path, cache: BuildCache | None = None
+                   ) -> tuple[LockFile | None, SourceFile | None, bytes | None]:
     """`read_lock`, and the bytes it was read from.
 
     A lock read before is taken from the set's cache (keyed by its bytes, so any edit is read
@@ -126,7 +130,8 @@ def read_lock_text(root: Path) -> tuple[LockFile | None, SourceFile | None, byte
         return _READ[key]
     display = display_path(path, root)
     data = path.read_bytes()
-    cache = set_cache(root.resolve())
+    if cache is None:
+        cache = set_cache(root.resolve())
     entry = _lock_key(data)
     lock = _cached_lock(cache, entry)
     if lock is not None:
@@ -313,17 +318,20 @@ class _Sources:
         return source.problem(loc, message, severity)
 
 
-def check_document_control(docset: DocumentSet, problems: list[Problem]) -> None:
-    """Hook called by resolve: add every document-control problem of the set to `problems`."""
+def check_document_control(docset: DocumentSet, problems: list[Problem],
+                           cache: BuildCache | None = None) -> None:
+    """Hook called by resolve: add every document-control problem of the set to `problems`
+    (`cache`: the load's, where the lock read before is kept)."""
     try:
-        problems.extend(issue.problem for issue in control_issues(docset))
+        problems.extend(issue.problem for issue in control_issues(docset, cache=cache))
     except SourceErrors as exc:  # the lock itself does not parse
         problems.extend(exc.problems)
 
 
 def control_issues(docset: DocumentSet, lock: LockFile | None = None,
                    lock_source: SourceFile | None = None, *,
-                   sources_root: Path | None = None) -> list[ControlIssue]:
+                   sources_root: Path | None = None,
+                   cache: BuildCache | None = None) -> list[ControlIssue]:
     """Revision-history gaps always; lock checks when the set has a lock.
 
     `sources_root`: where the source of a locked document that is not in `docset` must be (default
@@ -338,7 +346,7 @@ def control_issues(docset: DocumentSet, lock: LockFile | None = None,
             issues.append(ControlIssue(doc.model.code, "history", sources.problem(
                 doc, ("revisions", index, "version"), message)))
     if lock is None:
-        lock, lock_source = read_lock(docset.root)
+        lock, lock_source = read_lock(docset.root, cache)
     if lock is None:
         return issues
     if lock_source is None:  # positions are read from the file if a problem needs one

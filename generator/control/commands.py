@@ -101,13 +101,16 @@ def release(
 def _print_recall_list(root: Path, code: str) -> None:
     """After a release: the controlled copies of the older versions to call back."""
     from generator.control.distribution import recall_list
+    from generator.control.registers import check_registers
+    from generator.control.subset import working_document
     from generator.errors import WenkongError
-    from generator.resolve import load_document_set
 
-    try:
-        docset = load_document_set(root, check_lock=False)
+    try:  # the document and what it cites, not the whole set (control/subset.py)
+        docset = working_document(root, code)
     except WenkongError:
         return  # the release is done; validate reports whatever else is wrong
+    if docset.registers is None:  # read for these documents only: their copies are right
+        check_registers(docset, [])
     pending = [c for c in recall_list(docset) if c.document == code]
     if pending:
         out.print(_("请收回旧版受控副本（{date} 前）：{copies}；收回后运行 wenkong recall 编号 "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -362,6 +363,11 @@ def main() -> None:
         err.print(_("wenkong 内部错误（是程序的缺陷，不是您文件的问题）："), style="bold red")
         err.print(traceback.format_exc(limit=-3), markup=False)
         sys.exit(2)
+    finally:
+        # The command is over and the process ends: nothing needs collecting any more. Without
+        # this the cyclic collector walks every object once more on the way out (a loaded set
+        # of 1,000 + 1,000 documents: half a second).
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache
 
 from generator.i18n import _
 from generator.model.layout import NUMBER_TOKENS, LevelSpec, NumberingSpec, NumberingStyle
@@ -58,6 +58,11 @@ class LevelFormat:
     """One level's format, split into literal text and number tokens (`1`, `一`, `①`, `a`)."""
 
     parts: tuple[tuple[bool, str], ...]  # (is_number, text)
+    # How many levels it prints (its own and the parents before it), computed once.
+    count: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "count", sum(1 for is_number, _part in self.parts if is_number))
 
     @classmethod
     def parse(cls, text: str) -> LevelFormat:
@@ -74,11 +79,6 @@ class LevelFormat:
             raise ValueError(_("编号格式 {text!r} 中没有数字（请写 1、一、① 或 a）").format(
                 text=text))
         return cls(tuple(parts))
-
-    @cached_property
-    def count(self) -> int:
-        """How many levels it prints (its own and the parents before it)."""
-        return sum(1 for is_number, _part in self.parts if is_number)
 
     def render(self, numbers: tuple[int, ...], *, reference: bool = False) -> str:
         """The label for `numbers` (the last numbers fill the tokens, the parents' first)."""
@@ -104,9 +104,19 @@ class Numbering:
 
     levels: tuple[LevelFormat, ...]
     continuous: tuple[bool, ...] = ()  # per level: counts on across parents
-    # labels printed so far, by numbers (a set prints the same few thousand again and again)
+    # Labels printed so far, by numbers (a set prints the same few thousand again and again).
+    # Not part of its state: a pickle of a resolved document (the build cache's key) must not
+    # depend on which labels were asked for before.
     _labels: dict[tuple[int, ...], str] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"levels": self.levels, "continuous": self.continuous}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_labels", {})
 
     @classmethod
     def of(cls, spec: NumberingSpec) -> Numbering:
@@ -207,6 +217,7 @@ def anchor(numbers: tuple[int, ...]) -> str:
     return "c" + "-".join(str(n) for n in numbers)
 
 
+@cache
 def list_label(index: int, style: ListStyle) -> str:
     """Label of the index-th (1-based) item of a list."""
     if style is ListStyle.lettered:

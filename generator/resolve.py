@@ -63,7 +63,7 @@ from generator.i18n import _
 from generator.load import Loc, SourceFile, iter_yaml_files, read_yaml, to_model, yaml_names
 from generator.model import Form, Procedure, Revision, Role, RoleFile, Settings
 from generator.model.common import Approval
-from generator.model.layout import BUILTIN_SECTIONS, EmptySection, SectionEntry
+from generator.model.layout import BUILTIN_SECTIONS, EmptySection, NumberingStyle, SectionEntry
 from generator.model.procedure import (
     BUILTIN_COLUMNS,
     DEFAULT_COLUMNS,
@@ -74,6 +74,7 @@ from generator.model.procedure import (
     Formula,
     ListBlock,
     ListItem,
+    ListStyle,
     Note,
     ProcessTable,
     Status,
@@ -508,6 +509,8 @@ class _Resolver:
         self.current: SourceFile | None = None
         self.current_code = ""
         self.current_status = Status.draft
+        self.current_numbering = Numbering.of(NumberingStyle.decimal)  # the procedure's, meanwhile
+        self.current_printed = Printed(self.current_numbering)
 
     # --- problems ------------------------------------------------------------------------
 
@@ -922,7 +925,8 @@ class _Resolver:
         self.current, self.current_code, self.current_status = (
             source, procedure.code, procedure.status)
         self._check_dates_and_versions(procedure, source)
-        numbering = self.numberings[procedure.code]
+        numbering = self.current_numbering = self.numberings[procedure.code]
+        self.current_printed = self.printed[procedure.code]
         self.formula_count = 0
 
         owner = self.role(source, ("owner",), procedure.owner)
@@ -1219,8 +1223,7 @@ class _Resolver:
 
     def _clause(self, item: Clause | str, numbers: tuple[int, ...], loc: Loc,
                 processes: list[ProcessR]) -> ClauseR:
-        label = self.numberings[self.current_code].label(
-            self.printed[self.current_code].add(numbers))
+        label = self.current_numbering.label(self.current_printed.add(numbers))
         if isinstance(item, str):
             return ClauseR(numbers=numbers, label=label, anchor=anchor(numbers), id=None,
                            title=None, text=self.rich(item, loc), blocks=(), children=())
@@ -1312,8 +1315,6 @@ class _Resolver:
                        width=figure.width)
 
     def _list(self, style: object, items: list[ListItem | str], loc: Loc) -> ListR:
-        from generator.model.procedure import ListStyle
-
         assert isinstance(style, ListStyle)
         entries = []
         for i, item in enumerate(items):

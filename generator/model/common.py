@@ -103,7 +103,9 @@ Cell = Annotated[str, BeforeValidator(_scalar_to_str), _TEXT_OR_NUMBER]
 class Strict(BaseModel):
     """Base of every source model: unknown keys are errors (a typo like `purpos:` must not pass)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # defer_build: a model's validator is built when first used, not at import: a command
+    # that takes every document from the load cache never builds Procedure's or Form's.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class Person(Strict):

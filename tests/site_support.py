@@ -80,6 +80,22 @@ def serve_folder(folder: Path) -> Iterator[str]:
         server.server_close()
 
 
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless Chromium (the system binary) driven by Playwright."""
+    import pytest
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
 def screenshot_folder(tmp_path_factory: Any) -> Path:
     """$WENKONG_SCREENSHOTS, or a temporary folder: where browser tests leave their PNGs."""
     folder = os.environ.get("WENKONG_SCREENSHOTS")

@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 from site_support import (
-    CHROMIUM,
-    CHROMIUM_FLAGS,
     FIXTURE,
     REPO,
     build_site_files,
+    chromium,
     screenshot_folder,
     serve_folder,
     write_files,
@@ -41,12 +40,8 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

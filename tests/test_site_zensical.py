@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 from site_support import (
-    CHROMIUM,
-    CHROMIUM_FLAGS,
     FIXTURE,
     build_site_files,
+    chromium,
     serve_folder,
     write_files,
 )
@@ -206,13 +205,8 @@ def test_missing_zensical_is_a_clear_chinese_error(sets: dict[str, Path],
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-    with playwright_api.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 def _search(page: Any, query: str) -> list[str]:

@@ -19,11 +19,16 @@ import contextlib
 import functools
 import hashlib
 import os
+import pickle
+import platform
 import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 CACHE_DIR = ".wenkong-cache"
 CACHE_DIR_VARIABLE = "WENKONG_CACHE_DIR"
@@ -59,6 +64,35 @@ def generator_digest() -> str:
             digest.update(path.relative_to(folder.parent).as_posix().encode("utf-8") + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def model_key(*parts: bytes | str) -> str:
+    """A key for a value kept pickled (`get_pickled`): the parts, the generator and the versions
+    of Python and pydantic, whose objects the pickle holds."""
+    import pydantic
+
+    return key(*parts, generator_digest(), pydantic.VERSION, platform.python_version())
+
+
+def put_pickled(cache: BuildCache, namespace: str, entry: str, value: object) -> None:
+    cache.put(namespace, entry, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def get_pickled(cache: BuildCache, namespace: str, entry: str, kind: type[T]) -> T | None:
+    """The `kind` object kept under `entry` (`put_pickled`), or None.
+
+    Pickle is safe here: the entries are our own, written by Wenkong into the set's own cache
+    folder, and `get` rejects an entry whose digest does not match (cut short or altered).
+    Anything else that goes wrong while unpickling (an entry of another version of pydantic, a
+    class that moved) or an object of another type makes it a miss."""
+    data = cache.get(namespace, entry)
+    if data is None:
+        return None
+    try:
+        value = pickle.loads(data)
+    except Exception:
+        return None
+    return value if type(value) is kind else None
 
 
 def set_cache(root: Path) -> BuildCache:

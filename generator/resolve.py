@@ -14,18 +14,13 @@ import difflib
 import gc
 import itertools
 import os
-import pickle
-import platform
 import re
 from collections.abc import Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pydantic
-
-from generator import cache as build_cache
-from generator.cache import BuildCache, generator_digest, set_cache
+from generator.cache import BuildCache, get_pickled, model_key, put_pickled, set_cache
 from generator.contract import prune_unused
 from generator.docset import (
     AttachmentR,
@@ -163,10 +158,9 @@ def _jobs(root: Path, folder: str, kind: str) -> list[_Job]:
 
 
 def _load_key(job: _Job, relative: str, data: bytes) -> str:
-    """What a file's validated model depends on: its bytes, where it is in the set, its kind,
-    the generator's code and the libraries whose objects the entry holds (pickled)."""
-    return build_cache.key(data, relative, job.kind, generator_digest(), pydantic.VERSION,
-               platform.python_version())
+    """What a file's validated model depends on: its bytes, where it is in the set, its kind
+    (and the generator, Python and pydantic: `model_key`)."""
+    return model_key(data, relative, job.kind)
 
 
 def _read_document(job: _Job) -> tuple[_Loaded | None, list[Problem]]:
@@ -186,31 +180,18 @@ def _read_document(job: _Job) -> tuple[_Loaded | None, list[Problem]]:
     if model is not None:
         source.lighten()
         if job.cache is not None and job.entry is not None and not problems:
-            job.cache.put(LOAD_NAMESPACE, job.entry,
-                          pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+            put_pickled(job.cache, LOAD_NAMESPACE, job.entry, model)
     return loaded, problems
 
 
 def _cached_document(job: _Job, cache: BuildCache, entry: str) -> _Loaded | None:
-    """The model kept for this exact file, or None.
-
-    Pickle is safe here: the entries are our own, written by this code into the set's own
-    cache folder, and BuildCache rejects an entry whose digest does not match (cut short or
-    altered). Anything else that goes wrong while unpickling (an entry from another version of
-    pydantic, a class that moved) makes it a miss: the file is read again."""
-    data = cache.get(LOAD_NAMESPACE, entry)
-    if data is None:
-        return None
-    try:
-        model = pickle.loads(data)
-    except Exception:
-        return None
+    """The model kept for this exact file (pickled: see `get_pickled`), or None."""
     source = SourceFile(path=job.path, display=job.display, data=None)
-    if job.kind == "procedure" and type(model) is Procedure:
-        return _Loaded(source, job.kind, procedure=model)
-    if job.kind == "form" and type(model) is Form:
-        return _Loaded(source, job.kind, form=model)
-    return None
+    if job.kind == "procedure":
+        procedure = get_pickled(cache, LOAD_NAMESPACE, entry, Procedure)
+        return None if procedure is None else _Loaded(source, job.kind, procedure=procedure)
+    form = get_pickled(cache, LOAD_NAMESPACE, entry, Form)
+    return None if form is None else _Loaded(source, job.kind, form=form)
 
 
 def _read_documents(

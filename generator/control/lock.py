@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import pickle
-import platform
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pydantic
 import yaml
 from pydantic import Field
 
-from generator.cache import BuildCache, generator_digest, set_cache
+from generator.cache import BuildCache, get_pickled, model_key, put_pickled, set_cache
 from generator.cache import key as cache_key
 from generator.control.content import Unit, fingerprint, kind_of, normalize_text, units_of
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
@@ -132,8 +129,8 @@ def read_lock_text(root: Path, cache: BuildCache | None = None
     data = path.read_bytes()
     if cache is None:
         cache = set_cache(root.resolve())
-    entry = _lock_key(data)
-    lock = _cached_lock(cache, entry)
+    entry = model_key(data, LOCK_FILE)
+    lock = get_pickled(cache, LOCK_NAMESPACE, entry, LockFile)
     if lock is not None:
         found = (lock, SourceFile(path, display, None), data)
     else:
@@ -146,7 +143,7 @@ def read_lock_text(root: Path, cache: BuildCache | None = None
                     found=lock.lock_format, expected=LOCK_FORMAT))))
         if problems or lock is None:
             raise SourceErrors(problems)
-        cache.put(LOCK_NAMESPACE, entry, pickle.dumps(lock, protocol=pickle.HIGHEST_PROTOCOL))
+        put_pickled(cache, LOCK_NAMESPACE, entry, lock)
         found = (lock, source, data)
     if len(_READ) > 8:
         _READ.clear()
@@ -160,24 +157,6 @@ _READ: dict[tuple[Path, int, int, int, int],
             tuple[LockFile, SourceFile, bytes]] = {}
 LOCK_NAMESPACE = "lock"  # the build cache's validated locks, by their bytes
 _CANONICAL = "lock-canonical"  # marks of lock texts written by dump_lock, by their bytes
-
-
-def _lock_key(data: bytes) -> str:
-    return cache_key(data, LOCK_FILE, generator_digest(), pydantic.VERSION,
-                     platform.python_version())
-
-
-def _cached_lock(cache: BuildCache, entry: str) -> LockFile | None:
-    """The lock validated before from exactly these bytes, or None. Pickle is safe here for the
-    reasons resolve._cached_document gives (our own entries, digest-checked)."""
-    data = cache.get(LOCK_NAMESPACE, entry)
-    if data is None:
-        return None
-    try:
-        lock = pickle.loads(data)
-    except Exception:
-        return None
-    return lock if type(lock) is LockFile else None
 
 
 _DUMP_OPTIONS: dict[str, Any] = {"allow_unicode": True, "sort_keys": True,
@@ -237,8 +216,7 @@ def _remember(cache: BuildCache, lock: LockFile, data: bytes, changed: str) -> N
     if parsed is None or problems or list(lock.documents) != sorted(lock.documents) or \
             any(lock.documents.get(code) != entry for code, entry in parsed.documents.items()):
         return
-    cache.put(LOCK_NAMESPACE, _lock_key(data),
-              pickle.dumps(lock, protocol=pickle.HIGHEST_PROTOCOL))
+    put_pickled(cache, LOCK_NAMESPACE, model_key(data, LOCK_FILE), lock)
 
 
 def _spliced(lock: LockFile, old: LockFile, old_data: bytes) -> tuple[str, str] | None:

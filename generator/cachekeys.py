@@ -21,7 +21,7 @@ import copyreg
 import hashlib
 import io
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -39,10 +39,15 @@ def _subclasses(cls: type) -> Iterator[type]:
 class Digests:
     """Digests of values of one build. Models are dumped once each (roles are cited by many
     documents), so keep one `Digests` per build and let it go with the build's objects: the
-    memo is by object identity."""
+    memo is by object identity.
 
-    def __init__(self) -> None:
+    `named`: models digested by name alone, such as the set's roles (`role:quality`) when the
+    key holds every role in full anyway: the very objects only, not equal copies."""
+
+    def __init__(self, named: Mapping[str, BaseModel] | None = None) -> None:
         self._json: dict[int, tuple[object, str]] = {}
+        for name, model in (named or {}).items():
+            self._json[id(model)] = (model, f"named:{name}")
         self._table: dict[type, Callable[[Any], Any]] = {}
 
     def _model(self, model: BaseModel) -> tuple[type, tuple[str]]:
@@ -72,6 +77,7 @@ class Digests:
         return hashlib.sha256(buffer.getvalue()).digest()
 
 
-def model_json(*models: BaseModel) -> str:
-    """Models as JSON text, one per line, for the set-wide part of a key."""
-    return "\n".join(f"{type(m).__qualname__}{m.model_dump_json()}" for m in models)
+def document_digests(roles: Mapping[str, BaseModel]) -> Digests:
+    """Digests for the documents of a set whose key holds every role in full already (the
+    renderers print role names anywhere): each role inside a document is digested by its id."""
+    return Digests({f"role:{role_id}": role for role_id, role in roles.items()})

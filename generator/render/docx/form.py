@@ -34,7 +34,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from generator.cache import generator_digest, key
-from generator.cachekeys import Digests
+from generator.cachekeys import Digests, document_digests
 from generator.contract import BuildOptions, prune_unused
 from generator.docset import DocumentSet, FormDoc
 from generator.load import load_optional
@@ -1284,14 +1284,13 @@ def render_form(docset: DocumentSet, doc: FormDoc, labels: FormLabels) -> bytes:
     return _FormBuilder(docset, doc, labels).build()
 
 
-def form_keys(docset: DocumentSet, labels: FormLabels,
-              digests: Digests | None = None) -> dict[str, str]:
+def form_keys(docset: DocumentSet, labels: FormLabels) -> dict[str, str]:
     """The cache key of every form's blank .docx, by code: the resolved form (its owner
     procedure as printed, custodian), the settings, every role (names are kept whole), the
     labels and the generator itself."""
-    digests = digests or Digests()
     shared = key("form", generator_digest(),
-                 digests.digest((docset.settings, docset.roles, labels)))
+                 Digests().digest((docset.settings, docset.roles, labels)))
+    digests = document_digests(docset.roles)
     return {code: key(shared, digests.digest(doc)) for code, doc in docset.forms.items()}
 
 

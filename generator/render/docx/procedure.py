@@ -32,7 +32,7 @@ from jinja2 import Environment, StrictUndefined, TemplateError
 from lxml.etree import XMLSyntaxError
 
 from generator.cache import BuildCache, generator_digest, key
-from generator.cachekeys import Digests
+from generator.cachekeys import Digests, document_digests
 from generator.contract import BuildOptions, Files, prune_unused
 from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
@@ -340,18 +340,17 @@ def _render_one(context: tuple[DocumentSet, ProcedureTemplate], code: str) -> by
     return render_procedure(docset.procedures[code], docset, template)
 
 
-def procedure_keys(docset: DocumentSet, template: ProcedureTemplate,
-                   digests: Digests | None = None) -> dict[str, str]:
+def procedure_keys(docset: DocumentSet, template: ProcedureTemplate) -> dict[str, str]:
     """The cache key of every procedure's .docx, by code: the resolved document (with what it
     cites as printed), the set-wide inputs the renderer reads (settings, every role: names are
     kept whole and fill the cover's rows, the template and its labels), the form codes its
     records table looks up, graphviz and the generator itself."""
-    digests = digests or Digests()
     shared = key("procedure", generator_digest(), template.data, str(FLOWCHART_DPI),
-                 digests.digest((docset.settings, docset.roles, template.labels,
-                                 template.width_mm, template.style_ids)),
+                 Digests().digest((docset.settings, docset.roles, template.labels,
+                                   template.width_mm, template.style_ids)),
                  graphviz_version() if any(d.processes for d in docset.procedures.values())
                  else "")
+    digests = document_digests(docset.roles)
     keys = {}
     for code, doc in docset.procedures.items():
         forms = [docset.forms.get(r.form.code or r.form.target) for r in doc.records]

@@ -30,7 +30,7 @@ def draw_all(processes: Iterable[ProcessR], settings: Settings,
         return {}
     dots = list(dict.fromkeys(flowchart_dot(p, settings) for p in processes))
     program = shutil.which("dot")
-    if len(dots) < 2 or program is None:
+    if not dots or program is None:  # one chart too: documents may share it
         return {}
     with tempfile.TemporaryDirectory(prefix="wenkong-dot-") as folder:
         source = Path(folder) / "charts.gv"

@@ -194,3 +194,28 @@ def test_a_lock_is_validated_once_per_text(tmp_path: Path) -> None:
                                                              "documents:"), encoding="utf-8")
     with pytest.raises(SourceErrors):  # a changed text is read again, and refused
         read_lock(tmp_path)
+
+
+def test_fingerprints_are_kept_between_validations(
+        sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "set"
+    shutil.copytree(sample, root, ignore=shutil.ignore_patterns(".git"))
+    shutil.copy(REPO / "wenkong.lock", root / "wenkong.lock")
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+    load_document_set(root)  # reads the files, fills the load cache
+    load_document_set(root)  # models from the load cache: their fingerprints computed, kept
+
+    def refused(model: object) -> str:
+        raise AssertionError("fingerprint computed again")
+
+    monkeypatch.setattr(lock_module, "fingerprint", refused)
+    load_document_set(root)  # the same models: every fingerprint from the cache
+    monkeypatch.undo()
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
+    path = root / "procedures" / "QP-01.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("purpose: ", "purpose: 新", 1),
+                    encoding="utf-8")
+    with pytest.raises(SourceErrors) as raised:  # a changed document is fingerprinted again
+        load_document_set(root)
+    found = "\n".join(str(problem) for problem in raised.value.problems)
+    assert "QP-01" in found and "已发布的版本不能改动" in found

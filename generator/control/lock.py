@@ -12,8 +12,11 @@ hand. `check_document_control` is called at the end of resolving and reports, wi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
+import json
+import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +32,7 @@ from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import Problem, Severity, SourceErrors, display_path
 from generator.i18n import _
 from generator.load import Loc, SourceFile, parse_yaml, read_yaml, to_model
-from generator.model import Revision
+from generator.model import Form, Procedure, Revision
 from generator.model.common import Strict
 from generator.model.procedure import Status
 from generator.model.settings import VersionScheme
@@ -296,6 +299,44 @@ class _Sources:
         return source.problem(loc, message, severity)
 
 
+class _Fingerprints:
+    """The fingerprints of a set's documents, kept in its cache between commands.
+
+    Every validate and build checks every released document against its fingerprint, and a
+    fingerprint walks the whole model (a second for a thousand documents). Kept by the pickled
+    model: the same bytes are the same model, so the same fingerprint. One entry per set,
+    read once."""
+
+    def __init__(self, cache: BuildCache, root: Path) -> None:
+        self.cache = cache
+        self.entry = model_key("fingerprints", str(root.resolve()))
+        self.known: dict[str, str] = {}
+        data = cache.get(_FINGERPRINTS, self.entry)
+        if data is not None:
+            with contextlib.suppress(ValueError):
+                found = json.loads(data)
+                if isinstance(found, dict):
+                    self.known = {str(k): str(v) for k, v in found.items()}
+        self.used: dict[str, str] = {}
+
+    def of(self, model: Procedure | Form) -> str:
+        model_key = cache_key(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+        found = self.known.get(model_key) or fingerprint(model)
+        self.used[model_key] = found
+        return found
+
+    def save(self) -> None:
+        """Keep what was used; a command that looked at a few documents keeps the others."""
+        kept = self.used if len(self.used) * 2 >= len(self.known) else {**self.known,
+                                                                         **self.used}
+        if kept != self.known:
+            self.cache.put(_FINGERPRINTS, self.entry,
+                           json.dumps(kept, sort_keys=True).encode("utf-8"))
+
+
+_FINGERPRINTS = "fingerprints"
+
+
 def check_document_control(docset: DocumentSet, problems: list[Problem],
                            cache: BuildCache | None = None) -> None:
     """Hook called by resolve: add every document-control problem of the set to `problems`
@@ -317,6 +358,8 @@ def control_issues(docset: DocumentSet, lock: LockFile | None = None,
     sources = _Sources(docset.root)
     scheme = docset.settings.version_scheme
     issues: list[ControlIssue] = []
+    if cache is None:
+        cache = set_cache((sources_root or docset.root).resolve())
     documents: list[ProcedureDoc | FormDoc] = [*docset.procedures.values(),
                                                *docset.forms.values()]
     for doc in documents:
@@ -329,8 +372,10 @@ def control_issues(docset: DocumentSet, lock: LockFile | None = None,
         return issues
     if lock_source is None:  # positions are read from the file if a problem needs one
         lock_source = SourceFile(lock_path(docset.root), LOCK_FILE, None)
+    prints = _Fingerprints(cache, sources_root or docset.root)
     for doc in documents:
-        issues.extend(_check_document(docset, doc, lock, sources))
+        issues.extend(_check_document(docset, doc, lock, sources, prints))
+    prints.save()
     known = {d.model.code for d in documents}
     for code, entry in lock.documents.items():
         if code in known or ((sources_root or docset.root) / entry.source).is_file():
@@ -368,7 +413,7 @@ def version_gaps(revisions: list[Revision], scheme: VersionScheme) -> list[tuple
 
 
 def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: LockFile,
-                    sources: _Sources) -> list[ControlIssue]:
+                    sources: _Sources, prints: _Fingerprints) -> list[ControlIssue]:
     model = doc.model
     code = model.code
     issues: list[ControlIssue] = []
@@ -451,7 +496,7 @@ def _check_document(docset: DocumentSet, doc: ProcedureDoc | FormDoc, lock: Lock
         add("lock", ("status",), (
             _("{code} 已于 {date} 作废（wenkong.lock），但文件写的是生效："
               "作废的文件只能作为新的发布恢复").format(code=code, date=entry.obsolete.date)))
-    if latest.fingerprint is not None and fingerprint(model) != latest.fingerprint:
+    if latest.fingerprint is not None and prints.of(model) != latest.fingerprint:
         units = units_of(doc)
         changes = changed_units(latest.unit_pairs(), units)
         where: Loc = ("version",)

@@ -27,6 +27,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import ScalarString
 
+from generator.cache import set_cache
 from generator.control import labels
 from generator.control.content import fingerprint, units_of
 from generator.control.lock import (
@@ -339,7 +340,8 @@ def verify_closure(root: Path, paths: list[str], files: Mapping[Path, bytes], lo
             target.write_bytes(data)
         docset = load_document_set(scratch, check_lock=False, only=paths)
         # Lock entries of documents outside the closure are looked up in the real folder.
-        problems = [i.problem for i in control_issues(docset, lock, sources_root=root)
+        problems = [i.problem for i in control_issues(docset, lock, sources_root=root,
+                                                    cache=set_cache(root))
                     if str(i.problem) not in tolerated]
         if problems:
             raise SourceErrors(problems)

@@ -342,8 +342,9 @@ def _load_document_set(root: Path, check_lock: bool, cache: BuildCache | bool,
 
     jobs = _jobs(root, settings.procedures_dir, "procedure") + _jobs(
         root, settings.forms_dir, "form")
-    if only is not None:
-        jobs = [job for job in jobs if job.path.relative_to(root).as_posix() in only]
+    if only is not None:  # compared as text: a set has thousands of files
+        wanted = {str(root / name) for name in only}
+        jobs = [job for job in jobs if str(job.path) in wanted]
     procedures: list[_Loaded] = []
     forms: list[_Loaded] = []
     # Code → file, for files that could not be read or validated: references to them are not

@@ -148,6 +148,12 @@ def test_a_lock_rewritten_entry_by_entry_is_the_lock_written_whole(
     whole = dump_lock(new)
     spliced = _spliced(new, lock, data)
     assert spliced is not None and spliced[0] == whole.decode("utf-8")
+    text = data.decode("utf-8")
+    first = text.index("\n  ", text.index("documents:")) + 1
+    for odd in (text[:first] + "\n" + text[first:],  # a blank line
+                text[:first] + " " + text[first:],  # an entry indented deeper
+                text.replace("\nlock_format:", "\n# note\nlock_format:")):  # a comment
+        assert _spliced(new, lock, odd.encode("utf-8")) is None
     calls: list[object] = []
     real = yaml.safe_dump
 

@@ -16,7 +16,9 @@ import contextlib
 import datetime as dt
 import difflib
 import json
+import os
 import pickle
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +164,8 @@ LOCK_NAMESPACE = "lock"  # the build cache's validated locks, by their bytes
 _CANONICAL = "lock-canonical"  # marks of lock texts written by dump_lock, by their bytes
 
 
+_BLOCK_START = re.compile(r"^  (?! )", re.MULTILINE)  # an entry of `documents:`
+_OUTSIDE_BLOCKS = re.compile(r"^(?!  )(?!$)|^$(?!\Z)", re.MULTILINE)
 _DUMP_OPTIONS: dict[str, Any] = {"allow_unicode": True, "sort_keys": True,
                                  "default_flow_style": False, "width": 4096}
 
@@ -233,14 +237,11 @@ def _spliced(lock: LockFile, old: LockFile, old_data: bytes) -> tuple[str, str] 
             not old_text.endswith("\n" + tail) or old.lock_format != lock.lock_format:
         return None
     body = old_text[len(head):len(old_text) - len(tail)]
-    blocks: list[str] = []
-    for line in body.splitlines(keepends=True):
-        if line.startswith("  ") and not line.startswith("   "):
-            blocks.append(line)
-        elif blocks and line.startswith("   "):
-            blocks[-1] += line
-        else:
-            return None
+    if not _BLOCK_START.match(body) or _OUTSIDE_BLOCKS.search(body):
+        return None  # a line that is neither an entry's first line nor inside an entry
+    starts = [found.start() for found in _BLOCK_START.finditer(body)]
+    blocks = [body[start:end] for start, end in zip(starts, [*starts[1:], len(body)],
+                                                    strict=True)]
     codes = sorted(old.documents)
     if len(blocks) != len(codes) or list(old.documents) != codes:
         return None
@@ -249,7 +250,7 @@ def _spliced(lock: LockFile, old: LockFile, old_data: bytes) -> tuple[str, str] 
     changed = []
     for code in sorted(lock.documents):
         entry = lock.documents[code]
-        if code in kept and old.documents[code] == entry:
+        if code in kept and (old.documents[code] is entry or old.documents[code] == entry):
             parts.append(kept[code])
             continue
         document: dict[str, Any] = entry.model_dump(mode="python", exclude_none=True)
@@ -377,8 +378,9 @@ def control_issues(docset: DocumentSet, lock: LockFile | None = None,
         issues.extend(_check_document(docset, doc, lock, sources, prints))
     prints.save()
     known = {d.model.code for d in documents}
-    for code, entry in lock.documents.items():
-        if code in known or ((sources_root or docset.root) / entry.source).is_file():
+    folder = str(sources_root or docset.root)
+    for code, entry in lock.documents.items():  # (as text: thousands of them)
+        if code in known or os.path.isfile(os.path.join(folder, entry.source)):
             continue  # present, or present but invalid (its own errors explain it)
         issues.append(ControlIssue(code, "lock", lock_source.problem(("documents", code), (
             _("{code} 有已发布的版本，但其源文件 {source} 不见了：已发布的文件用 `wenkong obsolete "

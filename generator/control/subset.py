@@ -19,6 +19,7 @@ a temporary folder with the set's other files (settings, roles, templates, pictu
 from __future__ import annotations
 
 import atexit
+import os
 import re
 import shutil
 import subprocess
@@ -110,10 +111,12 @@ def working_closure(root: Path, code: str) -> list[str] | None:
         return None
     listed = []
     for folder in (settings.procedures_dir, settings.forms_dir):
-        base = root / folder
-        if base.is_dir():
-            listed += [path.relative_to(root).as_posix() for path in base.iterdir()
-                       if path.suffix in _SUFFIXES]
+        relative = Path(folder).as_posix().strip("/")
+        try:
+            names = os.listdir(root / relative)
+        except OSError:
+            continue
+        listed += [f"{relative}/{name}" for name in names if name.endswith(_SUFFIXES)]
 
     def read(path: str) -> bytes | None:
         try:

@@ -14,7 +14,10 @@ side"), and the reason mkdocs stays the default:
 - search: Zensical's search segments Chinese in the browser (Intl.Segmenter, for the index and
   the query alike) instead of jieba at build time; `search: lang` and `jieba_dict` are ignored;
 - its script bundle names more CDN addresses (Mermaid, Pyodide, Ace, GLightbox) for features
-  that the generated pages never use.
+  that the generated pages never use;
+- no page cache: every build is a whole one in a new folder (Zensical's own differential build
+  keeps a cache of its own, which BuildCache cannot verify), and on 2 cores it is no faster than
+  the parallel mkdocs build (one thread renders the Markdown).
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ user runs it:
 - .docx per procedure against pandoc converting the same content (bench/bench_docx.py), on
   `--docx-count` procedures, best of `--rounds` alternating rounds.
 Peak memory: the largest sum of the resident set sizes (RSS) of the build process and all its
-children at one time, sampled every 0.1 s; PSS beside it counts pages the forked workers share
-with their parent once.
+children at one time, sampled every 0.2 s; PSS beside it (sampled every second) counts pages
+the forked workers share with their parent once.
 
 The table goes into bench/RESULTS.md (section "Fast at any size (issue 13)") with the date,
 the machine and its load average, unless --print-only.
@@ -86,37 +86,45 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-def _memory(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) in bytes of one process; (0, 0) once it is gone."""
-    rss = pss = 0
+def _rss(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/statm") as stream:
-            rss = int(stream.read().split()[1]) * PAGE
+            return int(stream.read().split()[1]) * PAGE
+    except (OSError, ValueError, IndexError):
+        return 0  # gone
+
+
+def _pss(pid: int) -> int:
+    try:
         with open(f"/proc/{pid}/smaps_rollup") as stream:
             for line in stream:
                 if line.startswith("Pss:"):
-                    pss = int(line.split()[1]) * 1024
-                    break
+                    return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    return rss, pss
+    return 0
 
 
 class PeakMemory:
-    """Samples a process tree until stopped; keeps the largest total RSS and PSS seen."""
+    """Samples a process tree until stopped; keeps the largest total RSS and PSS seen. RSS is
+    read every 0.2 s; PSS (the kernel walks every page for it: it costs CPU the build would
+    use) every 5th time."""
 
-    def __init__(self, pid: int, interval: float = 0.1) -> None:
-        self.pid, self.interval = pid, interval
+    def __init__(self, pid: int, interval: float = 0.2, pss_every: int = 5) -> None:
+        self.pid, self.interval, self.pss_every = pid, interval, pss_every
         self.rss = self.pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        count = 0
         while not self._stop.is_set():
-            sizes = [_memory(p) for p in _tree(self.pid)]
-            self.rss = max(self.rss, sum(s[0] for s in sizes))
-            self.pss = max(self.pss, sum(s[1] for s in sizes))
+            pids = _tree(self.pid)
+            self.rss = max(self.rss, sum(_rss(p) for p in pids))
+            if count % self.pss_every == 0:
+                self.pss = max(self.pss, sum(_pss(p) for p in pids))
+            count += 1
             self._stop.wait(self.interval)
 
     def stop(self) -> None:

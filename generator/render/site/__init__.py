@@ -23,7 +23,7 @@ from generator.render.flowchart import graphviz_version
 from generator.render.site import parallel
 from generator.render.site.engine import build_site, site_folder
 from generator.render.site.history import load_history
-from generator.render.site.pagecache import FLOWCHARTS, fingerprint, stats
+from generator.render.site.pagecache import FLOWCHARTS, fingerprint, library_versions, stats
 from generator.render.site.pages import SiteContent, build_content
 
 __all__ = ["render_site", "site_content"]
@@ -45,7 +45,7 @@ def _flowcharts(docset: DocumentSet,
         settings = docset.settings.model_dump_json()
         for code, process in every:
             entries[code, process.id] = key("flowchart", generator_digest(), graphviz_version(),
-                                            settings, fingerprint(process))
+                                            library_versions(), settings, fingerprint(process))
             data = cache.get(FLOWCHARTS, entries[code, process.id])
             if data is not None and _whole_svg(data):
                 found[code, process.id] = data

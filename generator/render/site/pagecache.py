@@ -73,7 +73,10 @@ class CachedPage:
             return None
 
 
-def _versions() -> str:
+@functools.cache
+def library_versions() -> str:
+    """The versions of the libraries a built page depends on (jieba also wraps the
+    flowcharts' labels)."""
     found = []
     for name in LIBRARIES:
         try:
@@ -99,7 +102,7 @@ def theme_digest(config_files: Iterable[Path], config_text: str, custom_dirs: It
     """Everything besides a page's own Markdown that its built HTML and search entries depend
     on: the configuration (files and as loaded), theme overrides, the navigation, every file a
     link may land on, the build date, the libraries' versions and the generator itself."""
-    parts: list[bytes | str] = [generator_digest(), _versions(), config_text, str(epoch),
+    parts: list[bytes | str] = [generator_digest(), library_versions(), config_text, str(epoch),
                                 json.dumps(nav, ensure_ascii=False, sort_keys=True),
                                 "\n".join(not_in_nav), "\n".join(sorted(files))]
     for path in config_files:

@@ -26,6 +26,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from generator.numbering import Numbering
+
 _PROTOCOL = 5
 
 
@@ -36,19 +38,29 @@ def _subclasses(cls: type) -> Iterator[type]:
         yield from _subclasses(sub)
 
 
+def _numbering(numbering: Numbering) -> tuple[type, tuple[str]]:
+    # By its formats only: a Numbering also memoizes the labels printed so far (shared by every
+    # procedure of the set, filled in whatever order rendering asked), which is no part of it.
+    return str, (f"Numbering{(numbering.levels, numbering.continuous)!r}",)
+
+
 class Digests:
     """Digests of values of one build. Models are dumped once each (roles are cited by many
     documents), so keep one `Digests` per build and let it go with the build's objects: the
     memo is by object identity.
 
     `named`: models digested by name alone, such as the set's roles (`role:quality`) when the
-    key holds every role in full anyway: the very objects only, not equal copies."""
+    key holds every role in full anyway: the very objects only, not equal copies. `replace`
+    stands what its function returns in for objects of its types (the site digests a page's
+    values with each document as its own digest)."""
 
-    def __init__(self, named: Mapping[str, BaseModel] | None = None) -> None:
+    def __init__(self, named: Mapping[str, BaseModel] | None = None,
+                 replace: Mapping[type, Callable[[Any], Any]] | None = None) -> None:
         self._json: dict[int, tuple[object, str]] = {}
         for name, model in (named or {}).items():
             self._json[id(model)] = (model, f"named:{name}")
         self._table: dict[type, Callable[[Any], Any]] = {}
+        self._replace = dict(replace or {})
 
     def _model(self, model: BaseModel) -> tuple[type, tuple[str]]:
         found = self._json.get(id(model))
@@ -63,6 +75,8 @@ class Digests:
         if not self._table:
             self._table = dict(copyreg.dispatch_table)
             self._table.update({cls: self._model for cls in _subclasses(BaseModel)})
+            self._table[Numbering] = _numbering
+            self._table.update(self._replace)
         return self._table
 
     def digest(self, value: object) -> bytes:

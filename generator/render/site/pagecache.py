@@ -18,10 +18,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import io
 import json
-import pickle
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -29,10 +27,9 @@ from typing import Any
 
 import jinja2
 import jinja2.bccache
-from pydantic import BaseModel
 
 from generator.cache import BuildCache, generator_digest, key
-from generator.numbering import Numbering
+from generator.cachekeys import Digests
 
 NAMESPACE = "site"
 JINJA = "site-jinja"
@@ -199,47 +196,9 @@ MARKDOWN = "site-md"
 FLOWCHARTS = "site-flowchart"
 
 
-def _as_json(kind: str, text: str) -> tuple[str, str]:
-    return kind, text
-
-
-def _model(obj: BaseModel) -> tuple[Any, ...]:
-    return _as_json, (type(obj).__qualname__, obj.model_dump_json())
-
-
-def _subclasses(cls: type) -> Iterator[type]:
-    sub: type
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
-
-
-def _numbering(numbering: Numbering) -> tuple[Any, ...]:
-    # by its formats: not by the labels it has memoized so far
-    return _as_json, ("numbering", repr((numbering.levels, numbering.continuous)))
-
-
-@functools.cache
-def _models() -> dict[type, Any]:
-    table: dict[type, Any] = dict.fromkeys(_subclasses(BaseModel), _model)
-    table[Numbering] = _numbering
-    return table
-
-
-def _dispatch(documents: Mapping[type, Callable[[Any], Any]]) -> dict[type, Any]:
-    return {**_models(), **documents}
-
-
-def fingerprint(value: Any, documents: Mapping[type, Callable[[Any], Any]] | None = None) -> str:
-    """A digest of `value` by what it holds, the same in every process: pickled without memo
-    (so whether equal parts are shared does not show), pydantic models as their JSON, and
-    objects of the types in `documents` as what their function returns (a digest)."""
-    stream = io.BytesIO()
-    pickler = pickle.Pickler(stream, protocol=5)
-    pickler.fast = True  # no memo: two equal values pickle the same, shared or not
-    pickler.dispatch_table = _dispatch(documents or {})
-    pickler.dump(value)
-    return hashlib.sha256(stream.getvalue()).hexdigest()
+def fingerprint(value: Any, digests: Digests | None = None) -> str:
+    """A digest of `value` by what it holds, the same in every process (cachekeys.Digests)."""
+    return (digests or Digests()).digest(value).hex()
 
 
 @dataclass

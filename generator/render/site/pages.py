@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import html
 import pickle
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import yaml
 from markupsafe import Markup
 
 from generator.cache import BuildCache, generator_digest, key
+from generator.cachekeys import Digests
 from generator.contract import prune_unused
 from generator.docset import (
     DocumentSet,
@@ -497,10 +498,9 @@ def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
 
 
 def _markdown_cache(docset: DocumentSet, common: dict[str, Any], layout: Layout,
-                    cache: BuildCache | None,
-                    ) -> tuple[MarkdownCache, dict[type, Callable[[Any], Any]]] | None:
-    """The Markdown cache of this build and the digest of each document, or None without an
-    enabled cache (or when something of the set does not digest)."""
+                    cache: BuildCache | None) -> tuple[MarkdownCache, Digests] | None:
+    """The Markdown cache of this build and how to digest a page's values (each document as
+    its own digest), or None without an enabled cache (or when something does not digest)."""
     if cache is None or not cache.enabled:
         return None
     documents: list[ProcedureDoc | FormDoc] = [*docset.procedures.values(),
@@ -523,7 +523,7 @@ def _markdown_cache(docset: DocumentSet, common: dict[str, Any], layout: Layout,
         return str, (by_id.get(id(doc)) or fingerprint(doc),)
 
     return (MarkdownCache(cache, key("common", generator_digest(), everything), by_code),
-            {ProcedureDoc: document, FormDoc: document})
+            Digests(replace={ProcedureDoc: document, FormDoc: document}))
 
 
 def _matrix_roles(docset: DocumentSet, procedures: list[ProcedureDoc]) -> list[Role]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -125,9 +126,21 @@ def markdown(doc: ProcedureDoc, docset: DocumentSet, images: dict[str, Path]) ->
     return "\n".join(lines)
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (pandoc, dot) so far: on a
+    shared machine they compare two programs where wall-clock times depend on the load."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+CPU: dict[str, list[float]] = {"ours": [], "pandoc": []}  # CPU seconds per document, by round
+
+
 def pandoc_per_document(docset: DocumentSet, folder: Path) -> float:
     """Seconds per document for pandoc (Markdown → .docx), one process per document, as many
-    processes at once as there are cores. Writing the Markdown and PNGs is not timed."""
+    processes at once as there are cores. Writing the Markdown and PNGs is not timed (nor
+    counted in CPU["pandoc"])."""
     folder.mkdir(parents=True, exist_ok=True)
     sources = []
     for doc in docset.procedures.values():
@@ -144,18 +157,21 @@ def pandoc_per_document(docset: DocumentSet, folder: Path) -> float:
         subprocess.run(["pandoc", str(source), "-o", str(source.with_suffix(".docx"))],
                        check=True, cwd=folder, capture_output=True)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     with ThreadPoolExecutor(max_workers=CORES) as pool:
         list(pool.map(convert, sources))
+    CPU["pandoc"].append((cpu_seconds() - cpu) / len(sources))
     return (time.perf_counter() - started) / len(sources)
 
 
 def ours_per_document(docset: DocumentSet, jobs: int) -> float:
     options = BuildOptions(root=docset.root, output=Path("unused"))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     files = render_procedures(docset, options, jobs=jobs)
     elapsed = time.perf_counter() - started
     assert len(files) == len(docset.procedures)
+    if jobs == 1:  # workers' CPU is not counted until the pool is gone: one process only
+        CPU["ours"].append((cpu_seconds() - cpu) / len(files))
     return elapsed / len(files)
 
 
@@ -184,6 +200,10 @@ def measure(root: Path, label: str, scratch: Path, rounds: int) -> None:
           f"({first['pandoc'] * 1000:.1f})")
     ours = min(best["one"], best["every"])
     print(f"  ratio wenkong (best) / pandoc: {ours / best['pandoc']:.2f}")
+    print(f"  CPU per document: wenkong {min(CPU['ours']) * 1000:.1f} ms, pandoc "
+          f"{min(CPU['pandoc']) * 1000:.1f} ms, ratio {min(CPU['ours']) / min(CPU['pandoc']):.2f}")
+    for values in CPU.values():
+        values.clear()
 
 
 def main() -> None:

@@ -232,7 +232,7 @@ def measure_docx(count: int, rounds: int, scratch: Path) -> str:
     if shutil.which("pandoc") is None:
         say("  pandoc is not installed (apt-get install pandoc): .docx row left empty")
         return "pandoc missing"
-    from bench.bench_docx import ours_per_document, pandoc_per_document
+    from bench.bench_docx import CPU, ours_per_document, pandoc_per_document
     from generator.resolve import load_document_set
 
     root = make_synthetic_set(scratch / "docx-set", count)
@@ -246,8 +246,9 @@ def measure_docx(count: int, rounds: int, scratch: Path) -> str:
         theirs.append(pandoc_per_document(docset, scratch / f"pandoc-{r}"))
         say(f"  .docx vs pandoc: ours {ours[-1] * 1000:.0f} ms, pandoc {theirs[-1] * 1000:.0f} ms"
             " per document")
+    cpu = min(CPU["ours"]) / min(CPU["pandoc"])
     return (f"{min(ours) / min(theirs):.2f}× ({min(ours) * 1000:.0f} vs "
-            f"{min(theirs) * 1000:.0f} ms/doc, {count} procedures)")
+            f"{min(theirs) * 1000:.0f} ms/doc, {count} procedures); CPU {cpu:.2f}×")
 
 
 def measure_size(n: int, scratch: Path) -> Size:

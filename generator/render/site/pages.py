@@ -10,6 +10,7 @@ anchors and reference texts come from the DocumentSet as the .docx prints them.
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime as dt
 import functools
 import html
@@ -45,6 +46,7 @@ from generator.render.site import markdown, parallel
 from generator.render.site.history import History
 from generator.render.site.pagecache import (
     MARKDOWN,
+    JinjaBytecode,
     MarkdownCache,
     Recording,
     fingerprint,
@@ -243,15 +245,16 @@ class SiteContent:
     omitted: list[str]  # patterns of pages reachable by links only, not in the nav
 
 
-def _find_download(rendered: Mapping[str, bytes], folder: str, codes: tuple[str, ...],
+def _find_download(docx: Sequence[str], folder: str, codes: tuple[str, ...],
                    version: str) -> str | None:
-    """The .docx another renderer built for this document and version, if any."""
+    """The .docx another renderer built for this document and version, if any (`docx`: the
+    paths of the .docx files built, sorted)."""
     for code in codes:
         for label in dict.fromkeys((file_safe(version), version)):
             prefix = f"{folder}/{code}_{label}_"
-            found = sorted(k for k in rendered if k.startswith(prefix) and k.endswith(".docx"))
-            if found:
-                return found[0]
+            index = bisect.bisect_left(docx, prefix)  # the first path from `prefix` on
+            if index < len(docx) and docx[index].startswith(prefix):
+                return docx[index]
     return None
 
 
@@ -308,15 +311,16 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
     files: dict[str, bytes] = {}
     downloads: dict[str, str] = {}
     prefix = docset.settings.code_prefix
+    docx = sorted(path for path in rendered if path.endswith(".docx"))
     for code, proc in docset.procedures.items():
-        found = (_find_download(rendered, "procedures", (proc.code, code), proc.version)
-                 or _find_download(rendered, "archive/procedures", (proc.code, code),
+        found = (_find_download(docx, "procedures", (proc.code, code), proc.version)
+                 or _find_download(docx, "archive/procedures", (proc.code, code),
                                    proc.version))
         if found:
             downloads[code] = f"downloads/{found}"
             files[downloads[code]] = rendered[found]
     for code, form in docset.forms.items():
-        found = _find_download(rendered, "forms", (form.code, code), form.version)
+        found = _find_download(docx, "forms", (form.code, code), form.version)
         if found:
             downloads[code] = f"downloads/{found}"
             files[downloads[code]] = rendered[found]
@@ -462,11 +466,13 @@ def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
     Templates see the set's procedures and forms through `pagecache.Recording`, which notes
     the documents each page reads; the cache entry keeps them (pagecache.MarkdownCache)."""
     docset = layout.docset
+    env = environment()
+    # our templates compiled once, not in every build (as the theme's: pagecache.JinjaBytecode)
+    env.bytecode_cache = JinjaBytecode(cache) if cache is not None and cache.enabled else None
     traced = replace(docset, procedures=Recording("procedures", docset.procedures),
                      forms=Recording("forms", docset.forms))
     seen = {**common, "docset": traced}
     traced_layout = Layout(traced, layout.downloads)
-    env = environment()
 
     def render(index: int) -> tuple[bytes, list[tuple[str, str]]]:
         page = pages[index]

@@ -26,6 +26,7 @@ def reused_files(cache: BuildCache) -> int:
     """How many output files of the build came whole from the cache (the build summary)."""
     return sum(cache.namespace_hits[name] for name in REUSED_OUTPUTS)
 
+
 def renderers() -> dict[str, Renderer]:
     """The outputs a build produces, by name, in build order.
 

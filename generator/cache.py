@@ -99,20 +99,31 @@ def set_cache(root: Path) -> BuildCache:
     """The cache a command uses for the set at `root`: `<root>/.wenkong-cache/`, or the folder
     that WENKONG_CACHE_DIR names."""
     folder = os.environ.get(CACHE_DIR_VARIABLE)
-    return BuildCache(Path(folder) if folder else root / CACHE_DIR)
+    if folder:
+        return BuildCache(Path(folder), shared=True)
+    return BuildCache(root / CACHE_DIR)
 
 
 class BuildCache:
     """A folder of cached results, by namespace ("procedures", "forms", "site", "load" …) and
-    key. `BuildCache(None)` is a disabled cache: `get` always misses and `put` keeps nothing."""
+    key. `BuildCache(None)` is a disabled cache: `get` always misses and `put` keeps nothing.
+    A `shared` folder (WENKONG_CACHE_DIR: several sets, a CI cache) is never pruned: what one
+    set no longer uses, another may."""
 
-    def __init__(self, folder: Path | None) -> None:
+    def __init__(self, folder: Path | None, *, shared: bool = False) -> None:
         self.folder = folder
-        self.hits = 0
-        self.misses = 0
+        self.shared = shared
         # by namespace: how many results were reused, how many had to be made (build summary)
         self.namespace_hits: Counter[str] = Counter()
         self.namespace_misses: Counter[str] = Counter()
+
+    @property
+    def hits(self) -> int:
+        return sum(self.namespace_hits.values())
+
+    @property
+    def misses(self) -> int:
+        return sum(self.namespace_misses.values())
 
     @property
     def enabled(self) -> bool:
@@ -126,10 +137,8 @@ class BuildCache:
         """The data stored under `entry`, or None when absent or damaged (then removed)."""
         data = self._read(namespace, entry)
         if data is None:
-            self.misses += 1
             self.namespace_misses[namespace] += 1
         else:
-            self.hits += 1
             self.namespace_hits[namespace] += 1
         return data
 
@@ -170,8 +179,9 @@ class BuildCache:
                 Path(temporary).unlink(missing_ok=True)
 
     def prune(self, namespace: str, keep: Iterable[str]) -> None:
-        """Remove every entry of `namespace` not in `keep` (results no build needs any more)."""
-        if self.folder is None:
+        """Remove every entry of `namespace` not in `keep` (results no build needs any more);
+        nothing in a shared folder."""
+        if self.folder is None or self.shared:
             return
         wanted = set(keep)
         root = self.folder / namespace

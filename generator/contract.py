@@ -8,12 +8,12 @@ is declared here, so renderers import this module and never build.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.cache import CACHE_DIR, BuildCache
+from generator.cache import BuildCache
 
 if TYPE_CHECKING:
     from generator.docset import DocumentSet
@@ -43,10 +43,3 @@ Renderer = Callable[["DocumentSet", BuildOptions], Files]
 # another namespace adds it here.
 REUSED_OUTPUTS = ("procedures", "forms", "pdf", "history", "site")
 
-
-def prune_unused(cache: BuildCache, root: Path, namespace: str, keep: Iterable[str]) -> None:
-    """Drop the entries of `namespace` this build did not use (deleted or changed documents),
-    in the set's own cache folder only: a folder shared by several sets (WENKONG_CACHE_DIR)
-    keeps everyone's entries."""
-    if cache.folder is not None and cache.folder.resolve() == (root / CACHE_DIR).resolve():
-        cache.prune(namespace, keep)

@@ -21,7 +21,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from generator.cache import BuildCache, get_pickled, model_key, put_pickled, set_cache
-from generator.contract import prune_unused
 from generator.docset import (
     AttachmentR,
     Block,
@@ -229,7 +228,7 @@ def _read_documents(
     for (index, _job), result in zip(todo, read, strict=True):
         results[index] = result
     if todo and used:
-        prune_unused(cache, root, LOAD_NAMESPACE, used)
+        cache.prune(LOAD_NAMESPACE, used)
     return [result for result in results if result is not None]
 
 

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from generator.cache import BuildCache, generator_digest, key
 from generator.cachekeys import Digests
-from generator.contract import prune_unused
 from generator.control.diff import ClauseChange, changes_since_previous, previous_release
 from generator.control.history import find_release_commit
 from generator.control.lock import LockedDocument, read_lock
@@ -113,7 +112,7 @@ def render_history(docset: DocumentSet, options: BuildOptions) -> Files:
         entry["versions"] = versions
         documents[code] = entry
     for namespace, keys in used.items():
-        prune_unused(cache, docset.root, namespace, keys)
+        cache.prune(namespace, keys)
     files[INDEX] = json.dumps({"documents": documents}, ensure_ascii=False, indent=1,
                               sort_keys=True).encode("utf-8")
     return files

@@ -222,7 +222,6 @@ def verify_in_copy(docset: DocumentSet, files: Mapping[Path, bytes],
     are problems the set already had and this command does not touch (another document's
     pending, unreleased edit): a command must not make the set worse, nor wait for others.
     """
-    from generator.cache import set_cache
     from generator.resolve import SETTINGS_FILE, load_document_set
 
     root = docset.root

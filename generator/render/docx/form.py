@@ -35,7 +35,7 @@ from docx.text.paragraph import Paragraph
 
 from generator.cache import generator_digest, key
 from generator.cachekeys import Digests, document_digests
-from generator.contract import BuildOptions, prune_unused
+from generator.contract import BuildOptions
 from generator.docset import DocumentSet, FormDoc
 from generator.load import load_optional
 from generator.model.common import Strict
@@ -1320,7 +1320,6 @@ def render_forms(docset: DocumentSet, options: BuildOptions,
     for code, data in rendered.items():
         if code in keys:
             cache.put(CACHE_NAMESPACE, keys[code], data)
-    prune_unused(cache, docset.root, CACHE_NAMESPACE,
-                 (keys[code] for code in forms if code in keys))
+    cache.prune(CACHE_NAMESPACE, (keys[code] for code in forms if code in keys))
     return {form_file_name(doc): cached[code] if code in cached else rendered[code]
             for code, doc in forms.items()}

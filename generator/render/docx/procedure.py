@@ -33,7 +33,7 @@ from lxml.etree import XMLSyntaxError
 
 from generator.cache import BuildCache, generator_digest, key
 from generator.cachekeys import Digests, document_digests
-from generator.contract import BuildOptions, Files, prune_unused
+from generator.contract import BuildOptions, Files
 from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
 from generator.i18n import _
@@ -217,7 +217,7 @@ def _draw_charts(docset: DocumentSet, codes: list[str], cache: BuildCache) -> No
                 _CHARTS[digest] = draw(process)
                 cache.put(CHART_NAMESPACE, keys[digest], _CHARTS[digest])
     if len(codes) == len(docset.procedures):  # every chart's key known: drop the others
-        prune_unused(cache, docset.root, CHART_NAMESPACE, keys.values())
+        cache.prune(CHART_NAMESPACE, keys.values())
 
 
 # --- docxtpl, made cheap to run many times on one template ------------------------------------
@@ -381,7 +381,7 @@ def render_procedures(docset: DocumentSet, options: BuildOptions,
     for code, data in rendered.items():
         if code in keys:
             cache.put(CACHE_NAMESPACE, keys[code], data)
-    prune_unused(cache, docset.root, CACHE_NAMESPACE, keys.values())
+    cache.prune(CACHE_NAMESPACE, keys.values())
     return {output_name(doc): cached[code] if code in cached else rendered[code]
             for code, doc in docset.procedures.items()}
 
@@ -448,6 +448,6 @@ def pdf_copies(files: Files, cache: BuildCache | None = None, root: Path | None 
                     if name in keys:
                         cache.put(PDF_CACHE_NAMESPACE, keys[name], data)
     if root is not None:
-        prune_unused(cache, root, PDF_CACHE_NAMESPACE, keys.values())
+        cache.prune(PDF_CACHE_NAMESPACE, keys.values())
     return {targets[name]: found[targets[name]] for name in sorted(targets)
             if targets[name] in found}

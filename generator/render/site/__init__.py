@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 from generator.cache import BuildCache, generator_digest, key
-from generator.contract import BuildOptions, prune_unused
+from generator.contract import BuildOptions
 from generator.docset import DocumentSet
 from generator.model import Form, Procedure
 from generator.model.settings import SiteEngine
@@ -37,11 +37,12 @@ def _flowcharts(docset: DocumentSet,
         from generator.render.flowchart import render_flowchart
     except ImportError:  # the flowchart renderer is optional: tables are shown either way
         return {}
+    cache = cache or BuildCache(None)
     every = [(code, process) for code, doc in docset.procedures.items()
              for process in doc.processes]
     found: dict[tuple[str, str], bytes] = {}
     entries: dict[tuple[str, str], str] = {}
-    if cache is not None and cache.enabled:
+    if cache.enabled:
         settings = docset.settings.model_dump_json()
         for code, process in every:
             entries[code, process.id] = key("flowchart", generator_digest(), graphviz_version(),
@@ -63,10 +64,9 @@ def _flowcharts(docset: DocumentSet,
     for (code, process), svg in zip(processes, drawings, strict=True):
         found[code, process.id] = svg
         if entries:
-            cache.put(FLOWCHARTS, entries[code, process.id], svg)  # type: ignore[union-attr]
+            cache.put(FLOWCHARTS, entries[code, process.id], svg)
     if entries:
-        prune_unused(cache, docset.root, FLOWCHARTS,  # type: ignore[arg-type]
-                     entries.values())
+        cache.prune(FLOWCHARTS, entries.values())
     stats.update(flowcharts_hits=len(every) - len(processes), flowcharts_built=len(processes))
     return {(code, process.id): found[code, process.id] for code, process in every}
 

@@ -21,7 +21,6 @@ from typing import Any
 import jinja2
 
 from generator.cache import BuildCache
-from generator.contract import prune_unused
 from generator.errors import WenkongError
 from generator.i18n import _
 from generator.render.site import parallel
@@ -332,7 +331,7 @@ def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[A
             if plugin.cache is not None:
                 stats.update(pages_hits=len(plugin.hits), pages_built=len(plugin.built))
                 # (compiled theme templates are not pruned: one entry per template source)
-                prune_unused(plugin.cache.cache, root, NAMESPACE, plugin.cache.used)
+                plugin.cache.cache.prune(NAMESPACE, plugin.cache.used)
         return {path: built[path] for path in sorted(built)}
 
 

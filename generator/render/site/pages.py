@@ -26,7 +26,6 @@ from markupsafe import Markup
 
 from generator.cache import BuildCache, generator_digest, key
 from generator.cachekeys import Digests
-from generator.contract import prune_unused
 from generator.docset import (
     DocumentSet,
     FigureR,
@@ -499,7 +498,7 @@ def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
             store[0].put(entries[index], reads, text)
     stats.update(markdown_hits=len(pages) - len(todo), markdown_built=len(todo))
     if store is not None and cache is not None:
-        prune_unused(cache, docset.root, MARKDOWN, store[0].used)
+        cache.prune(MARKDOWN, store[0].used)
     return [text for text in found if text is not None]
 
 

@@ -251,6 +251,33 @@ def fitting(min_points: float) -> str:
     return f"fit {min_points!r} {shutil.which('pdftotext') is not None}"
 
 
+@dataclass
+class _Fitting:
+    """One document being fitted: its PDF, its .docx bytes, its charts at full size, and each
+    chart's present scale and how often it was shrunk."""
+
+    pdf: Path
+    data: bytes
+    charts: list[Chart]
+    page: Page
+    scales: list[float]
+    tries: list[int]
+
+    def shrink_jumps(self, min_points: float) -> bool:
+        """Shrink each chart that jumped in the present PDF; True when a scale changed."""
+        present = [Chart(c.caption, c.height_pt * s, c.text_points * s)
+                   for c, s in zip(self.charts, self.scales, strict=True)]
+        moved = False
+        for jump in jumps(pdf_lines(self.pdf), present, self.page):
+            n = jump.chart
+            scale = next_scale(jump, present[n], self.scales[n], self.tries[n], min_points)
+            if scale != self.scales[n]:
+                self.scales[n] = scale
+                self.tries[n] += 1
+                moved = True
+        return moved
+
+
 def fit_flowcharts(pairs: Sequence[tuple[Path, Path]], min_points: float) -> int:
     """Convert again, shrunk, the documents of `pairs` ((.docx, its PDF)) whose PDF has a
     flowchart that fits readably on the page before the one it starts. Each PDF is replaced
@@ -260,29 +287,17 @@ def fit_flowcharts(pairs: Sequence[tuple[Path, Path]], min_points: float) -> int
 
     if shutil.which("pdftotext") is None:
         return 0
-    documents = {}
+    documents: dict[Path, _Fitting] = {}
     for docx, pdf in pairs:
         data = docx.read_bytes()
         charts, page = read_charts(data)
         if charts:
-            documents[docx] = (pdf, data, charts, page, [1.0] * len(charts))
-    tries = {docx: [0] * len(entry[2]) for docx, entry in documents.items()}
+            documents[docx] = _Fitting(pdf, data, charts, page, [1.0] * len(charts),
+                                       [0] * len(charts))
     with tempfile.TemporaryDirectory(prefix="wenkong-fit-") as scratch:
         for round_number in range(ROUNDS):
-            changed = []
-            for docx, (pdf, _data, charts, page, scales) in documents.items():
-                present = [Chart(c.caption, c.height_pt * s, c.text_points * s)
-                           for c, s in zip(charts, scales, strict=True)]
-                moved = False
-                for jump in jumps(pdf_lines(pdf), present, page):
-                    n = jump.chart
-                    scale = next_scale(jump, present[n], scales[n], tries[docx][n], min_points)
-                    if scale != scales[n]:
-                        scales[n] = scale
-                        tries[docx][n] += 1
-                        moved = True
-                if moved:
-                    changed.append(docx)
+            changed = [docx for docx, fitting in documents.items()
+                       if fitting.shrink_jumps(min_points)]
             if not changed:
                 break
             # one LibreOffice run per round (two documents of one name: one run each)
@@ -297,10 +312,10 @@ def fit_flowcharts(pairs: Sequence[tuple[Path, Path]], min_points: float) -> int
                 folder.mkdir()
                 copies = []
                 for name, docx in batch.items():
-                    _pdf, data, _charts, _page, scales = documents[docx]
+                    fitting = documents[docx]
                     copies.append(folder / name)
-                    copies[-1].write_bytes(resized(data, dict(enumerate(scales))))
+                    copies[-1].write_bytes(resized(fitting.data, dict(enumerate(fitting.scales))))
                 made = convert_to_pdf(copies, folder / "pdf")
                 for pdf, docx in zip(made, batch.values(), strict=True):
-                    shutil.move(pdf, documents[docx][0])
-    return sum(1 for entry in documents.values() for s in entry[4] if s < 1)
+                    shutil.move(pdf, documents[docx].pdf)
+    return sum(1 for fitting in documents.values() for scale in fitting.scales if scale < 1)

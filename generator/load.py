@@ -488,6 +488,9 @@ def load_optional(path: Path, cls: type[M]) -> M:
     return loaded
 
 
+YAML_SUFFIXES = (".yaml", ".yml")  # the source files a set's folders are read for
+
+
 def iter_yaml_files(folder: Path) -> Iterator[Path]:
     """YAML files of a folder in a stable order."""
     for name, _is_link in yaml_names(folder):
@@ -500,7 +503,7 @@ def yaml_names(folder: Path) -> list[tuple[str, bool]]:
     try:
         with os.scandir(folder) as listing:
             found = [(entry.name, entry.is_symlink()) for entry in listing
-                     if os.path.splitext(entry.name)[1] in (".yaml", ".yml")]
+                     if os.path.splitext(entry.name)[1] in YAML_SUFFIXES]
     except (NotADirectoryError, FileNotFoundError):
         return []
     return sorted(found, key=lambda item: os.path.normcase(item[0]))  # as Paths sort

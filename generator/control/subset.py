@@ -31,12 +31,11 @@ from generator.cache import set_cache
 from generator.control.history import GitError, Repo, docset_at, extract, repo_of
 from generator.docset import DocumentSet
 from generator.errors import SourceErrors
-from generator.load import parse_yaml, to_model
+from generator.load import YAML_SUFFIXES, parse_yaml, to_model
 from generator.model import Settings
+from generator.resolve import SETTINGS_FILE
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_SUFFIXES = (".yaml", ".yml")  # as load.iter_yaml_files
-SETTINGS_FILE = "wenkong.yaml"  # as resolve.SETTINGS_FILE (not imported: resolve imports us late)
 
 
 def closure(code: str, files: dict[str, list[str]],
@@ -68,7 +67,7 @@ def _by_code(paths: Iterable[str]) -> dict[str, list[str]]:
     for path in paths:
         name = path.rpartition("/")[2]
         stem, dot, suffix = name.rpartition(".")
-        if dot and f".{suffix}" in _SUFFIXES:
+        if dot and f".{suffix}" in YAML_SUFFIXES:
             files.setdefault(stem, []).append(path)
     return files
 
@@ -116,7 +115,7 @@ def working_closure(root: Path, code: str) -> list[str] | None:
             names = os.listdir(root / relative)
         except OSError:
             continue
-        listed += [f"{relative}/{name}" for name in names if name.endswith(_SUFFIXES)]
+        listed += [f"{relative}/{name}" for name in names if name.endswith(YAML_SUFFIXES)]
 
     def read(path: str) -> bytes | None:
         try:

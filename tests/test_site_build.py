@@ -424,3 +424,16 @@ def test_a_document_under_revision_stays_in_the_master_list_at_its_release() -> 
     assert "wk-status-effective" in row.group(0) and "wk-status-draft" not in row.group(0)
     pending = home[home.index('id="pending-list"'):home.index('id="records-list"')]
     assert "QP-02" in pending  # and the draft itself is listed as not for use
+
+
+@pytest.mark.parametrize("text, reason", [("nav: [unclosed\n", ""),
+                                          ("- just\n- a list\n", "顶层不是键值映射")])
+def test_an_unreadable_mkdocs_yml_is_named(tmp_path: Path, text: str, reason: str) -> None:
+    from generator.render.site.engine import site_folder
+
+    (tmp_path / "mkdocs.yml").write_text(text, encoding="utf-8")
+    with pytest.raises(WenkongError) as caught:
+        site_folder(tmp_path, "build")
+    message = str(caught.value)
+    assert str(tmp_path / "mkdocs.yml") in message and "不是可读的 mkdocs 配置文件" in message
+    assert reason in message

@@ -138,19 +138,28 @@ def default_config(company: str) -> str:
     return env.get_template("mkdocs.yml.j2").render(company=company)
 
 
-def site_folder(root: Path, output_dir: str) -> str:
-    """Where the built site goes inside the build folder: mkdocs.yml's site_dir, or `site`."""
+def read_config(path: Path) -> dict[str, Any]:
+    """mkdocs.yml as data, read by mkdocs' own loader (it knows !ENV and !relative)."""
     from mkdocs.utils.yaml import yaml_load
 
-    path = root / CONFIG_FILE
-    if not path.is_file():
-        return "site"
     try:
         with path.open("rb") as stream:
             data = yaml_load(stream) or {}
     except Exception as exc:  # mkdocs' loader raises several YAML error types
-        raise WenkongError(f"{path}: not a readable mkdocs configuration: {exc}") from None
-    value = data.get("site_dir") if isinstance(data, dict) else None
+        raise WenkongError(_("{path}：不是可读的 mkdocs 配置文件：{reason}").format(
+            path=path, reason=exc)) from None
+    if not isinstance(data, dict):
+        raise WenkongError(_("{path}：不是可读的 mkdocs 配置文件：{reason}").format(
+            path=path, reason=_("顶层不是键值映射")))
+    return data
+
+
+def site_folder(root: Path, output_dir: str) -> str:
+    """Where the built site goes inside the build folder: mkdocs.yml's site_dir, or `site`."""
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return "site"
+    value = read_config(path).get("site_dir")
     if value is None:
         return "site"
     build = (root / output_dir).resolve()
@@ -159,7 +168,7 @@ def site_folder(root: Path, output_dir: str) -> str:
         # Two files decide this: name both, with the line of each setting.
         from generator.resolve import SETTINGS_FILE
 
-        settings_line = _line_of(root / SETTINGS_FILE, "output_dir")
+        settings_line = line_of(root / SETTINGS_FILE, "output_dir")
         where = (_("{file} 第 {line} 行的 output_dir").format(file=SETTINGS_FILE,
                                                               line=settings_line)
                  if settings_line else _("output_dir 的默认值"))
@@ -167,12 +176,12 @@ def site_folder(root: Path, output_dir: str) -> str:
             "{config}:{line}: site_dir {value!r} 不在构建文件夹 {output}/ 之内（构建文件夹由"
             "{where}设定）。网站要和它链接的文件一起构建：请把 site_dir 改为 {output}/site，"
             "或修改 output_dir，让两者一致").format(
-            config=CONFIG_FILE, line=_line_of(path, "site_dir") or 1, value=value,
+            config=CONFIG_FILE, line=line_of(path, "site_dir") or 1, value=value,
             output=output_dir, where=where))
     return wanted.relative_to(build).as_posix()
 
 
-def _line_of(path: Path, key: str) -> int:
+def line_of(path: Path, key: str) -> int:
     """The line of a top-level `key:` in a YAML file (1 when it is not there)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

@@ -41,9 +41,10 @@ from generator.render.site.engine import (
     DROPPED,
     FAST_EXTENSION,
     REQUIRED_EXTENSIONS,
-    _line_of,
     default_config,
     docs_folder,
+    line_of,
+    read_config,
     write_docs,
 )
 from generator.render.site.pages import safe_title
@@ -70,26 +71,12 @@ def require(root: Path) -> None:
     from generator.resolve import SETTINGS_FILE
 
     settings_file = root / SETTINGS_FILE
-    line = _line_of(settings_file, "site_engine")
+    line = line_of(settings_file, "site_engine")
     where = f"{settings_file}:{line}" if line else str(settings_file)
     raise WenkongError(_(
         "{where}: site_engine: zensical 要用 Zensical 构建网站，但本机没有安装 Zensical。"
         "请运行 {hint} 安装，或删去 site_engine 这一行，改用默认的 mkdocs").format(
         where=where, hint=INSTALL_HINT))
-
-
-def _load_yaml(path: Path) -> dict[str, Any]:
-    """mkdocs.yml as data (mkdocs' loader: it knows !ENV and !relative)."""
-    from mkdocs.utils.yaml import yaml_load
-
-    try:
-        with path.open("rb") as stream:
-            data = yaml_load(stream) or {}
-    except Exception as exc:  # mkdocs' loader raises several YAML error types
-        raise WenkongError(f"{path}: not a readable mkdocs configuration: {exc}") from None
-    if not isinstance(data, dict):
-        raise WenkongError(f"{path}: not a readable mkdocs configuration: not a mapping")
-    return data
 
 
 def _extension_names(extensions: list[Any]) -> set[str]:
@@ -108,11 +95,11 @@ def site_config(root: Path, company: str, nav: list[Any], not_in_nav: list[str],
     put in, for a build in `scratch` (docs in scratch/docs, the site in scratch/site)."""
     config_file = root / CONFIG_FILE
     if config_file.is_file():
-        config = _load_yaml(config_file)
+        config = read_config(config_file)
     else:
         default = scratch / "default-mkdocs.yml"
         default.write_text(default_config(company), "utf-8")
-        config = _load_yaml(default)
+        config = read_config(default)
     config["docs_dir"] = "docs"
     config["site_dir"] = "site"
     config["nav"] = nav

@@ -7,6 +7,7 @@ loses the previous build.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -177,6 +178,7 @@ def replace_tree(target: Path, files: Mapping[str, bytes], keep: tuple[str, ...]
         raise _failure(_("创建输出文件夹"), exc, target) from None
     backup = target.parent / f".{target.name}.old"
     moved = False
+    carried: list[str] = []  # kept entries moved from the previous build into the new one
     try:
         previous = _previous_files(target)
         mode = _default_mode()
@@ -186,29 +188,35 @@ def replace_tree(target: Path, files: Mapping[str, bytes], keep: tuple[str, ...]
             earlier = previous.get(relative)
             if earlier is None or not _link_same(earlier, path, data, mode):
                 path.write_bytes(data)
-        for name in keep:
-            old = target / name
-            if old.exists() and not (staging / name).exists():
-                if old.is_dir() and not old.is_symlink():
-                    shutil.copytree(old, staging / name, symlinks=True)
-                else:
-                    shutil.copy2(old, staging / name, follow_symlinks=False)
         _remove(backup)
+        for name in keep:
+            # Moved, not copied: a kept folder (the site beside a Word-only build) can hold
+            # thousands of files. Put back below if the swap fails.
+            if os.path.lexists(target / name) and not os.path.lexists(staging / name):
+                os.replace(target / name, staging / name)
+                carried.append(name)
         if target.exists():
             os.replace(target, backup)
             moved = True
         os.replace(staging, target)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        if moved and not target.exists():
-            os.replace(backup, target)  # put the previous build back
+        _restore(target, staging, backup, moved, carried)
         raise _failure(_("写入输出文件夹"), exc, target) from None
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if moved and not target.exists():
-            os.replace(backup, target)
+        _restore(target, staging, backup, moved, carried)
         raise
     shutil.rmtree(backup, ignore_errors=True)
+
+
+def _restore(target: Path, staging: Path, backup: Path, moved: bool, carried: list[str]) -> None:
+    """Undo a failed `replace_tree`: the previous build back in place, with the entries it
+    kept moved back into it, and the staging folder gone."""
+    if moved and not target.exists():
+        os.replace(backup, target)  # put the previous build back
+    for name in carried:
+        with contextlib.suppress(OSError):
+            os.replace(staging / name, target / name)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 # What a document set keeps beside its settings' folders: never inside or under an output folder

@@ -85,6 +85,45 @@ def test_a_refused_swap_says_where_and_keeps_the_previous_build(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]
 
 
+def test_kept_entries_are_carried_over_whole(tmp_path: Path) -> None:
+    """A Word-only build keeps the site folder of the previous build: the same files (moved,
+    not copied: each keeps its inode), links as links, and nothing of it left behind."""
+    target = tmp_path / "build"
+    replace_tree(target, {"procedures/a.docx": b"a1", "site/index.html": b"<html>",
+                          "site/p/q.html": b"q", "notes.txt": b"n"})
+    (target / "site-link").symlink_to("site", target_is_directory=True)
+    inode = (target / "site" / "p" / "q.html").stat().st_ino
+    replace_tree(target, {"procedures/a.docx": b"a2"}, keep=("site", "site-link", "absent"))
+    assert tree(target) == {"procedures/a.docx": b"a2", "site/index.html": b"<html>",
+                            "site/p/q.html": b"q"}
+    assert (target / "site" / "p" / "q.html").stat().st_ino == inode
+    assert os.readlink(target / "site-link") == "site"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]
+
+
+@pytest.mark.parametrize("step", ["move-old-away", "move-new-in"])
+def test_a_refused_swap_puts_kept_entries_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str,
+) -> None:
+    target = tmp_path / "build"
+    before = {"procedures/a.docx": b"a1", "site/index.html": b"<html>", "site/p/q.html": b"q"}
+    replace_tree(target, before)
+    real_replace = os.replace
+
+    def refuse(source: str | Path, destination: str | Path) -> None:
+        moving_old = Path(source) == target
+        moving_new = Path(source).name.startswith(".build.new-")
+        if (moving_old if step == "move-old-away" else moving_new):
+            raise PermissionError(13, "Permission denied", str(destination))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OutputError, match="保持不变"):
+        replace_tree(target, {"procedures/a.docx": b"a2"}, keep=("site",))
+    assert tree(target) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]
+
+
 def test_an_unwritable_parent_is_an_error_not_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -173,6 +173,23 @@ def fix_core_properties(document: Document, when: dt.date | None, *, title: str,
     namespace and Word offers to repair the file (python-docx #1037, docxcompose #101). Whatever
     the template's core.xml or a docxtpl render left there is replaced.
     """
+    part = document.part.package._core_properties_part  # python-docx's own accessor, private
+    # re-parsed by python-docx's parser, so `document.core_properties` still reads it
+    part._element = parse_xml(_core_element(when, title=title, author=author, subject=subject,
+                                            keywords=keywords))
+
+
+def core_properties_xml(when: dt.date | None, *, title: str, author: str = "",
+                        subject: str = "", keywords: str = "") -> bytes:
+    """docProps/core.xml as `fix_core_properties` leaves it in a saved package."""
+    from docx.opc.oxml import serialize_part_xml
+
+    return serialize_part_xml(parse_xml(_core_element(
+        when, title=title, author=author, subject=subject, keywords=keywords)))
+
+
+def _core_element(when: dt.date | None, *, title: str, author: str, subject: str,
+                  keywords: str) -> bytes:
     from lxml import etree
 
     stamp = dt.datetime.combine(when or dt.date(2000, 1, 1), dt.time()).strftime(
@@ -195,9 +212,7 @@ def fix_core_properties(document: Document, when: dt.date | None, *, title: str,
     for name in ("created", "modified"):
         add(_DCTERMS_NS, name, stamp).set(f"{{{_XSI_NS}}}type", "dcterms:W3CDTF")
     add(CORE_NS, "lastPrinted", stamp)
-    part = document.part.package._core_properties_part  # python-docx's own accessor, private
-    # re-parsed by python-docx's parser, so `document.core_properties` still reads it
-    part._element = parse_xml(etree.tostring(root))
+    return bytes(etree.tostring(root))
 
 
 def save_deterministic(document: Document) -> bytes:
@@ -287,7 +302,10 @@ def add_field(paragraph: Any, instruction: str, cached: str = "", r_pr: Any = No
     run.append(instr)
     p.append(run)
     p.append(_field_char("separate", r_pr))
-    p.append(text_run(cached, _copy(r_pr) if r_pr is not None else None))
+    shown = text_run(cached, _copy(r_pr) if r_pr is not None else None)
+    if not cached:  # written <w:t …/>, as it reads back (frame.py writes the body unparsed)
+        shown[-1].text = None
+    p.append(shown)
     p.append(_field_char("end", r_pr))
 
 
@@ -430,7 +448,7 @@ def _math_run(text: str) -> Any:
     props.append(style)
     run.append(props)
     t = _m("t")
-    t.text = text
+    t.text = text or None
     run.append(t)
     return run
 

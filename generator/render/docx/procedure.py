@@ -38,7 +38,7 @@ from generator.docset import DocumentSet, ProcedureDoc, ProcessR
 from generator.errors import WenkongError, display_path
 from generator.i18n import _
 from generator.model.settings import Flowcharts
-from generator.render.docx import ooxml, tables
+from generator.render.docx import frame, ooxml, tables
 from generator.render.docx.body import PARAGRAPH_STYLES, STRONG, TABLE, USED_STYLES, BodyBuilder
 from generator.render.docx.cover import (
     KNOWN_PLACEHOLDERS,
@@ -298,7 +298,62 @@ def _environment() -> _Environment:
 
 def render_procedure(doc: ProcedureDoc, docset: DocumentSet, template: ProcedureTemplate,
                      copy: CopyMark | None = None) -> bytes:
-    """One procedure as .docx bytes; with `copy`, the issued controlled copy."""
+    """One procedure as .docx bytes; with `copy`, the issued controlled copy.
+
+    Rendered on the template prepared once per process (frame.py); the same bytes as
+    `render_with_docxtpl`, which renders what that path does not handle."""
+    prepared = _frame(template)
+    if prepared is None:
+        return render_with_docxtpl(doc, docset, template, copy)
+    media = frame.Media(prepared)
+    sub = WordDocument(parse_xml(prepared.empty), media)  # type: ignore[arg-type]
+    BodyBuilder(sub, doc, docset, template.labels, _flowchart(docset), template.width_mm,
+                template.style_ids).build()
+    body = sub.element.body
+    body_tables = {tables.signature(t) for t in body.iter(qn("w:tbl"))}
+    names = [role.name for role in docset.roles.values()]
+    tables.keep_words_whole(body, names)
+    context = cover_context(doc, docset, template.labels, copy)
+
+    def finish(root: Any) -> None:
+        # the generated body is kept whole above; the rendered headers and footers are not:
+        # the docxtpl path's pass over them reached the template's unrendered parts only
+        finish_body(root.body, names, template.width_mm, body_tables)
+
+    try:
+        data = frame.render(prepared, context, body, media, _environment(), finish,
+                            _core_xml(doc, docset))
+    except TemplateError as exc:
+        raise WenkongError(_("Word 模板 {file} 在生成 {code} 时出错：{detail}").format(
+            file=template.path, code=doc.code, detail=exc)) from None
+    return data if data is not None else render_with_docxtpl(doc, docset, template, copy)
+
+
+_FRAMES: dict[bytes, frame.Frame | None] = {}
+
+
+def _frame(template: ProcedureTemplate) -> frame.Frame | None:
+    """The template prepared for frame.py, once per process."""
+    digest = hashlib.sha256(template.data).digest()
+    if digest not in _FRAMES:
+        if len(_FRAMES) > 4:
+            _FRAMES.clear()
+        _FRAMES[digest] = frame.prepare(_Template(io.BytesIO(template.data)), _EMPTY_BODY)
+    return _FRAMES[digest]
+
+
+def _core_xml(doc: ProcedureDoc, docset: DocumentSet) -> bytes:
+    return ooxml.core_properties_xml(
+        document_date(doc), title=f"{doc.code} {doc.title}",
+        author=docset.settings.company.name, subject=docset.settings.document_class,
+        keywords=f"{doc.code} {doc.version} {doc.status.value}")
+
+
+def render_with_docxtpl(doc: ProcedureDoc, docset: DocumentSet, template: ProcedureTemplate,
+                        copy: CopyMark | None = None) -> bytes:
+    """One procedure the plain docxtpl + python-docx way: the template opened again, the body
+    a docxtpl sub-document, the whole package saved. The reference `render_procedure` matches
+    byte for byte (tests/test_docx_frame.py), and its fallback."""
     tpl = _Template(io.BytesIO(template.data))
     body = _Body(tpl)
     BodyBuilder(body, doc, docset, template.labels, _flowchart(docset), template.width_mm,
@@ -329,6 +384,14 @@ def finish_for_print(document: Any, docset: DocumentSet, width_mm: float,
     and no blank page after the last table."""
     body = document.element.body
     tables.keep_document_words_whole(document, (role.name for role in docset.roles.values()))
+    tables.fit_template_tables(body, width_mm, body_tables)
+    tables.trim_end(body)
+
+
+def finish_body(body: Any, names: list[str], width_mm: float,
+                body_tables: set[tuple[tuple[str, ...], ...]]) -> None:
+    """`finish_for_print` of a document body alone."""
+    tables.keep_words_whole(body, names)
     tables.fit_template_tables(body, width_mm, body_tables)
     tables.trim_end(body)
 

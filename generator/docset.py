@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from generator.errors import Problem
 from generator.model import Form, Procedure, Role, Settings
@@ -337,6 +337,8 @@ class ProcedureDoc:
     numbering: Numbering = field(default_factory=lambda: Numbering.of(_DEFAULT_NUMBERING))
     # printed numbers by position (they differ where a level counts on across its parents)
     printed: dict[tuple[int, ...], tuple[int, ...]] = field(default_factory=dict, hash=False)
+    # What the resolver made it from (`inputs_of`); None for a document made otherwise.
+    inputs: bytes | None = field(default=None, init=False, compare=False, repr=False)
 
     def reference(self, numbers: tuple[int, ...]) -> str:
         """How a reference prints the item at position `numbers` (3.1, 五（二）1, 第二章第六条)."""
@@ -373,6 +375,30 @@ class FormDoc:
     procedure: Ref
     custodian: Role
     retention: str
+    # What the resolver made it from (`inputs_of`); None for a document made otherwise.
+    inputs: bytes | None = field(default=None, init=False, compare=False, repr=False)
+
+
+D = TypeVar("D", ProcedureDoc, FormDoc)
+
+
+def inputs_of(doc: ProcedureDoc | FormDoc) -> bytes | None:
+    """A digest of everything the resolver made `doc` from, or None when it is not known.
+
+    The resolver sets it (`with_inputs`) from the document's file (its bytes, place and kind,
+    and the generator: the load-cache key), the settings and roles, where the file is, and
+    every value it looked up in other documents while resolving this one (the references as
+    they print, the records' forms, pictures). A resolved document is a function of exactly
+    these, so two documents with the same inputs are equal: a cache key can take this digest
+    instead of the whole document (cachekeys). A copy made with `dataclasses.replace` has
+    None (the field is not copied), so an altered document is never taken for the original.
+    """
+    return doc.inputs
+
+
+def with_inputs(doc: D, inputs: bytes) -> D:
+    object.__setattr__(doc, "inputs", inputs)  # set once, by the resolver that made it
+    return doc
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import difflib
 import gc
+import hashlib
 import itertools
 import os
 import re
@@ -21,6 +22,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from generator.cache import BuildCache, get_pickled, model_key, put_pickled, set_cache
+from generator.cache import key as cache_key
+from generator.cachekeys import Digests
 from generator.docset import (
     AttachmentR,
     Block,
@@ -51,6 +54,7 @@ from generator.docset import (
     TermClassR,
     TermR,
     plain,
+    with_inputs,
 )
 from generator.errors import Problem, Severity, SourceErrors, display_path
 from generator.i18n import _
@@ -121,6 +125,7 @@ class _Loaded:
     kind: str
     procedure: Procedure | None = None
     form: Form | None = None
+    key: str = ""  # the file's load key (`_load_key`): what its model was read from
 
 
 PARALLEL_FROM = 300  # files to read; below this a process pool costs more than it saves
@@ -130,7 +135,7 @@ LOAD_NAMESPACE = "load"  # the build cache's entries of validated models, one pe
 @dataclass(frozen=True)
 class _Job:
     """One procedure or form file to read; `data` its bytes (None: unreadable, read_yaml says
-    why), `entry` its load-cache key when the model is to be kept in `cache`."""
+    why), `entry` its load key (`_load_key`), the model kept under it in `cache` if any."""
 
     path: Path
     display: str
@@ -170,7 +175,7 @@ def _read_document(job: _Job) -> tuple[_Loaded | None, list[Problem]]:
         source = read_yaml(job.path, job.display, job.data)
     except SourceErrors as exc:
         return None, exc.problems
-    loaded = _Loaded(source, job.kind)
+    loaded = _Loaded(source, job.kind, key=job.entry or "")
     if job.kind == "procedure":
         loaded.procedure = to_model(source, Procedure, problems)
     else:
@@ -188,9 +193,10 @@ def _cached_document(job: _Job, cache: BuildCache, entry: str) -> _Loaded | None
     source = SourceFile(path=job.path, display=job.display, data=None)
     if job.kind == "procedure":
         procedure = get_pickled(cache, LOAD_NAMESPACE, entry, Procedure)
-        return None if procedure is None else _Loaded(source, job.kind, procedure=procedure)
+        return None if procedure is None else _Loaded(source, job.kind, procedure=procedure,
+                                                      key=entry)
     form = get_pickled(cache, LOAD_NAMESPACE, entry, Form)
-    return None if form is None else _Loaded(source, job.kind, form=form)
+    return None if form is None else _Loaded(source, job.kind, form=form, key=entry)
 
 
 def _read_documents(
@@ -203,15 +209,15 @@ def _read_documents(
     results: list[tuple[_Loaded | None, list[Problem]] | None] = [None] * len(jobs)
     todo: list[tuple[int, _Job]] = []
     for index, job in enumerate(jobs):
-        if not cache.enabled:
-            todo.append((index, job))
-            continue
         try:
             data = job.path.read_bytes()
         except OSError:  # read_yaml reports it
             todo.append((index, job))
             continue
-        entry = _load_key(job, job.display, data)
+        entry = _load_key(job, job.display, data)  # also what the resolved document says
+        if not cache.enabled:
+            todo.append((index, replace(job, data=data, entry=entry)))
+            continue
         used.append(entry)
         hit = _cached_document(job, cache, entry)
         if hit is not None:
@@ -483,6 +489,11 @@ class _Resolver:
         self.formula_count = 0
         self.referenced_by: dict[str, set[str]] = {}
         self.broken_codes: dict[str, str] = {}  # code → file that failed to load
+        # What each document is made from besides its own file (`inputs_of`): the settings and
+        # roles, then (per document) every value looked up in the others.
+        self.set_inputs = ""
+        self.file_keys: dict[str, str] = {}  # load key by file as shown
+        self.consulted: list[object] = []
         self.roles_unread = False
         self.unchecked_roles = 0
         self.unchecked: dict[str, set[tuple[str, Loc]]] = {}  # broken file → (file, loc) citing
@@ -574,6 +585,7 @@ class _Resolver:
                                code=item.code, file=codes[item.code]))
                 continue
             codes[item.code] = loaded.source.display
+            self.file_keys[loaded.source.display] = loaded.key
             if loaded.source.path.stem != item.code:
                 self.warn(loaded.source, ("code",),
                           _("文件名 {name} 与编号 {code} 不符：请改名为 {code}.yaml，便于查找")
@@ -595,12 +607,23 @@ class _Resolver:
 
         docset = DocumentSet(root=self.root, settings=self.settings, roles=self.roles,
                              procedures={}, forms={})
+        self.set_inputs = Digests().digest((self.settings, self.roles)).hex()
         for code, (form, source) in self.form_models.items():
-            docset.forms[code] = self._form(form, source)
+            self.consulted = []
+            docset.forms[code] = with_inputs(self._form(form, source), self._inputs(source))
         for code, (procedure, source) in self.procedure_models.items():
-            docset.procedures[code] = self._procedure(procedure, source)
+            self.consulted = []
+            docset.procedures[code] = with_inputs(self._procedure(procedure, source),
+                                                  self._inputs(source))
         self._build_indexes(docset)
         return docset
+
+    def _inputs(self, source: SourceFile) -> bytes:
+        """The digest `inputs_of` gives the document just resolved from `source`: its file's
+        load key (bytes, place, kind, generator), where the set is, the settings and roles, and
+        what it looked up in other documents (`consulted`, each value as its repr)."""
+        return bytes.fromhex(cache_key(self.file_keys.get(source.display, ""), str(source.path),
+                                 self.set_inputs, repr(self.consulted)))
 
     def _build_indexes(self, docset: DocumentSet) -> None:
         for code, form_doc in docset.forms.items():
@@ -675,6 +698,13 @@ class _Resolver:
         return tuple(parts)
 
     def reference(self, kind: str, target: str, loc: Loc) -> Ref | None:
+        """The reference to `target` as it prints (None: unknown, and said so); noted among
+        what the current document is made from."""
+        ref = self._reference(kind, target, loc)
+        self.consulted.append((kind, target, ref))
+        return ref
+
+    def _reference(self, kind: str, target: str, loc: Loc) -> Ref | None:
         source = self.current
         assert source is not None
         prefix = self.settings.code_prefix
@@ -994,6 +1024,7 @@ class _Resolver:
             if ref is None or found is None:
                 continue
             form, _form_source = found
+            self.consulted.append(("record", entry.form, form.custodian, form.retention))
             if form.procedure != procedure.code:
                 self.warn(source, loc, _("{form} 属于 {owner}（见它的 `procedure` 字段），"
                                          "不属于本程序").format(form=entry.form,
@@ -1292,6 +1323,7 @@ class _Resolver:
                 self.error(source, loc, _("图片 {file!r} 不是 PNG 或 JPEG 图片").format(
                     file=figure.file))
                 data = b""
+        self.consulted.append(("figure", figure.file, hashlib.sha256(data).hexdigest(), kind))
         return FigureR(file=figure.file, data=data, kind=kind, caption=figure.caption,
                        width=figure.width)
 
@@ -1475,6 +1507,7 @@ class _Resolver:
                              "中加上 `- form: {code}`").format(procedure=form.procedure,
                                                                code=form.code,
                                                                file=owner[1].display))
+        self.consulted.append(("owner", procedure_ref))
         return FormDoc(
             model=form, source=source.path, code=self.settings.code_prefix + form.code,
             title=form.title, version=form.version, status=form.status,

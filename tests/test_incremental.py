@@ -10,13 +10,15 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from generator.build import BuildOptions, build
 from generator.cache import CACHE_DIR, CACHE_DIR_VARIABLE, BuildCache
-from generator.docset import DocumentSet
+from generator.cachekeys import document_digests
+from generator.docset import DocumentSet, inputs_of
 from generator.resolve import load_document_set
 from generator.scaffold import init_document_set
 from tests.test_cascade import sample_copy  # noqa: F401 (fixture)
@@ -274,6 +276,55 @@ def test_keys_are_the_same_for_a_set_read_from_the_load_cache(
     cached = keys(load_document_set(root, cache=cache))
     assert cache.namespace_hits["load"] > 0
     assert cached == fresh
+
+
+def document_keys(root: Path) -> dict[str, bytes]:
+    """The digest of every resolved document, as the renderers' cache keys take it."""
+    docset = load_document_set(root, cache=BuildCache(None))
+    digests = document_digests(docset.roles)
+    return {code: digests.digest(doc)
+            for code, doc in [*docset.procedures.items(), *docset.forms.items()]}
+
+
+def changed(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
+    return {code for code in before if before[code] != after[code]}
+
+
+def test_a_document_is_keyed_by_what_it_cites(small_set: Path) -> None:
+    """A document's digest follows what it prints of others (QP-02 cites a clause of QP-01,
+    QR-01-01 prints its procedure's title), not the rest of them."""
+    qp01 = small_set / "procedures" / "QP-01.yaml"
+    first = document_keys(small_set)
+    edit(qp01, "在此描述工作程序。", "在此描述本程序的工作。")  # printed by QP-01 alone
+    second = document_keys(small_set)
+    assert changed(first, second) == {"QP-01"}
+    edit(qp01, 'title: "文件控制程序"', 'title: "受控文件管理程序"')
+    assert changed(second, document_keys(small_set)) == {"QP-01", "QP-02", "QR-01-01"}
+
+
+def test_a_picture_is_part_of_its_documents_key(small_set: Path) -> None:
+    """A figure's bytes are read by the resolver, not from the procedure's file: replacing the
+    picture changes the key of the procedure that shows it, and of no other."""
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
+    (small_set / "figures").mkdir()
+    (small_set / "figures" / "flow.png").write_bytes(png)
+    edit(small_set / "procedures" / "QP-02.yaml", "  - title: 记录的处理\n    body:\n",
+         "  - title: 记录的处理\n    body:\n      - figure: {file: figures/flow.png}\n")
+    before = document_keys(small_set)
+    (small_set / "figures" / "flow.png").write_bytes(png + b"\1")
+    assert changed(before, document_keys(small_set)) == {"QP-02"}
+
+
+def test_an_altered_copy_is_not_keyed_as_its_original(small_set: Path) -> None:
+    """A document changed after resolving (`dataclasses.replace`) is digested whole."""
+    docset = load_document_set(small_set, cache=BuildCache(None))
+    doc = docset.procedures["QP-02"]
+    digests = document_digests(docset.roles)
+    assert inputs_of(doc) is not None
+    copy = replace(doc, title="别的标题")
+    assert inputs_of(copy) is None
+    assert digests.digest(copy) != digests.digest(doc)
+    assert digests.digest(replace(doc)) == digests.digest(replace(doc))
 
 
 def test_sample_set_clause_edit(tmp_path: Path,

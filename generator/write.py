@@ -105,14 +105,17 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def _previous_files(target: Path) -> dict[str, tuple[str, os.stat_result]]:
+def _previous_files(target: Path, skip: tuple[str, ...] = ()
+                    ) -> dict[str, tuple[str, os.stat_result]]:
     """The regular files of the previous build (path, status), by relative path, found
     without following any link: a linked folder inside the output is not entered, and a link
-    is no file."""
+    is no file. The top-level entries named in `skip` (kept whole) are not walked."""
     found: dict[str, tuple[str, os.stat_result]] = {}
     if target.is_symlink() or not target.is_dir():
         return found
-    for folder, _folders, names in os.walk(target, followlinks=False):
+    for folder, folders, names in os.walk(target, followlinks=False):
+        if folder == str(target):
+            folders[:] = [name for name in folders if name not in skip]
         for name in names:
             path = os.path.join(folder, name)
             try:
@@ -180,7 +183,7 @@ def replace_tree(target: Path, files: Mapping[str, bytes], keep: tuple[str, ...]
     moved = False
     carried: list[str] = []  # kept entries moved from the previous build into the new one
     try:
-        previous = _previous_files(target)
+        previous = _previous_files(target, keep)
         mode = _default_mode()
         for relative, data in sorted(files.items()):
             path = staging / relative

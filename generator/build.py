@@ -3,6 +3,12 @@
 Renderers are functions `(DocumentSet, BuildOptions) -> dict[relative path, bytes]`. They never
 read sources and never write to disk; this module collects their files and hands them to the
 write stage.
+
+The Word renderers (procedures, forms) are planned first (what the cache has, flowcharts drawn
+ahead) and their documents rendered by worker processes (render/parallel.py `Background`) while
+this process builds the history and the site: both cores busy through the whole build. The
+site gets a stand-in (contract.PENDING) for each .docx not rendered yet and copies it into its
+downloads; the real bytes replace the stand-ins before anything is written.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from generator.cache import BuildCache
-from generator.contract import REUSED_OUTPUTS, BuildOptions, Files, Progress, Renderer
+from generator.contract import PENDING, REUSED_OUTPUTS, BuildOptions, Files, Progress, Renderer
 from generator.docset import DocumentSet
 from generator.i18n import _
 from generator.write import OutputError, output_conflict, output_folder, replace_tree
@@ -43,6 +49,11 @@ def renderers() -> dict[str, Renderer]:
     }
 
 
+# The Word renderers, as the plan of their documents (render/parallel.py `Batch`), by name.
+_PLANS = {"procedures": ("generator.render.docx.procedure", "plan_procedures"),
+          "forms": ("generator.render.docx.form", "plan_forms")}
+
+
 def _deferred(module: str, name: str) -> Renderer:
     def render(docset: DocumentSet, options: BuildOptions) -> Files:
         renderer: Renderer = getattr(importlib.import_module(module), name)
@@ -63,11 +74,7 @@ def build(docset: DocumentSet, options: BuildOptions) -> Files:
         from generator.render.pdf import soffice_binary
 
         soffice_binary()  # say "install LibreOffice" before rendering anything
-    files: Files = {}
-    for name, render in renderers().items():
-        if options.only and name not in options.only:
-            continue
-        files.update(render(docset, replace(options, rendered=MappingProxyType(files))))
+    files = _render(docset, options)
     if options.pdf:
         from generator.render.docx.procedure import pdf_copies
 
@@ -78,6 +85,34 @@ def build(docset: DocumentSet, options: BuildOptions) -> Files:
     # Outputs this build did not produce (`--only site` leaves procedures/ and forms/) stay.
     skipped = {name for name in renderers() if options.only and name not in options.only}
     replace_tree(options.output, written, keep=tuple(sorted(skipped)))
+    return files
+
+
+def _render(docset: DocumentSet, options: BuildOptions) -> Files:
+    """Every output in memory: the Word documents in background workers while the other
+    renderers (history, site) run here."""
+    from generator.render.parallel import Background
+
+    wanted = [name for name in renderers() if not options.only or name in options.only]
+    batches = [getattr(importlib.import_module(_PLANS[name][0]), _PLANS[name][1])(docset, options)
+               for name in wanted if name in _PLANS]
+    files: Files = {}
+    with Background(batches, options.progress) as work:
+        for batch in batches:
+            # in output order, each a stand-in until rendered
+            files.update(batch.files({key: PENDING + name.encode("utf-8")
+                                      for key, name in batch.names.items()}))
+        for name, render in renderers().items():
+            if name in wanted and name not in _PLANS:
+                files.update(render(docset, replace(options, rendered=MappingProxyType(files))))
+        rendered = work.results()
+    word: Files = {}
+    for batch, documents in zip(batches, rendered, strict=True):
+        batch.store(documents)
+        word.update(batch.files(documents))
+    for path, data in files.items():
+        if data.startswith(PENDING):  # a Word document, or the site's copy of one
+            files[path] = word[data[len(PENDING):].decode("utf-8")]
     return files
 
 

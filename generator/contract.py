@@ -31,12 +31,17 @@ class BuildOptions:
     template: Path | None = None
     progress: Progress | None = None
     # Files the renderers before this one produced (read-only): the site offers the .docx.
+    # A file still being rendered (the build renders the Word documents while the site builds)
+    # is a stand-in, PENDING + its own path: a renderer may copy it into its outputs as it is
+    # (the build puts the real bytes in its place) but never reads it.
     rendered: Mapping[str, bytes] = field(default_factory=dict)
     # Results of earlier builds (generator/cache.py); disabled unless the caller passes one.
     cache: BuildCache = field(default_factory=lambda: BuildCache(None))
 
 
 Renderer = Callable[["DocumentSet", BuildOptions], Files]
+
+PENDING = b"\0wenkong-pending\0"  # starts the stand-in of a file not rendered yet
 
 # Cache namespaces in which every hit is one output file taken whole from the cache: the build's
 # summary counts them as reused ("其余 N 个取自缓存"). A renderer that caches whole files under

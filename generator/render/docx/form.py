@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from copy import deepcopy
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -58,7 +58,7 @@ from generator.render.docx.ooxml import new_element
 from generator.render.docx.tables import keep_document_words_whole
 from generator.render.docx.tables import text_width_mm as table_text_width_mm
 from generator.render.flowchart import wrap
-from generator.render.parallel import render_each
+from generator.render.parallel import Batch, run_batch
 from generator.versions import file_safe
 
 LABELS_FILE = "form.labels.yaml"
@@ -1304,6 +1304,12 @@ def render_forms(docset: DocumentSet, options: BuildOptions,
     """Blank forms of every form in use (obsolete forms are not printed any more), on every
     core for big sets; with a build cache (`options.cache`), those whose key (`form_keys`) is
     cached are taken from it."""
+    return run_batch(plan_forms(docset, options), options.progress, jobs)
+
+
+def plan_forms(docset: DocumentSet, options: BuildOptions) -> Batch:
+    """The blank forms to render (those not in the build cache), for `render_forms` or the
+    build's background workers."""
     labels = load_form_labels(docset.root, docset.settings)
     forms = {code: f for code, f in docset.forms.items() if f.status is not Status.obsolete}
     cache = options.cache
@@ -1314,12 +1320,12 @@ def render_forms(docset: DocumentSet, options: BuildOptions,
         data = cache.get(CACHE_NAMESPACE, entry) if entry is not None else None
         if data is not None:
             cached[code] = data
-    rendered = render_each([code for code in forms if code not in cached], _render_one,
-                           (docset, labels), what="forms", progress=options.progress,
-                           done_before=len(cached), total=len(forms), jobs=jobs)
-    for code, data in rendered.items():
-        if code in keys:
-            cache.put(CACHE_NAMESPACE, keys[code], data)
-    cache.prune(CACHE_NAMESPACE, (keys[code] for code in forms if code in keys))
-    return {form_file_name(doc): cached[code] if code in cached else rendered[code]
-            for code, doc in forms.items()}
+
+    def store(rendered: Mapping[str, bytes]) -> None:
+        for code, data in rendered.items():
+            if code in keys:
+                cache.put(CACHE_NAMESPACE, keys[code], data)
+        cache.prune(CACHE_NAMESPACE, (keys[code] for code in forms if code in keys))
+
+    return Batch("forms", _render_one, (docset, labels),
+                 {code: form_file_name(doc) for code, doc in forms.items()}, cached, store)

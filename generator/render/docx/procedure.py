@@ -15,7 +15,7 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ from generator.render.docx.cover import (
 from generator.render.docx.figures import draw_all, flowchart_drawer
 from generator.render.docx.labels import DocxLabels, load_labels
 from generator.render.flowchart import graphviz_version
-from generator.render.parallel import render_each
+from generator.render.parallel import Batch, run_batch
 from generator.versions import file_safe
 
 TEMPLATE_FILE = "procedure.docx"
@@ -428,6 +428,12 @@ def render_procedures(docset: DocumentSet, options: BuildOptions,
 
     With a build cache (`options.cache`), a procedure whose key (`procedure_keys`) is cached
     is taken from it; only the others are rendered (and their flowcharts drawn)."""
+    return run_batch(plan_procedures(docset, options), options.progress, jobs)
+
+
+def plan_procedures(docset: DocumentSet, options: BuildOptions) -> Batch:
+    """The procedures to render (those not in the build cache) and their flowcharts drawn
+    ahead, for `render_procedures` or the build's background workers."""
     template = load_template(find_template(docset, options.template), docset.root)
     cache = options.cache
     keys = procedure_keys(docset, template) if cache.enabled else {}
@@ -436,17 +442,17 @@ def render_procedures(docset: DocumentSet, options: BuildOptions,
         data = cache.get(CACHE_NAMESPACE, entry)
         if data is not None:
             cached[code] = data
-    codes = [code for code in docset.procedures if code not in cached]
-    _draw_charts(docset, codes, cache)
-    rendered = render_each(codes, _render_one, (docset, template), what="procedures",
-                           progress=options.progress, done_before=len(cached),
-                           total=len(docset.procedures), jobs=jobs)
-    for code, data in rendered.items():
-        if code in keys:
-            cache.put(CACHE_NAMESPACE, keys[code], data)
-    cache.prune(CACHE_NAMESPACE, keys.values())
-    return {output_name(doc): cached[code] if code in cached else rendered[code]
-            for code, doc in docset.procedures.items()}
+    _draw_charts(docset, [code for code in docset.procedures if code not in cached], cache)
+
+    def store(rendered: Mapping[str, bytes]) -> None:
+        for code, data in rendered.items():
+            if code in keys:
+                cache.put(CACHE_NAMESPACE, keys[code], data)
+        cache.prune(CACHE_NAMESPACE, keys.values())
+
+    return Batch("procedures", _render_one, (docset, template),
+                 {code: output_name(doc) for code, doc in docset.procedures.items()},
+                 cached, store)
 
 
 # --- PDF copies ------------------------------------------------------------------------------

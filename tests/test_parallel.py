@@ -1,0 +1,128 @@
+"""The Word renderers' worker processes (generator/render/parallel.py): the same documents as
+rendering them one by one, whichever process rendered which; errors raised where the caller
+sees them (the first document's, in order); a worker that dies makes the build fail instead of
+returning fewer documents; leaving early (Ctrl-C, an error in the caller's own work) stops
+the workers and leaves no spool files."""
+
+from __future__ import annotations
+
+import os
+import signal
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from generator.errors import WenkongError
+from generator.render import parallel
+from generator.render.parallel import Background, Batch, run_batch
+
+_BUILD = os.getpid()
+
+
+def _render(context: str, key: str) -> bytes:
+    if key in {"bad-7", "bad-3"}:
+        raise WenkongError(f"cannot render {key}")
+    if context == "crash" and os.getpid() != _BUILD:
+        os._exit(9)  # a worker killed mid-build (out of memory, kill -9)
+    time.sleep(0.005)  # long enough for every process to take some
+    return f"{context}:{key}:{os.getpid()}".encode()
+
+
+def _pid_free(data: bytes) -> bytes:
+    return data.rsplit(b":", 1)[0]
+
+
+def _batch(what: str, keys: list[str], cached: Mapping[str, bytes] | None = None) -> Batch:
+    stored: dict[str, bytes] = {}
+    batch = Batch(what, _render, what, {key: f"{what}/{key}.docx" for key in keys},
+                  dict(cached or {}), stored.update)
+    batch.stored = stored  # type: ignore[attr-defined]
+    return batch
+
+
+def _spools() -> set[str]:
+    return {p.name for p in Path(tempfile.gettempdir()).glob("wenkong-word-*")}
+
+
+def test_background_renders_every_document_once_in_any_process() -> None:
+    procedures = _batch("procedures", [f"QP-{n:02d}" for n in range(1, 40)],
+                        cached={"QP-05": b"from the cache"})
+    forms = _batch("forms", [f"QR-{n:02d}" for n in range(1, 30)])
+    reported: dict[str, tuple[int, int]] = {}
+    before = _spools()
+    with Background([procedures, forms], lambda what, done, total:
+                    reported.__setitem__(what, (done, total)), jobs=3) as work:
+        assert work.forks == 2
+        time.sleep(0.1)  # the site builds; the workers render meanwhile
+        rendered = work.results()
+    assert _spools() == before
+    assert [sorted(found) for found in rendered] == [sorted(procedures.todo),
+                                                     sorted(forms.todo)]
+    for batch, found in zip((procedures, forms), rendered, strict=True):
+        assert {key: _pid_free(data) for key, data in found.items()} == {
+            key: f"{batch.what}:{key}".encode() for key in batch.todo}
+    pids = {data.rsplit(b":", 1)[1] for found in rendered for data in found.values()}
+    assert len(pids) > 1  # rendered in more than one process
+    assert reported == {"procedures": (39, 39), "forms": (29, 29)}
+    files = procedures.files(rendered[0])
+    assert list(files) == [f"procedures/QP-{n:02d}.docx" for n in range(1, 40)]
+    assert files["procedures/QP-05.docx"] == b"from the cache"
+
+
+def test_run_batch_stores_what_it_rendered_and_not_the_cache() -> None:
+    batch = _batch("forms", ["QR-01", "QR-02", "QR-03"], cached={"QR-02": b"kept"})
+    files = run_batch(batch, jobs=1)
+    assert files == {"forms/QR-01.docx": b"forms:QR-01:" + str(os.getpid()).encode(),
+                     "forms/QR-02.docx": b"kept",
+                     "forms/QR-03.docx": b"forms:QR-03:" + str(os.getpid()).encode()}
+    assert sorted(batch.stored) == ["QR-01", "QR-03"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_the_first_failing_document_in_order_is_reported(jobs: int) -> None:
+    keys = [f"ok-{n}" for n in range(20)]
+    keys[12:12] = ["bad-7"]
+    keys[3:3] = ["bad-3"]
+    with (Background([_batch("procedures", keys)], jobs=jobs) as work,
+          pytest.raises(WenkongError, match="cannot render bad-3")):
+        work.results()
+
+
+def test_a_worker_that_dies_fails_the_build() -> None:
+    before = _spools()
+    with Background([_batch("crash", [f"QR-{n}" for n in range(30)])], jobs=2) as work:
+        time.sleep(0.5)  # the site builds; the worker renders meanwhile
+        with pytest.raises(WenkongError, match="退出码 9"):
+            work.results()
+    assert _spools() == before
+
+
+def test_leaving_early_stops_the_workers() -> None:
+    before = _spools()
+    with (pytest.raises(KeyboardInterrupt),
+          Background([_batch("procedures", [f"k{n}" for n in range(400)])], jobs=3) as work):
+        processes = list(work._processes)
+        assert processes and all(p.is_alive() for p in processes)
+        raise KeyboardInterrupt  # Ctrl-C while the site builds
+    assert all(not p.is_alive() for p in processes)
+    assert _spools() == before
+
+
+def test_workers_ignore_ctrl_c_and_leave_it_to_the_build() -> None:
+    with Background([_batch("procedures", [f"k{n}" for n in range(400)])], jobs=2) as work:
+        (process,) = work._processes
+        os.kill(process.pid, signal.SIGINT)  # the terminal sends it to the whole group
+        rendered = work.results()
+    assert len(rendered[0]) == 400
+
+
+def test_a_few_documents_are_rendered_here() -> None:
+    with Background([_batch("forms", ["QR-01", "QR-02"])], jobs=4) as work:
+        assert work.forks == 0
+        (found,) = work.results()
+    assert {key: data.rsplit(b":", 1)[1] for key, data in found.items()} == {
+        "QR-01": str(os.getpid()).encode(), "QR-02": str(os.getpid()).encode()}
+    assert parallel._JOB is None

@@ -126,3 +126,23 @@ def test_a_few_documents_are_rendered_here() -> None:
     assert {key: data.rsplit(b":", 1)[1] for key, data in found.items()} == {
         "QR-01": str(os.getpid()).encode(), "QR-02": str(os.getpid()).encode()}
     assert parallel._JOB is None
+
+
+def test_a_worker_finds_the_charts_drawn_ahead_without_jieba() -> None:
+    """Workers drop jieba's dictionary (70 MB each); the DOT text of a chart drawn before the
+    fork is remembered, and a new text loads the dictionary again."""
+    import jieba
+
+    from generator.render import flowchart
+    from tests.test_flowchart import make_settings, small_process
+
+    settings, process = make_settings(), small_process("检验产品并记录检验结果和处理意见")
+    fresh = flowchart._flowchart_dot(process, settings)
+    assert flowchart.flowchart_dot(process, settings) == fresh  # drawn ahead: remembered
+    flowchart.forget_segmenter()
+    assert not jieba.dt.initialized and not jieba.dt.FREQ
+    assert flowchart.flowchart_dot(process, settings) == fresh
+    assert not jieba.dt.initialized  # remembered, not cut again
+    other = small_process("确认来料批次并通知相关部门处理")
+    assert flowchart.flowchart_dot(other, settings) == flowchart._flowchart_dot(other, settings)
+    assert jieba.dt.initialized and jieba.dt.FREQ

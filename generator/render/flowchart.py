@@ -18,6 +18,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterable
@@ -71,6 +72,19 @@ def _segmenter() -> Callable[[str], Iterable[str]]:
 
     jieba.setLogLevel(logging.WARNING)  # it logs "Building prefix dict" at INFO
     return lambda text: jieba.cut(text, HMM=False)  # HMM=False: dictionary words only, stable
+
+
+def forget_segmenter() -> None:
+    """Drop jieba's dictionary (about 70 MB) from a forked process that inherited it but will
+    seldom cut words (a Word worker: its flowcharts were drawn ahead, `flowchart_dot` remembers
+    their DOT text): every process counts the pages it inherits as its own resident memory.
+    jieba loads it again on first use."""
+    jieba = sys.modules.get("jieba")
+    tokenizer = getattr(jieba, "dt", None)
+    if tokenizer is None or not getattr(tokenizer, "initialized", False):
+        return
+    with tokenizer.lock:
+        tokenizer.FREQ, tokenizer.total, tokenizer.initialized = {}, 0, False
 
 
 def _words(text: str) -> list[str]:
@@ -243,8 +257,26 @@ def _edges(process: ProcessR) -> Iterable[str]:
             yield f"  {dot_string(letter[step.id])} -> {dot_string(letter[target])}{suffix};"
 
 
+# DOT text by process, for processes drawn before: a forked worker finds the text of the charts
+# drawn ahead without cutting words again (`forget_segmenter`). Keyed by identity (the objects
+# are kept, so an id is never reused while its entry lives); bounded for long `serve` runs.
+_DOTS: dict[int, tuple[ProcessR, Settings, str]] = {}
+_DOTS_KEPT = 20_000
+
+
 def flowchart_dot(process: ProcessR, settings: Settings) -> str:
     """The flowchart of a process table as DOT source (deterministic for the same input)."""
+    found = _DOTS.get(id(process))
+    if found is not None and found[0] is process and found[1] is settings:
+        return found[2]
+    if len(_DOTS) >= _DOTS_KEPT:
+        _DOTS.clear()
+    dot = _flowchart_dot(process, settings)
+    _DOTS[id(process)] = (process, settings, dot)
+    return dot
+
+
+def _flowchart_dot(process: ProcessR, settings: Settings) -> str:
     font = settings.fonts.heading_fallback or settings.fonts.body_fallback
     # Rounded down: graphviz rounds pixels up, and 16 cm must stay within 16 cm.
     width = math.floor(MAX_WIDTH_CM / 2.54 * 100) / 100

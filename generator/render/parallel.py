@@ -186,9 +186,19 @@ def _work(number: int) -> None:
         sys.exit(1)  # (quietly: SystemExit prints no traceback)
 
 
+def _lighten() -> None:
+    """In a new worker: drop what it inherited but seldom needs (jieba's dictionary: the
+    flowcharts were drawn ahead), and give the memory back."""
+    flowchart = sys.modules.get("generator.render.flowchart")
+    if flowchart is not None:
+        flowchart.forget_segmenter()
+    _release_memory()
+
+
 def _render_items(number: int) -> None:
     job = _JOB
     assert job is not None
+    _lighten()
     batches = len(job.batches)
     rendered = 0
     with open(job.folder / f"{number}.spool", "wb") as spool:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.oxml import parse_xml
 
 from generator.build import BuildOptions
 from generator.docset import DocumentSet
@@ -227,11 +228,16 @@ def test_a_figure_caption_under_its_picture_keeps_with_nothing(docset, qp01):
 
     template = load_template(BUNDLED_TEMPLATE)
     document = Document(str(BUNDLED_TEMPLATE))
-    builder = BodyBuilder(document, docset.procedures["QP-01"], docset, template.labels, None,
-                          template.width_mm, template.style_ids)
+    namespaces = dict(document.element.nsmap)
+    builder = BodyBuilder(document.part, docset.procedures["QP-01"], docset, template.labels,
+                          None, template.width_mm, template.style_ids, namespaces)
     png = zipfile.ZipFile(io.BytesIO(qp01)).read(next(
         n for n in zipfile.ZipFile(io.BytesIO(qp01)).namelist() if n.endswith(".png")))
     builder.picture(FigureR("figures/a.png", png, "png", "图 1 检验区域布置", None))
+    written = "".join(item if isinstance(item, str) else item.xml() for item in builder.out)
+    declarations = " ".join(f'xmlns:{k}="{v}"' for k, v in namespaces.items())
+    for element in parse_xml(f"<w:body {declarations}>{written}</w:body>"):
+        document.element.body.sectPr.addprevious(element)
     caption = document.paragraphs[-1]
     assert caption.text == "图 1 检验区域布置"
     assert caption.paragraph_format.keep_with_next is False

@@ -1,8 +1,8 @@
 """Render stage (Word): the body of a procedure — sections, clauses and their blocks.
 
-Writes into a python-docx document (a docxtpl sub-document whose styles are the template's) and
-names styles only: the template decides how `Heading 2`, `List` or `Procedure Table` look, so
-a restyled template restyles every document. Every number, label and reference text comes from
+Writes the body as XML text (wordxml.py) that names the template's styles only: the template
+decides how `Heading 2`, `List` or `Procedure Table` look, so a restyled template restyles
+every document. Every number, label and reference text comes from
 the resolved `ProcedureDoc`; nothing here re-derives numbering.
 """
 
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from generator.docset import (
@@ -39,7 +40,7 @@ from generator.docset import (
 from generator.model.procedure import DEFAULT_COLUMNS, ClassesStyle, ListStyle
 from generator.model.settings import FlowchartPlacement
 from generator.numbering import label_gap, list_label
-from generator.render.docx import ooxml, tables
+from generator.render.docx import ooxml, tables, wordxml
 from generator.render.docx.labels import DocxLabels
 
 # Style names the body uses; the template must define them (procedure.py checks).
@@ -127,15 +128,33 @@ def png_size(data: bytes) -> tuple[int, int, float]:
     return width, height, dpi
 
 
-class BodyBuilder:
-    """Fills one sub-document with a procedure's body, in document order."""
+@dataclass
+class Body:
+    """A generated body as XML text: its elements but the empty paragraphs it ends with, those
+    (`tables.trim_end` shrinks the first and drops the others, so they stay apart until the
+    whole document is there), how many pictures it holds, and its tables' cell texts
+    (`tables.signature`: they are not fitted again as the template's own)."""
 
-    def __init__(self, document: Any, doc: ProcedureDoc, docset: DocumentSet,
+    xml: str
+    tail: str
+    pictures: int
+    tables: set[tuple[tuple[str, ...], ...]]
+
+
+class BodyBuilder:
+    """Writes one procedure's body, in document order, as XML text (wordxml.py).
+
+    `media` is the part pictures are added to (its `new_pic_inline`, as python-docx's story
+    parts); `namespaces` those the document's root declares: pictures and formulas, made with
+    python-docx in a scratch document under the same declarations, are written as they then
+    appear in the document."""
+
+    def __init__(self, media: Any, doc: ProcedureDoc, docset: DocumentSet,
                  labels: DocxLabels, flowchart: Flowchart | None, width_mm: float,
-                 style_ids: dict[str, str]) -> None:
-        self.document = document
-        # Style name → id, looked up once per template: python-docx scans every style of the
-        # template on each `style=` assignment, which was most of the rendering time.
+                 style_ids: dict[str, str], namespaces: dict[str | None, str],
+                 first_picture: int = 1000) -> None:
+        self.media = media
+        # Style name → id, looked up once per template.
         self.style_ids = style_ids
         self.doc = doc
         self.docset = docset
@@ -144,61 +163,69 @@ class BodyBuilder:
         self.width_mm = width_mm
         self.bookmarks = 0
         self.flowcharts = 0
+        self.picture_id = first_picture
+        self.pictures = 0
         self.names = [role.name for role in docset.roles.values()]  # kept whole in tables
-        # python-docx's blank sub-document starts with no paragraphs; builders only append
+        self.pattern = tables.names_pattern(self.names)
         self.own_anchors = {c.anchor for c in doc.all_clauses()} | {
             f.anchor for f in doc.formulas() if f.anchor}
+        self.out: list[wordxml.Paragraph | str] = []
+        self.signatures: set[tuple[tuple[str, ...], ...]] = set()
+        self.namespaces = namespaces
+        self._scratch: Any = None
 
     # --- paragraphs and text -------------------------------------------------------------
 
-    def styled(self, paragraph: Any, style: str) -> Any:
-        ooxml.set_paragraph_style(paragraph, self.style_ids[style])
+    def add(self, container: list[Any] | None, style: str,
+            text: str | None = None) -> wordxml.Paragraph:
+        """A new paragraph of `style` at the end of `container` (the body, or a cell's list
+        of paragraphs)."""
+        paragraph = wordxml.Paragraph(self.style_ids[style])
+        if text:
+            paragraph.add(text)
+        (self.out if container is None else container).append(paragraph)
         return paragraph
 
-    def add(self, container: Any, style: str, text: str | None = None) -> Any:
-        """A new paragraph of `style` at the end of `container` (document or table cell)."""
-        paragraph = container.add_paragraph()
-        if text:
-            ooxml.add_text(paragraph, text)
-        return self.styled(paragraph, style)
-
-    def strong(self, paragraph: Any, text: str) -> None:
-        run = paragraph.add_run(text)
-        run._r.get_or_add_rPr().style = self.style_ids[STRONG]
+    def strong(self, paragraph: wordxml.Paragraph, text: str) -> None:
+        paragraph.add(text, f'<w:rStyle w:val="{wordxml.attribute(self.style_ids[STRONG])}"/>')
 
     def paragraph(self, style: str, text: Rich | str | None = None, *, label: str | None = None,
-                  tab: bool = False, container: Any = None) -> Any:
-        where = container if container is not None else self.document
-        paragraph = self.add(where, style)
+                  tab: bool = False, container: list[Any] | None = None) -> wordxml.Paragraph:
+        paragraph = self.add(container, style)
         if label:
-            ooxml.add_text(paragraph, label + ("\t" if tab else label_gap(label)))
+            paragraph.add(label + ("\t" if tab else label_gap(label)))
         if isinstance(text, str):
-            ooxml.add_text(paragraph, text)
+            paragraph.add(text)
         elif text:
             self.rich(paragraph, text)
         return paragraph
 
-    def rich(self, paragraph: Any, text: Rich) -> None:
+    def rich(self, paragraph: wordxml.Paragraph, text: Rich) -> None:
         """Plain runs and references; a clause of this document becomes an internal link."""
         for part in text:
             if isinstance(part, str):
-                ooxml.add_text(paragraph, part)
+                paragraph.add(part)
             elif part.kind in ("clause", "formula") and part.anchor and \
                     part.code == self.doc.model.code and part.anchor in self.own_anchors:
-                ooxml.add_internal_link(paragraph, bookmark_name(part.anchor), part.text)
+                self.link(paragraph, bookmark_name(part.anchor), part.text)
             else:
-                ooxml.add_text(paragraph, part.text)
+                paragraph.add(part.text)
 
-    def mark(self, paragraph: Any, anchor: str) -> None:
+    @staticmethod
+    def link(paragraph: wordxml.Paragraph, anchor: str, text: str) -> None:
+        run = wordxml.Run(children=[text], preserve=True)  # ooxml.text_run
+        paragraph.items.append(wordxml.Link(anchor, [run]))
+
+    def mark(self, paragraph: wordxml.Paragraph, anchor: str) -> None:
         self.bookmarks += 1
-        ooxml.add_bookmark(paragraph, bookmark_name(anchor), self.bookmarks)
+        paragraph.mark(self.bookmarks, bookmark_name(anchor))
 
     def page_break(self) -> None:
-        self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        self.out.append(wordxml.PAGE_BREAK)
 
     # --- the whole body ------------------------------------------------------------------
 
-    def build(self) -> None:
+    def build(self) -> Body:
         if wants_contents(self.doc):
             self.contents()
         for section in self.doc.sections:
@@ -211,6 +238,21 @@ class BodyBuilder:
             else:  # a section of the company's own: clauses like the procedure section
                 for clause in section.clauses:
                     self.clause(clause)
+        parts = []
+        for item in self.out:
+            if isinstance(item, wordxml.Paragraph):
+                item.keep_whole(self.pattern)  # the whole-document pass
+                parts.append(item.xml())
+            else:
+                parts.append(item)
+        cut = len(parts)
+        while cut > 0 and isinstance(self.out[cut - 1], wordxml.Paragraph) and \
+                tables._is_empty(_element(parts[cut - 1])):
+            cut -= 1
+        xml, tail = "".join(parts[:cut]), "".join(parts[cut:])
+        wordxml.check(xml)
+        wordxml.check(tail)
+        return Body(xml, tail, self.pictures, self.signatures)
 
     def contents(self) -> None:
         """Contents with PAGEREF page numbers (see README: why not a TOC field)."""
@@ -223,10 +265,10 @@ class BodyBuilder:
             entries += [(1, c.label + label_gap(c.label) + plain(c.title), c.anchor)
                         for c in clauses if c.title]
         for level, text, anchor in entries:
-            paragraph = self.add(self.document, TOC_LEVELS[level])
-            ooxml.add_internal_link(paragraph, bookmark_name(anchor), text)
-            paragraph.add_run("\t")
-            ooxml.add_field(paragraph, f"PAGEREF {bookmark_name(anchor)} \\h", "")
+            paragraph = self.add(None, TOC_LEVELS[level])
+            self.link(paragraph, bookmark_name(anchor), text)
+            paragraph.add("\t")
+            paragraph.items += wordxml.field_runs(f"PAGEREF {bookmark_name(anchor)} \\h")
         self.page_break()
 
     def nothing(self) -> None:
@@ -245,9 +287,9 @@ class BodyBuilder:
             paragraph = self.paragraph(CLAUSE, None, label=term.label)
             self.strong(paragraph, term.term)
             if term.en:
-                paragraph.add_run(f" {term.en}")
+                paragraph.add(f" {term.en}")
             if term.definition:
-                paragraph.add_run("：")
+                paragraph.add("：")
                 self.rich(paragraph, term.definition)
             for block in term.body:
                 self.block(block)
@@ -271,7 +313,7 @@ class BodyBuilder:
         for duty in self.doc.responsibilities:
             paragraph = self.paragraph(CLAUSE, None, label=duty.label)
             self.strong(paragraph, duty.name)
-            paragraph.add_run("：")
+            paragraph.add("：")
             if len(duty.duties) == 1:
                 self.rich(paragraph, duty.duties[0])
                 continue
@@ -309,7 +351,7 @@ class BodyBuilder:
     def attachment(self, attachment: AttachmentR) -> None:
         paragraph = self.paragraph(CLAUSE, attachment.title, label=attachment.label)
         if attachment.form is not None:
-            paragraph.add_run(f"（{self.labels.see_form} {attachment.form.text}）")
+            paragraph.add(f"（{self.labels.see_form} {attachment.form.text}）")
         kept = [paragraph]
         if attachment.note:
             kept.append(self.paragraph(NOTE, attachment.note, label=self.labels.note))
@@ -371,7 +413,9 @@ class BodyBuilder:
                 self.list_block(entry.sublist, depth + 1)
 
     def formula(self, formula: FormulaR) -> None:
-        paragraph = self.add(self.document, FORMULA)
+        document = self.scratch()
+        paragraph = document.add_paragraph()
+        ooxml.set_paragraph_style(paragraph, self.style_ids[FORMULA])
         if formula.label:
             # centred formula, its number at the right margin: a centre and a right tab stop
             paragraph.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
@@ -386,7 +430,9 @@ class BodyBuilder:
             paragraph.add_run(formula.as_text)
         if formula.label and formula.anchor:
             paragraph.add_run("\t" + formula.label)
-            self.mark(paragraph, formula.anchor)
+            self.bookmarks += 1
+            ooxml.add_bookmark(paragraph, bookmark_name(formula.anchor), self.bookmarks)
+        self.out.append(self.written(document))
         if formula.where:
             self.paragraph(BODY, self.labels.where)
             for symbol, meaning in formula.where:
@@ -395,41 +441,76 @@ class BodyBuilder:
     def checkboxes(self, block: CheckboxesR) -> None:
         paragraph = self.paragraph(BODY, None)
         if block.label:
-            paragraph.add_run(f"{block.label}：")
-        paragraph.add_run("　".join(f"{ooxml.checkbox(checked)}{text}"
-                                    for text, checked in block.options))
+            paragraph.add(f"{block.label}：")
+        paragraph.add("　".join(f"{ooxml.checkbox(checked)}{text}"
+                                for text, checked in block.options))
         # an item never splits from its box, nor in the middle
-        tables.keep_words_whole(paragraph._p, [text for text, _ in block.options])
+        paragraph.keep_whole(tables.names_pattern([text for text, _ in block.options]))
+
+    # --- python-docx for pictures and formulas -------------------------------------------
+
+    def scratch(self) -> Any:
+        """An empty python-docx document under the document's namespace declarations, its
+        pictures added to `media`."""
+        if self._scratch is None:
+            from docx.document import Document as WordDocument
+            from docx.oxml import parse_xml
+            from lxml import etree
+
+            root = etree.Element(qn("w:document"), nsmap=self.namespaces)
+            etree.SubElement(root, qn("w:body"))
+            self._scratch = WordDocument(parse_xml(etree.tostring(root)), self.media)
+        return self._scratch
+
+    def written(self, document: Any) -> str:
+        """The scratch document's body as XML text (codes and names kept whole, pictures
+        numbered in document order), emptied for the next use."""
+        from lxml import etree
+
+        body = document.element.body
+        tables.keep_words_whole(body, self.names)
+        for picture in body.iter(qn("wp:docPr")):
+            self.picture_id += 1
+            self.pictures += 1
+            picture.attrib["id"] = str(self.picture_id)
+        xml = str(etree.tostring(body, encoding="unicode"))
+        for child in list(body):
+            body.remove(child)
+        return xml[xml.index(">") + 1:xml.rindex("<")]
 
     # --- tables --------------------------------------------------------------------------
 
     def table(self, columns: tuple[str, ...] | list[str], rows: Any,
-              widths: tuple[float, ...] | None = None) -> Any:
+              widths: tuple[float, ...] | None = None) -> None:
         """A table with a repeating header row; widths as given (relative), else from its
         content (tables.fit_table)."""
-        table = self.document.add_table(rows=1 + len(rows), cols=len(columns))
-        table._tbl.tblPr.style = self.style_ids[TABLE]
-        # centred like the header table: a left-aligned table sticks out by its cell margin
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        ooxml.set_repeat_header(table.rows[0])
-        for cell, title in zip(table.rows[0].cells, columns, strict=True):
-            self.cell(cell, title, TABLE_HEADING)
-        for row, values in zip(table.rows[1:], rows, strict=True):
-            for cell, value in zip(row.cells, values, strict=True):
-                self.cell(cell, value, TABLE_TEXT)
-        tables.keep_words_whole(table._tbl, self.names)
-        tables.fit_table(table, self.width_mm, widths)
-        self.add(self.document, BODY)  # keeps the next table or heading apart
-        return table
+        cells = [[self.cell(title, TABLE_HEADING) for title in columns]]
+        cells += [[self.cell(value, TABLE_TEXT) for value in values] for values in rows]
+        for row in cells:
+            if len(row) != len(columns):
+                raise ValueError("a row has more or fewer cells than the table has columns")
+        self.finish_table(cells, widths)
 
-    def cell(self, cell: Any, value: Rich | str | None, style: str) -> Any:
-        paragraph = cell.paragraphs[0]
-        self.styled(paragraph, style)
+    def finish_table(self, cells: list[list[list[wordxml.Paragraph]]],
+                     widths: Any = None) -> None:
+        """The table's codes and names kept whole, fitted, then an empty paragraph that keeps
+        the next table or heading apart."""
+        for row in cells:
+            for paragraphs in row:
+                for paragraph in paragraphs:
+                    paragraph.keep_whole(self.pattern)
+        table = wordxml.Table(self.style_ids[TABLE], cells)
+        self.signatures.add(table.signature())
+        self.out.append(table.xml(self.width_mm, widths, self.pattern))
+        self.add(None, BODY)
+
+    def cell(self, value: Rich | str | None, style: str) -> list[wordxml.Paragraph]:
+        paragraph = wordxml.Paragraph(self.style_ids[style])
         if isinstance(value, str):
-            ooxml.add_text(paragraph, value)
+            paragraph.add(value)
         elif value:
             self.rich(paragraph, value)
-        return paragraph
+        return [paragraph]
 
     def process(self, process: ProcessR) -> None:
         """The process table with the columns it names, then the flowchart drawn from the
@@ -439,21 +520,13 @@ class BodyBuilder:
             self.figure(process)
         self.paragraph(CAPTION, process.title)
         columns = process.columns
-        table = self.document.add_table(rows=1 + len(process.steps), cols=len(columns))
-        table._tbl.tblPr.style = self.style_ids[TABLE]
-        # centred like the header table: a left-aligned table sticks out by its cell margin
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        ooxml.set_repeat_header(table.rows[0])
-        for cell, column in zip(table.rows[0].cells, columns, strict=True):
-            self.cell(cell, self.column_title(column), TABLE_HEADING)
+        cells = [[self.cell(self.column_title(column), TABLE_HEADING) for column in columns]]
         last = len(process.steps) - 1
-        for index, (row, step) in enumerate(zip(table.rows[1:], process.steps, strict=True)):
-            for cell, column in zip(row.cells, columns, strict=True):
-                self.step_column(cell, column.key, step, index == last, process)
+        for index, step in enumerate(process.steps):
+            cells.append([self.step_column(column.key, step, index == last, process)
+                          for column in columns])
         given = any(column.width for column in columns)
-        tables.keep_words_whole(table._tbl, self.names)
-        tables.fit_table(table, self.width_mm, process_widths(process) if given else None)
-        self.add(self.document, BODY)
+        self.finish_table(cells, process_widths(process) if given else None)
         if not before:
             self.figure(process)
 
@@ -464,61 +537,65 @@ class BodyBuilder:
             return self.labels.step
         return self.labels.process_columns[DEFAULT_COLUMNS.index(column.key)]
 
-    def step_column(self, cell: Any, key: str, step: StepR, last: bool,
-                    process: ProcessR) -> None:
+    def step_column(self, key: str, step: StepR, last: bool,
+                    process: ProcessR) -> list[wordxml.Paragraph]:
         if key == "flow":
-            self.step_cell(cell, step, last, process)
-        elif key == "label":
-            paragraph = self.cell(cell, None, TABLE_TEXT)
+            return self.step_cell(step, last, process)
+        if key == "label":
+            paragraphs = self.cell(None, TABLE_TEXT)
             if step.label:
-                self.strong(paragraph, step.label)
-        elif key == "input":
-            self.lines(cell, step.inputs)
-        elif key == "owners":
-            self.cell(cell, "、".join(step.owner_names), TABLE_TEXT)
-        elif key == "key_points":
-            self.cell(cell, step.key_points, TABLE_TEXT)
-        elif key == "documents":
-            self.lines(cell, step.documents)
-        elif key == "outputs":
-            self.lines(cell, step.outputs)
-        else:
-            self.cell(cell, step.cell(key), TABLE_TEXT)
+                self.strong(paragraphs[0], step.label)
+            return paragraphs
+        if key == "input":
+            return self.lines(step.inputs)
+        if key == "owners":
+            return self.cell("、".join(step.owner_names), TABLE_TEXT)
+        if key == "key_points":
+            return self.cell(step.key_points, TABLE_TEXT)
+        if key == "documents":
+            return self.lines(step.documents)
+        if key == "outputs":
+            return self.lines(step.outputs)
+        return self.cell(step.cell(key), TABLE_TEXT)
 
-    def step_cell(self, cell: Any, step: StepR, last: bool, process: ProcessR) -> None:
-        paragraph = cell.paragraphs[0]
-        self.styled(paragraph, TABLE_TEXT)
+    def step_cell(self, step: StepR, last: bool, process: ProcessR) -> list[wordxml.Paragraph]:
+        paragraphs = self.cell(None, TABLE_TEXT)
+        paragraph = paragraphs[0]
         # the step's label and name stay on one page when the row splits
         paragraph.paragraph_format.keep_together = True
         if step.label and process.label_in_flow:
             self.strong(paragraph, step.label)
-            paragraph.add_run(" ")
+            paragraph.add(" ")
         self.rich(paragraph, step.name)
         if step.branches:
             text = "；".join(f"{b.label} → {b.to_label}" for b in step.branches)
-            self.add(cell, TABLE_TEXT, text)
+            self.add(paragraphs, TABLE_TEXT, text)
         elif step.jumps and step.next_label is not None:
-            self.add(cell, TABLE_TEXT, f"→ {step.next_label}")
+            self.add(paragraphs, TABLE_TEXT, f"→ {step.next_label}")
         elif step.is_end and not last:
-            self.add(cell, TABLE_TEXT, f"→ {self.labels.end}")
+            self.add(paragraphs, TABLE_TEXT, f"→ {self.labels.end}")
+        return paragraphs
 
-    def lines(self, cell: Any, values: tuple[Rich, ...]) -> None:
-        paragraph = cell.paragraphs[0]
-        self.styled(paragraph, TABLE_TEXT)
+    def lines(self, values: tuple[Rich, ...]) -> list[wordxml.Paragraph]:
+        paragraphs = self.cell(None, TABLE_TEXT)
         for n, value in enumerate(values):
-            target = paragraph if n == 0 else self.add(cell, TABLE_TEXT)
+            target = paragraphs[0] if n == 0 else self.add(paragraphs, TABLE_TEXT)
             self.rich(target, value)
+        return paragraphs
 
     def picture(self, figure: FigureR) -> None:
         """A figure block: the picture centred at its size (at most the text width)."""
         from io import BytesIO
 
-        paragraph = self.add(self.document, FIGURE)
+        document = self.scratch()
+        paragraph = document.add_paragraph()
+        ooxml.set_paragraph_style(paragraph, self.style_ids[FIGURE])
         shape = paragraph.add_run().add_picture(BytesIO(figure.data))
         widest = Mm(self.width_mm * (figure.width or 100) / 100)
         if figure.width is not None or shape.width > widest:
             shape.height = int(shape.height * widest / shape.width)
             shape.width = widest
+        self.out.append(self.written(document))
         if figure.caption:  # under the picture: keeps with nothing (see `figure`)
             self.paragraph(CAPTION, figure.caption).paragraph_format.keep_with_next = False
 
@@ -537,7 +614,9 @@ class BodyBuilder:
         from io import BytesIO
 
         caption = f"{process.title}（{self.labels.flowchart}）"
-        paragraph = self.add(self.document, FIGURE)
+        document = self.scratch()
+        paragraph = document.add_paragraph()
+        ooxml.set_paragraph_style(paragraph, self.style_ids[FIGURE])
         shape = paragraph.add_run().add_picture(BytesIO(data), width=Mm(width_mm * scale),
                                                 height=Mm(height_mm * scale))
         # named for the PDF copies' page fit (render/docx/pagefit.py); the caption is the
@@ -546,7 +625,18 @@ class BodyBuilder:
         properties = shape._inline.docPr
         properties.set("name", f"{FLOWCHART_NAME} {self.flowcharts}")
         properties.set("descr", caption)
+        self.out.append(self.written(document))
         self.paragraph(CAPTION, caption).paragraph_format.keep_with_next = False
+
+
+def _element(xml: str) -> Any:
+    """A paragraph's XML text parsed (to ask `tables._is_empty`)."""
+    from lxml import etree
+
+    return etree.fromstring(xml.replace("<w:p", f'<w:p xmlns:w="{_W_NS}"', 1))
+
+
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 def _section_anchor(section: Section) -> str:

@@ -181,7 +181,7 @@ class Frame:
     """A template's package, opened and patched once (see the module docstring)."""
 
     tpl: Any  # procedure._Template: docxtpl, for its XML clean-up and Jinja rendering
-    empty: bytes  # the document a body is built in: its root declares the template's namespaces
+    namespaces: dict[str | None, str]  # those the template's document element declares
     body_xml: str
     headers: list[_HeaderFooter]
     properties: list[str]  # core properties docxtpl renders (their values are replaced)
@@ -203,9 +203,8 @@ class Frame:
 CONTENT_TYPES = "[Content_Types].xml"
 
 
-def prepare(tpl: Any, empty: str) -> Frame | None:
-    """The frame of a freshly opened docxtpl template (`procedure._Template`), its bodies built
-    in the document `empty` (a w:document with an empty body), or None when
+def prepare(tpl: Any) -> Frame | None:
+    """The frame of a freshly opened docxtpl template (`procedure._Template`), or None when
     the template has what this path does not render as docxtpl does: footnotes (docxtpl
     renders them too), `{{p body }}` inside a content control (codes are not kept whole
     there)."""
@@ -254,7 +253,7 @@ def prepare(tpl: Any, empty: str) -> Frame | None:
             rels_name = p.partname.rels_uri.membername
             entries.append(rels_name if p is part else Entry.of(rels_name, p.rels.xml))
     return Frame(
-        tpl=tpl, empty=_with_namespaces(empty, part.element.nsmap), body_xml=body_xml,
+        tpl=tpl, namespaces=dict(part.element.nsmap), body_xml=body_xml,
         headers=headers, properties=properties, entries=entries,
         images_at=images_at, parts=parts, document_rels=part.rels, document_rids=document_rids,
         template_images=template_images, template_image_rids=image_rids,
@@ -267,17 +266,6 @@ def prepare(tpl: Any, empty: str) -> Frame | None:
 
 
 PACKAGE_RELS = "_rels/.rels"
-
-
-def _with_namespaces(xml: str, nsmap: dict[str | None, str]) -> bytes:
-    """`xml` with its root declaring `nsmap` too. A body built under the template's namespace
-    declarations drops the same redundant ones from its elements (lxml does when it moves an
-    element in) as it did when docxtpl moved the parsed body into the template's document."""
-    empty = etree.fromstring(xml)
-    merged = {**nsmap, **{k: v for k, v in empty.nsmap.items() if k not in nsmap}}
-    root = etree.Element(empty.tag, nsmap=merged)
-    root.extend(list(empty))
-    return bytes(etree.tostring(root))
 
 
 def _in_content_control(p: Any) -> bool:
@@ -319,24 +307,33 @@ def _bytes(xml: str | bytes) -> bytes:
 # --- one document ------------------------------------------------------------------------------
 
 
-def render(frame: Frame, context: dict[str, Any], body: Any, media: Media, environment: Any,
-           finish: Callable[[Any], None], core_xml: bytes) -> bytes | None:
-    """The .docx of one document: the generated `body` (a w:body element, finished on its own)
-    in place of `{{p body }}`, the template's parts rendered with `context`, and
-    `finish(rendered document element)` run on the rest of the document. None when the body
-    holds what docxtpl would have rewritten (see `supported`): the caller renders it the
-    docxtpl way."""
+def render(frame: Frame, context: dict[str, Any], build: Callable[[int], Any], media: Media,
+           environment: Any, finish: Callable[[Any, Any], None], core_xml: bytes) -> bytes | None:
+    """The .docx of one document: the template's parts rendered with `context`, the body
+    `build(number of the last picture before it)` writes (a body.Body) in place of
+    `{{p body }}`, and `finish(rendered document element, body)` run on the rest of the
+    document. None when the body holds what docxtpl would have rewritten (see `supported`):
+    the caller renders it the docxtpl way."""
     tpl = frame.tpl
-    if body.sectPr is not None:
-        body.remove(body.sectPr)
-    tail = _split_tail(body)
-    context = dict(context, body=Markup(MARKER + tail))
-    xml = tpl.render_xml_part(frame.body_xml, tpl.docx._part, context, environment)
+    xml = tpl.render_xml_part(frame.body_xml, tpl.docx._part, dict(context, body=Markup(MARKER)),
+                             environment)
     tree = tpl.fix_tables(xml)
-    _number_pictures(tree, body)
-    own = _children_xml(body)
-    if not supported(own):
+    marker, pictures = _marker_and_pictures(tree)
+    if marker is None:  # no {{p body }} (a false condition around it), or more than one
         return None
+    body = build(1000 + pictures.index(marker))
+    if not supported(body.xml) or not supported(body.tail):
+        return None
+    number = 1000
+    for picture in pictures:
+        number += body.pictures if picture is marker else 1
+        if picture is not marker:
+            picture.attrib["id"] = str(number)
+    if body.tail:
+        # python-docx's parser: tables.trim_end uses its element classes
+        holder = parse_xml(f"<w:body {_declarations(tree)}>{body.tail}</w:body>")
+        for paragraph in reversed(list(holder)):
+            marker.addnext(paragraph)
     root = tpl.docx._element
     root.replace(root.body, tree)
     headers = []
@@ -345,14 +342,35 @@ def render(frame: Frame, context: dict[str, Any], body: Any, media: Media, envir
         headers.append((header, parse_xml(text.encode(header.encoding))))
     for prop in frame.properties:
         environment.from_string(prop).render(context)
-    finish(root)
+    finish(root, body)
     blobs = {header.name: serialize_part_xml(element) for header, element in headers}
     document = serialize_part_xml(root)
     at = document.index(_MARKER_BYTES)
-    blobs[frame.document_name] = b"".join((document[:at], own.encode(),
+    blobs[frame.document_name] = b"".join((document[:at], body.xml.encode(),
                                            document[at + len(_MARKER_BYTES):]))
     blobs[frame.core_name] = core_xml
     return write_zip(_entries(frame, blobs, media))
+
+
+def _marker_and_pictures(tree: Any) -> tuple[Any, list[Any]]:
+    """The marker comment (None unless there is exactly one), and every wp:docPr with the
+    marker among them, in document order (docxtpl's `fix_docpr_ids` numbers pictures in that
+    order from 1001)."""
+    markers = []
+    found = []
+    for element in tree.iter(_DOC_PR, etree.Comment):
+        if element.tag is etree.Comment:
+            if element.text == _MARKER_TEXT:
+                markers.append(element)
+                found.append(element)
+            continue
+        found.append(element)
+    return markers[0] if len(markers) == 1 else None, found
+
+
+def _declarations(element: Any) -> str:
+    return " ".join(f'xmlns:{prefix}="{uri}"' if prefix else f'xmlns="{uri}"'
+                    for prefix, uri in element.nsmap.items())
 
 
 def supported(body_xml: str) -> bool:
@@ -391,51 +409,4 @@ def _document_rels(frame: Frame, media: Media) -> bytes:
     return _bytes(rels.xml)
 
 
-def _number_pictures(tree: Any, body: Any) -> None:
-    """docxtpl's `fix_docpr_ids` over the rendered body with the generated body in it: every
-    wp:docPr numbered from 1001 in document order."""
-    number = 1000
-    for element in tree.iter(_DOC_PR, etree.Comment):
-        if element.tag is etree.Comment:
-            if element.text == _MARKER_TEXT:
-                for picture in body.iter(_DOC_PR):
-                    number += 1
-                    picture.attrib["id"] = str(number)
-            continue
-        number += 1
-        element.attrib["id"] = str(number)
-
-
 _MARKER_TEXT = MARKER[len("<!--"):-len("-->")]
-
-
-def _split_tail(body: Any) -> str:
-    """Take the empty paragraphs at the end of the generated body out of it, and return their
-    XML: they go into the rendered tree, where `tables.trim_end` finds them as it did when
-    the whole body was there."""
-    from generator.render.docx.tables import _is_empty
-
-    tail: list[Any] = []
-    for child in reversed(body):
-        if child.tag != _W_P or not _is_empty(child):
-            break
-        tail.insert(0, child)
-    if not tail:
-        return ""
-    holder = etree.SubElement(body.getparent(), body.tag)
-    holder.extend(tail)
-    xml = _children_xml(holder)
-    body.getparent().remove(holder)
-    return xml
-
-
-_W_P = qn("w:p")
-
-
-def _children_xml(body: Any) -> str:
-    """The XML of the body's children as docxtpl's sub-document writes it: serialised under
-    the w:body element, which carries the namespace declarations, without that element."""
-    if len(body) == 0:
-        return ""
-    xml = str(etree.tostring(body, encoding="unicode"))
-    return xml[xml.index(">") + 1:xml.rindex("<")]

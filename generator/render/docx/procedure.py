@@ -24,7 +24,6 @@ from docx import Document
 from docx.document import Document as WordDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import parse_xml
-from docx.oxml.ns import qn
 from docx.shared import Length, Mm
 from docxtpl import DocxTemplate
 from docxtpl.subdoc import Subdoc
@@ -39,7 +38,14 @@ from generator.errors import WenkongError, display_path
 from generator.i18n import _
 from generator.model.settings import Flowcharts
 from generator.render.docx import frame, ooxml, tables
-from generator.render.docx.body import PARAGRAPH_STYLES, STRONG, TABLE, USED_STYLES, BodyBuilder
+from generator.render.docx.body import (
+    PARAGRAPH_STYLES,
+    STRONG,
+    TABLE,
+    USED_STYLES,
+    Body,
+    BodyBuilder,
+)
 from generator.render.docx.cover import (
     KNOWN_PLACEHOLDERS,
     REQUIRED_PLACEHOLDERS,
@@ -306,22 +312,21 @@ def render_procedure(doc: ProcedureDoc, docset: DocumentSet, template: Procedure
     if prepared is None:
         return render_with_docxtpl(doc, docset, template, copy)
     media = frame.Media(prepared)
-    sub = WordDocument(parse_xml(prepared.empty), media)  # type: ignore[arg-type]
-    BodyBuilder(sub, doc, docset, template.labels, _flowchart(docset), template.width_mm,
-                template.style_ids).build()
-    body = sub.element.body
-    body_tables = {tables.signature(t) for t in body.iter(qn("w:tbl"))}
     names = [role.name for role in docset.roles.values()]
-    tables.keep_words_whole(body, names)
+
+    def build(last_picture: int) -> Body:
+        return BodyBuilder(media, doc, docset, template.labels, _flowchart(docset),
+                           template.width_mm, template.style_ids, prepared.namespaces,
+                           last_picture).build()
+
+    def finish(root: Any, body: Body) -> None:
+        # the rendered headers and footers are not kept whole: the docxtpl path's pass over
+        # them reached the template's unrendered parts only (its output is kept as it was)
+        finish_body(root.body, names, template.width_mm, body.tables)
+
     context = cover_context(doc, docset, template.labels, copy)
-
-    def finish(root: Any) -> None:
-        # the generated body is kept whole above; the rendered headers and footers are not:
-        # the docxtpl path's pass over them reached the template's unrendered parts only
-        finish_body(root.body, names, template.width_mm, body_tables)
-
     try:
-        data = frame.render(prepared, context, body, media, _environment(), finish,
+        data = frame.render(prepared, context, build, media, _environment(), finish,
                             _core_xml(doc, docset))
     except TemplateError as exc:
         raise WenkongError(_("Word 模板 {file} 在生成 {code} 时出错：{detail}").format(
@@ -338,7 +343,7 @@ def _frame(template: ProcedureTemplate) -> frame.Frame | None:
     if digest not in _FRAMES:
         if len(_FRAMES) > 4:
             _FRAMES.clear()
-        _FRAMES[digest] = frame.prepare(_Template(io.BytesIO(template.data)), _EMPTY_BODY)
+        _FRAMES[digest] = frame.prepare(_Template(io.BytesIO(template.data)))
     return _FRAMES[digest]
 
 
@@ -356,9 +361,16 @@ def render_with_docxtpl(doc: ProcedureDoc, docset: DocumentSet, template: Proced
     byte for byte (tests/test_docx_frame.py), and its fallback."""
     tpl = _Template(io.BytesIO(template.data))
     body = _Body(tpl)
-    BodyBuilder(body, doc, docset, template.labels, _flowchart(docset), template.width_mm,
-                template.style_ids).build()
-    body_tables = {tables.signature(t) for t in body.subdocx.element.body.iter(qn("w:tbl"))}
+    part = tpl.docx.part
+    built = BodyBuilder(part, doc, docset, template.labels, _flowchart(docset),
+                        template.width_mm, template.style_ids, dict(part.element.nsmap)).build()
+    declarations = " ".join(f'xmlns:{prefix}="{uri}"' if prefix else f'xmlns="{uri}"'
+                            for prefix, uri in part.element.nsmap.items())
+    parsed = parse_xml(f"<w:body {declarations}>{built.xml}{built.tail}</w:body>")
+    target = body.subdocx.element.body
+    for element in list(parsed):
+        target.sectPr.addprevious(element)
+    body_tables = built.tables
     context = cover_context(doc, docset, template.labels, copy)
     context["body"] = body
     environment = _environment()

@@ -207,17 +207,25 @@ def fit_table(table: Any, total_mm: float, relative: Sequence[float] | None = No
         table = Table(table, None)  # type: ignore[arg-type]
     tbl = table._tbl
     rows = table_texts(tbl)
-    header, body = (rows[0], rows[1:]) if has_header_row(tbl) else ([""] * len(rows[0]), rows)
+    widths, whole = fitted(rows, has_header_row(tbl), total_mm, relative)
+    ooxml.set_column_widths(table, widths)
+    trs = tbl.findall(qn("w:tr"))
+    for tr, keep in zip(trs[len(rows) - len(whole):], whole, strict=True):
+        keep_row_whole(tr, keep)
+    return widths
+
+
+def fitted(rows: list[list[str]], header_row: bool, total_mm: float,
+           relative: Sequence[float] | None = None) -> tuple[list[float], list[bool]]:
+    """`fit_table` on cell texts: the column widths (mm), and for each row after the header
+    row whether it stays whole on a page."""
+    header, body = (rows[0], rows[1:]) if header_row else ([""] * len(rows[0]), rows)
     if relative:
         widths = [total_mm * w / sum(relative) for w in relative]
     else:
         columns = [[row[i] for row in body if i < len(row)] for i in range(len(header))]
         widths = column_widths(columns, total_mm, headers=header)
-    ooxml.set_column_widths(table, widths)
-    trs = tbl.findall(qn("w:tr"))
-    for tr, texts in zip(trs[len(rows) - len(body):], body, strict=True):
-        keep_row_whole(tr, row_height_mm(texts, widths) <= SHORT_ROW_MM)
-    return widths
+    return widths, [row_height_mm(texts, widths) <= SHORT_ROW_MM for texts in body]
 
 
 def keep_row_whole(tr: Any, whole: bool) -> None:
@@ -300,8 +308,22 @@ def join_name(name: str) -> str:
     return WORD_JOINER.join(name.replace(WORD_JOINER, ""))
 
 
-def _names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+def names_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
+    """What `keep_words_whole` looks for besides codes: `names` and a box before them."""
     return _compiled_names(frozenset(names))
+
+
+def may_keep(text: str, names: re.Pattern[str] | None) -> bool:
+    """Whether `text` holds a code with a hyphen or one of the names (`names_pattern`): where
+    `keep_words_whole` changes anything. Cheap tests first: most text holds neither."""
+    if "-" in text and any("-" in m.group(0) for m in CODE.finditer(text)):
+        return True
+    return names is not None and _FIRST_CHARACTERS[names].search(text) is not None and \
+        names.search(text) is not None
+
+
+# per names pattern: the characters a match can start with, as one character class
+_FIRST_CHARACTERS: dict[re.Pattern[str], re.Pattern[str]] = {}
 
 
 @functools.lru_cache(maxsize=16)
@@ -311,8 +333,11 @@ def _compiled_names(names: frozenset[str]) -> re.Pattern[str] | None:
                   key=lambda n: (-len(n), n))
     if not kept:
         return None
-    return re.compile(f"[{ooxml.CHECKED}{ooxml.UNCHECKED}]?(?:"
-                      + "|".join(re.escape(n) for n in kept) + ")")
+    pattern = re.compile(f"[{ooxml.CHECKED}{ooxml.UNCHECKED}]?(?:"
+                         + "|".join(re.escape(n) for n in kept) + ")")
+    first = sorted({ooxml.CHECKED, ooxml.UNCHECKED} | {n[0] for n in kept})
+    _FIRST_CHARACTERS[pattern] = re.compile("[" + "".join(re.escape(c) for c in first) + "]")
+    return pattern
 
 
 # LibreOffice honours word joiners between the letters and digits of a code in Chinese text,
@@ -325,14 +350,13 @@ def keep_words_whole(element: Any, names: Iterable[str] = ()) -> None:
     """Codes and dates (QR-06-01, 2026-02-09) and each of `names` (department names …, with
     a ☐/☑ box before them) under `element`: word joiners between their characters, a
     zero-width space beside them as the place to break instead. Idempotent."""
-    pattern = _names_pattern(names)
+    pattern = names_pattern(names)
     t_tag, r_tag, sdt_tag = qn("w:t"), qn("w:r"), qn("w:sdt")
     for t in list(element.iter(t_tag)):
         value = t.text or ""
         # most text holds no code and no name (no span below): nothing to do, decided before
         # the walks up and around the tree
-        if not any("-" in m.group(0) for m in CODE.finditer(value)) and (
-                pattern is None or pattern.search(value) is None):
+        if not may_keep(value, pattern):
             continue
         if any(True for _ in t.iterancestors(sdt_tag)):
             continue  # a form's content control: its text is what the clerk types over

@@ -422,6 +422,18 @@ def set_column_widths(table: Any, widths_mm: list[float]) -> None:
                                      "w:tblLook")
     width.set(qn("w:type"), "dxa")
     width.set(qn("w:w"), str(sum(int(Mm(w).twips) for w in widths_mm)))
+    tbl = table._tbl
+    if not any(True for _ in tbl.iter(qn("w:gridSpan"), qn("w:vMerge"))):
+        # python-docx's column and cell widths below, without its grid of cell objects
+        twips = [str(Mm(mm).twips) for mm in widths_mm]
+        for column, value in zip(tbl.tblGrid.findall(qn("w:gridCol")), twips, strict=False):
+            column.set(qn("w:w"), value)
+        for tr in tbl.findall(qn("w:tr")):
+            for tc, value in zip(tr.findall(qn("w:tc")), twips, strict=False):
+                cell_width = tc.get_or_add_tcPr().get_or_add_tcW()
+                cell_width.set(qn("w:type"), "dxa")
+                cell_width.set(qn("w:w"), value)
+        return
     for column, mm in zip(table.columns, widths_mm, strict=False):
         column.width = Mm(mm)
     for row in table.rows:

@@ -180,15 +180,27 @@ CHART_NAMESPACE = "flowcharts"  # the build cache's folder of flowchart pictures
 
 def _flowchart(docset: DocumentSet) -> Callable[[ProcessR], bytes] | None:
     draw = flowchart_drawer(docset.settings, FLOWCHART_DPI, _DRAWN)
-    if draw is None or not _CHARTS:
-        return draw
+    if draw is None:
+        return None
     digests = Digests()
 
     def drawn_ahead(process: ProcessR) -> bytes:
-        found = _CHARTS.get(digests.digest(process))
-        return found if found is not None else draw(process)
+        # by the process itself first: finding a chart by its DOT text or digest means
+        # segmenting its words or pickling it again, for each document that shows it
+        known = _BY_PROCESS.get(id(process))
+        if known is not None and known[0] is process:
+            return known[1]
+        found = _CHARTS.get(digests.digest(process)) if _CHARTS else None
+        data = found if found is not None else draw(process)
+        _BY_PROCESS[id(process)] = (process, data)
+        return data
 
     return drawn_ahead
+
+
+# the charts found for the processes rendered so far, by identity (the process is held, so
+# its id is not reused); cleared with the charts drawn ahead
+_BY_PROCESS: dict[int, tuple[ProcessR, bytes]] = {}
 
 
 def _draw_charts(docset: DocumentSet, codes: list[str], cache: BuildCache) -> None:
@@ -197,6 +209,7 @@ def _draw_charts(docset: DocumentSet, codes: list[str], cache: BuildCache) -> No
     nor graphviz run then), the others in one graphviz run."""
     _DRAWN.clear()
     _CHARTS.clear()
+    _BY_PROCESS.clear()
     processes = [p for c in codes for p in docset.procedures[c].processes]
     if not cache.enabled:
         _DRAWN.update(draw_all(processes, docset.settings, FLOWCHART_DPI))

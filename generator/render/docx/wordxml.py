@@ -55,6 +55,8 @@ class Run:
     children: list[str | Raw] = field(default_factory=list)
     kept: bool = False  # marked as a kept-whole name (w:lang w:eastAsia="zxx")
     preserve: bool = False  # every w:t with xml:space="preserve"
+    # the names pattern `keep_whole` last left this run unchanged with (it would again)
+    unchanged: re.Pattern[str] | None = field(default=None, compare=False)
 
     def xml(self) -> str:
         if self.props is None and not self.children:
@@ -105,11 +107,14 @@ def text_run(value: str, props: str | None = None) -> Run:
 
 def keep_whole(run: Run, names: re.Pattern[str] | None) -> list[Run]:
     """`tables.keep_words_whole` on one run: the run, or the runs it is cut into."""
+    if run.kept or (names is not None and run.unchanged is names):
+        return [run]
     texts = [c for c in run.children if isinstance(c, str)]
-    if len(texts) != 1 or run.kept:
+    if len(texts) != 1:
         return [run]
     value = texts[0]
     if not tables.may_keep(value, names):
+        run.unchanged = names
         return [run]
     pieces = tables._pieces(value, names)
     if len(pieces) == 1 and not pieces[0][1]:

@@ -69,9 +69,10 @@ class Entry:
 
     @classmethod
     def of(cls, name: str, blob: bytes) -> Entry:
-        compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
-        return cls(name, compressor.compress(blob) + compressor.flush(), zlib.crc32(blob),
-                   len(blob))
+        # one call: the same stream as zipfile's compressor object (raw deflate, default
+        # level), without setting one up per entry
+        return cls(name, zlib.compress(blob, zlib.Z_DEFAULT_COMPRESSION, -15),
+                   zlib.crc32(blob), len(blob))
 
 
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
@@ -198,6 +199,7 @@ class Frame:
     document_rels_name: str
     content_types: Entry
     document_rels_entry: Entry
+    memo: dict[tuple[Any, ...], Entry] = field(default_factory=dict)
 
 
 CONTENT_TYPES = "[Content_Types].xml"
@@ -388,16 +390,29 @@ def _entries(frame: Frame, blobs: dict[str, bytes], media: Media) -> Iterator[En
         if isinstance(entry, Entry):
             yield entry
         elif entry == CONTENT_TYPES:
-            yield frame.content_types if not media.images else Entry.of(
-                entry, _content_types([*frame.parts, *(_Named(p.partname, p.content_type)
-                                                       for p in media.images)]))
+            yield frame.content_types if not media.images else _memo(
+                frame, ("types", *((p.partname, p.content_type) for p in media.images)),
+                lambda: Entry.of(CONTENT_TYPES, _content_types(
+                    [*frame.parts, *(_Named(p.partname, p.content_type)
+                                     for p in media.images)])))
         elif entry == frame.document_rels_name:
-            yield frame.document_rels_entry if not media.rels else Entry.of(
-                entry, _document_rels(frame, media))
+            yield frame.document_rels_entry if not media.rels else _memo(
+                frame, ("rels", *((rid, p.partname) for rid, p in media.rels)),
+                lambda: Entry.of(frame.document_rels_name, _document_rels(frame, media)))
         else:
             yield Entry.of(entry, blobs[entry])
     if frame.images_at == len(frame.entries):
         yield from new
+
+
+def _memo(frame: Frame, key: tuple[Any, ...], make: Callable[[], Entry]) -> Entry:
+    """Entries that depend only on the pictures' names (most documents add the same)."""
+    found = frame.memo.get(key)
+    if found is None:
+        if len(frame.memo) > 256:
+            frame.memo.clear()
+        found = frame.memo[key] = make()
+    return found
 
 
 def _document_rels(frame: Frame, media: Media) -> bytes:

@@ -29,6 +29,7 @@ from typing import Any
 
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from lxml import etree
 
 from generator.render.docx import ooxml
 
@@ -223,9 +224,18 @@ def fitted(rows: list[list[str]], header_row: bool, total_mm: float,
     if relative:
         widths = [total_mm * w / sum(relative) for w in relative]
     else:
-        columns = [[row[i] for row in body if i < len(row)] for i in range(len(header))]
-        widths = column_widths(columns, total_mm, headers=header)
+        columns = tuple(tuple(row[i] for row in body if i < len(row))
+                        for i in range(len(header)))
+        widths = list(_content_widths(columns, total_mm, tuple(header)))
     return widths, [row_height_mm(texts, widths) <= SHORT_ROW_MM for texts in body]
+
+
+@functools.lru_cache(maxsize=1024)
+def _content_widths(columns: tuple[tuple[str, ...], ...], total_mm: float,
+                    headers: tuple[str, ...]) -> tuple[float, ...]:
+    """`column_widths`, once per content (documents of a set repeat their tables' headers
+    and often whole tables: records, revision histories)."""
+    return tuple(column_widths(columns, total_mm, headers=headers))
 
 
 def keep_row_whole(tr: Any, whole: bool) -> None:
@@ -364,23 +374,45 @@ def keep_words_whole(element: Any, names: Iterable[str] = ()) -> None:
         if run is None or run.tag != r_tag or len(run.findall(t_tag)) != 1 \
                 or _is_kept(run):
             continue
-        pieces = _pieces(value, pattern)
-        if len(pieces) == 1 and not pieces[0][1]:
-            if pieces[0][0] != value:
-                t.text = pieces[0][0]
-                t.set(qn("xml:space"), "preserve")
+        key = (etree.tostring(run), pattern)
+        made = _SPLIT.get(key)
+        if made is None:
+            made = _SPLIT[key] = _split(run, value, pattern)
+            if len(_SPLIT) > 4096:
+                _SPLIT.clear()
+        if not made:
             continue
         anchor = run
-        for text, name in pieces:
-            new = deepcopy(run)
-            new_t = new.find(qn("w:t"))
-            new_t.set(qn("xml:space"), "preserve")
-            new_t.text = text
-            if name:
-                _mark_kept(new)
+        for prototype in made:
+            new = deepcopy(prototype)
             anchor.addnext(new)
             anchor = new
         run.getparent().remove(run)
+
+
+# The runs a run is cut into, by the run's XML and the names pattern: the template's rows of
+# department names are cut the same way in every document.
+_SPLIT: dict[tuple[bytes, re.Pattern[str] | None], list[Any]] = {}
+
+
+def _split(run: Any, value: str, pattern: re.Pattern[str] | None) -> list[Any]:
+    """The runs (detached) that replace `run`, whose one w:t holds `value`; none when it stays
+    as it is."""
+    pieces = _pieces(value, pattern)
+    if len(pieces) == 1 and not pieces[0][1]:
+        if pieces[0][0] == value:
+            return []
+        pieces = [(pieces[0][0], False)]
+    made = []
+    for text, name in pieces:
+        new = deepcopy(run)
+        new_t = new.find(qn("w:t"))
+        new_t.set(qn("xml:space"), "preserve")
+        new_t.text = text
+        if name:
+            _mark_kept(new)
+        made.append(new)
+    return made
 
 
 def keep_document_words_whole(document: Any, names: Iterable[str]) -> None:

@@ -20,15 +20,23 @@ from generator.model import Settings
 TIMEOUT_SECONDS = 300
 
 
-def draw_all(processes: Iterable[ProcessR], settings: Settings,
-             dpi: int) -> dict[str, bytes]:
-    """PNG of every process, by DOT text. Empty when graphviz is missing or fails: callers
-    then draw one by one and report graphviz's error there."""
+def draw_each(processes: Iterable[ProcessR], settings: Settings,
+              dpi: int) -> list[bytes | None]:
+    """PNG of each process (in order), drawn in one graphviz run; None where graphviz is
+    missing or fails: callers then draw that one alone and report graphviz's error there."""
+    processes = list(processes)
     try:
         from generator.render.flowchart import _png_with_dpi, flowchart_dot
     except ImportError:  # an older flowchart module: draw one by one
-        return {}
-    dots = list(dict.fromkeys(flowchart_dot(p, settings) for p in processes))
+        return [None] * len(processes)
+    dots = [flowchart_dot(p, settings) for p in processes]
+    drawn = _draw(list(dict.fromkeys(dots)), dpi, _png_with_dpi)
+    return [drawn.get(dot) for dot in dots]
+
+
+def _draw(dots: list[str], dpi: int,
+          with_dpi: Callable[[bytes, int], bytes]) -> dict[str, bytes]:
+    """PNG of every DOT text, by that text, from one `dot` run; empty when it fails."""
     program = shutil.which("dot")
     if not dots or program is None:  # one chart too: documents may share it
         return {}
@@ -48,7 +56,7 @@ def draw_all(processes: Iterable[ProcessR], settings: Settings,
             path = Path(f"{source}.png") if n == 0 else Path(f"{source}.{n + 1}.png")
             if not path.is_file():
                 return {}
-            found[dot] = _png_with_dpi(path.read_bytes(), dpi)
+            found[dot] = with_dpi(path.read_bytes(), dpi)
         return found
 
 

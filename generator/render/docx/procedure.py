@@ -53,7 +53,7 @@ from generator.render.docx.cover import (
     cover_context,
     document_date,
 )
-from generator.render.docx.figures import draw_all, flowchart_drawer
+from generator.render.docx.figures import draw_each, flowchart_drawer
 from generator.render.docx.labels import DocxLabels, load_labels
 from generator.render.flowchart import graphviz_version
 from generator.render.parallel import Batch, run_batch
@@ -170,72 +170,61 @@ def _sample_context_keys() -> list[str]:
     return list(KNOWN_PLACEHOLDERS)
 
 
-# Flowcharts drawn ahead for the whole set (figures.draw_all), by DOT text, and those of a
-# build with a cache, by the digest of their process. Filled before the process pool starts, so
-# forked workers inherit them.
-_DRAWN: dict[str, bytes] = {}
-_CHARTS: dict[bytes, bytes] = {}
+# The flowcharts drawn ahead for the procedures a build renders (`_draw_charts`), by process
+# identity (the process is held, so its id is not reused): found without segmenting a chart's
+# words or pickling its process again for each document that shows it. Filled before the
+# process pool starts, so forked workers inherit them.
+_BY_PROCESS: dict[int, tuple[ProcessR, bytes]] = {}
 CHART_NAMESPACE = "flowcharts"  # the build cache's folder of flowchart pictures
 
 
 def _flowchart(docset: DocumentSet) -> Callable[[ProcessR], bytes] | None:
-    draw = flowchart_drawer(docset.settings, FLOWCHART_DPI, _DRAWN)
+    draw = flowchart_drawer(docset.settings, FLOWCHART_DPI, {})
     if draw is None:
         return None
-    digests = Digests()
 
     def drawn_ahead(process: ProcessR) -> bytes:
-        # by the process itself first: finding a chart by its DOT text or digest means
-        # segmenting its words or pickling it again, for each document that shows it
         known = _BY_PROCESS.get(id(process))
         if known is not None and known[0] is process:
             return known[1]
-        found = _CHARTS.get(digests.digest(process)) if _CHARTS else None
-        data = found if found is not None else draw(process)
+        data = draw(process)
         _BY_PROCESS[id(process)] = (process, data)
         return data
 
     return drawn_ahead
 
 
-# the charts found for the processes rendered so far, by identity (the process is held, so
-# its id is not reused); cleared with the charts drawn ahead
-_BY_PROCESS: dict[int, tuple[ProcessR, bytes]] = {}
-
-
 def _draw_charts(docset: DocumentSet, codes: list[str], cache: BuildCache) -> None:
     """The flowcharts of the procedures `codes` (those rendered in this build), drawn ahead:
     from the cache when drawn before (same process, settings, graphviz; no word segmentation
     nor graphviz run then), the others in one graphviz run."""
-    _DRAWN.clear()
-    _CHARTS.clear()
     _BY_PROCESS.clear()
     processes = [p for c in codes for p in docset.procedures[c].processes]
-    if not cache.enabled:
-        _DRAWN.update(draw_all(processes, docset.settings, FLOWCHART_DPI))
-        return
-    digests = Digests()
-    shared = key("flowchart", generator_digest(), graphviz_version(), str(FLOWCHART_DPI),
-                 digests.digest(docset.settings))
+    missing = processes
     keys: dict[bytes, str] = {}
-    missing = []
-    for process in processes:
-        digest = digests.digest(process)
-        keys[digest] = key(shared, digest)
-        data = cache.get(CHART_NAMESPACE, keys[digest])
+    digests = Digests()
+    if cache.enabled:
+        shared = key("flowchart", generator_digest(), graphviz_version(), str(FLOWCHART_DPI),
+                     digests.digest(docset.settings))
+        missing = []
+        for process in processes:
+            keys[digests.digest(process)] = entry = key(shared, digests.digest(process))
+            data = cache.get(CHART_NAMESPACE, entry)
+            if data is None:
+                missing.append(process)
+            else:
+                _BY_PROCESS[id(process)] = (process, data)
+    # where the one graphviz run failed: alone, now when cached (else as each is rendered)
+    alone = flowchart_drawer(docset.settings, FLOWCHART_DPI, {}) if cache.enabled else None
+    for process, drawn in zip(missing, draw_each(missing, docset.settings, FLOWCHART_DPI),
+                              strict=True):
+        data = drawn if drawn is not None or alone is None else alone(process)
         if data is None:
-            missing.append(process)
-        else:
-            _CHARTS[digest] = data
-    if missing:
-        draw = flowchart_drawer(docset.settings, FLOWCHART_DPI,
-                                draw_all(missing, docset.settings, FLOWCHART_DPI))
-        if draw is not None:
-            for process in missing:
-                digest = digests.digest(process)
-                _CHARTS[digest] = draw(process)
-                cache.put(CHART_NAMESPACE, keys[digest], _CHARTS[digest])
-    if len(codes) == len(docset.procedures):  # every chart's key known: drop the others
+            continue
+        _BY_PROCESS[id(process)] = (process, data)
+        if cache.enabled:
+            cache.put(CHART_NAMESPACE, keys[digests.digest(process)], data)
+    if cache.enabled and len(codes) == len(docset.procedures):  # every key known: drop others
         cache.prune(CHART_NAMESPACE, keys.values())
 
 

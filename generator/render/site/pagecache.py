@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import inspect
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -201,42 +202,106 @@ def fingerprint(value: Any, digests: Digests | None = None) -> str:
     return (digests or Digests()).digest(value).hex()
 
 
+Read = tuple[str, str, str]
+"""What a page's template read from the set: (kind, code, what). `what` is a field path of
+the document ("title", "model.code"), "*" for the whole document (a method was called), "?"
+for whether the code exists; code "*" with what "codes" is the list of codes of that kind."""
+
+WATCHED_INSIDE = frozenset({"model"})
+"""Fields whose own fields are noted one by one: list pages read the source's code and dates
+(`doc.model.code`), not its clauses."""
+
+
 @dataclass
 class Traced:
-    """The documents a page's template read from the set while it rendered."""
+    """The documents' fields a page's template read from the set while it rendered."""
 
-    reads: set[tuple[str, str]] = field(default_factory=set)  # (kind, code or "*")
+    reads: set[Read] = field(default_factory=set)
 
 
 _tracing: Traced | None = None
 
 
+def _note(kind: str, code: str, what: str) -> None:
+    if _tracing is not None:
+        _tracing.reads.add((kind, code, what))
+
+
+class Watched:
+    """A document (or its source model) as templates see it: every field read is noted in
+    the current trace, so a page depends on the fields it shows, not on whole documents.
+    Equal to, and hashed as, the document itself."""
+
+    __slots__ = ("_kind", "_code", "_prefix", "_target")
+
+    def __init__(self, target: Any, kind: str, code: str, prefix: str = "") -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_kind", kind)
+        object.__setattr__(self, "_code", code)
+        object.__setattr__(self, "_prefix", prefix)
+
+    def _whole(self) -> str:
+        return self._prefix.rstrip(".") or "*"
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if name.startswith("__") or inspect.ismethod(value):
+            # a method reads whatever it likes of the object
+            _note(self._kind, self._code, self._whole())
+            return value
+        if not self._prefix and name in WATCHED_INSIDE:
+            return Watched(value, self._kind, self._code, f"{name}.")
+        _note(self._kind, self._code, self._prefix + name)
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{name}: read-only")
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._target == unwatched(other))
+
+    def __hash__(self) -> int:
+        return hash(self._target)
+
+    def __str__(self) -> str:
+        _note(self._kind, self._code, self._whole())
+        return str(self._target)
+
+    __repr__ = __str__
+
+
+def unwatched(value: Any) -> Any:
+    return value._target if isinstance(value, Watched) else value
+
+
 class Recording(dict[str, Any]):
-    """The set's procedures or forms as templates see them: every lookup is noted in the
-    current trace ("*" when the template goes over all of them)."""
+    """The set's procedures or forms as templates see them: each document `Watched`; a
+    question whether a code exists, or a walk over all codes, is noted too."""
 
     def __init__(self, kind: str, data: Mapping[str, Any]) -> None:
         super().__init__(data)
         self.kind = kind
 
-    def _note(self, code: object) -> None:
-        if _tracing is not None:
-            _tracing.reads.add((self.kind, str(code)))
+    def _watched(self, code: str) -> Any:
+        return Watched(super().__getitem__(code), self.kind, code)
 
     def __getitem__(self, code: str) -> Any:
-        self._note(code)
-        return super().__getitem__(code)
+        if not super().__contains__(code):
+            _note(self.kind, str(code), "?")
+        return self._watched(code)
 
     def __contains__(self, code: object) -> bool:
-        self._note(code)
+        _note(self.kind, str(code), "?")
         return super().__contains__(code)
 
     def get(self, code: str, default: Any = None) -> Any:
-        self._note(code)
-        return super().get(code, default)
+        if not super().__contains__(code):
+            _note(self.kind, str(code), "?")
+            return default
+        return self._watched(code)
 
     def _all(self) -> None:
-        self._note("*")
+        _note(self.kind, "*", "codes")
 
     def __iter__(self) -> Iterator[str]:
         self._all()
@@ -252,16 +317,31 @@ class Recording(dict[str, Any]):
 
     def values(self) -> Any:
         self._all()
-        return super().values()
+        return [self._watched(code) for code in super().keys()]
 
     def items(self) -> Any:
         self._all()
-        return super().items()
+        return [(code, self._watched(code)) for code in super().keys()]
+
+
+def watch(value: Any, documents: Mapping[int, tuple[str, str]]) -> Any:
+    """`value` (a page's values) with each document of the set in it `Watched`, through lists,
+    tuples and dicts (`documents`: id of a document → its kind and code)."""
+    found = documents.get(id(value))
+    if found is not None:
+        return Watched(value, *found)
+    if type(value) is list:
+        return [watch(item, documents) for item in value]
+    if type(value) is tuple:
+        return tuple(watch(item, documents) for item in value)
+    if type(value) is dict:
+        return {name: watch(item, documents) for name, item in value.items()}
+    return value
 
 
 @contextlib.contextmanager
 def tracing() -> Iterator[Traced]:
-    """Note what `Recording` mappings are asked while the block runs."""
+    """Note what `Watched` documents and `Recording` mappings are asked while the block runs."""
     global _tracing
     saved, _tracing = _tracing, Traced()
     try:
@@ -274,31 +354,70 @@ class MarkdownCache:
     """Generated Markdown pages kept between builds.
 
     A page is looked up by its own inputs (template, path, title, front matter and the values
-    handed to its template, documents by their digest) and everything every page sees (the
-    `common` digest). The entry also holds the documents the template read from the set last
-    time (`Recording`), with their digests then: when they are unchanged, rendering again would
-    read the same documents and write the same Markdown.
+    handed to its template, documents by kind and code only) and everything every page sees
+    (the `common` digest). The entry also holds what the template read of the set's documents
+    last time (`Read`s, through `Watched`), with their digests then: when they are unchanged,
+    rendering again would read the same and write the same Markdown. A document whose whole
+    digest is unchanged needs no field digest; for the others (the edited one) the fields the
+    page read are digested and compared one by one, so a clause edit leaves the lists, which
+    show titles and numbers, as they were.
     """
 
     def __init__(self, cache: BuildCache, common: str,
-                 digests: Mapping[str, Mapping[str, str]]) -> None:
+                 digests: Mapping[str, Mapping[str, str]],
+                 documents: Mapping[str, Mapping[str, Any]],
+                 field_digests: Digests | None = None) -> None:
         self.cache = cache
         self.common = common
         self.digests = digests  # kind ("procedures"/"forms") → code → document digest
+        self.documents = documents  # kind → code → document
         self.used: list[str] = []
-        self._all: dict[str, str] = {}
+        self._fields = field_digests or Digests()
+        self._memo: dict[Read, str] = {}
 
-    def read_digest(self, kind: str, code: str) -> str:
-        found = self.digests.get(kind, {})
+    def read_digest(self, kind: str, code: str, what: str) -> str:
+        """The digest now of what a page read (see `Read`)."""
+        found = self._memo.get((kind, code, what))
+        if found is not None:
+            return found
+        documents = self.documents.get(kind, {})
         if code == "*":
-            if kind not in self._all:
-                self._all[kind] = key(*(part for pair in found.items() for part in pair))
-            return self._all[kind]
-        return found.get(code, "-")
+            found = key(*documents)
+        elif code not in documents:
+            found = "-"
+        elif what == "?":
+            found = "+"
+        elif what == "*":
+            found = self.digests.get(kind, {}).get(code, "-")
+        else:
+            value = documents[code]
+            for name in what.split("."):
+                value = getattr(value, name)
+            found = fingerprint(value, self._fields)
+        self._memo[kind, code, what] = found
+        return found
 
-    def reads_digest(self, reads: Iterable[tuple[str, str]]) -> str:
-        return key(*(f"{kind}\0{code}\0{self.read_digest(kind, code)}"
-                     for kind, code in sorted(reads)))
+    def header(self, reads: Iterable[Read]) -> dict[str, Any]:
+        """What an entry keeps of its page's reads: per document its whole digest and the
+        digest of each field read."""
+        documents: dict[str, list[Any]] = {}
+        for kind, code, what in sorted(reads):
+            name = f"{kind}\0{code}"
+            if name not in documents:
+                whole = self.digests.get(kind, {}).get(code, "-") if code != "*" else "-"
+                documents[name] = [whole, {}]
+            documents[name][1][what] = self.read_digest(kind, code, what)
+        return {"documents": documents}
+
+    def still_valid(self, header: Mapping[str, Any]) -> bool:
+        for name, (whole, fields) in header["documents"].items():
+            kind, _, code = str(name).partition("\0")
+            if code != "*" and whole != "-" and self.digests.get(kind, {}).get(code) == whole:
+                continue  # the same document: the same fields
+            for what, digest in fields.items():
+                if self.read_digest(kind, code, str(what)) != digest:
+                    return False
+        return True
 
     def get(self, entry: str) -> bytes | None:
         data = self.cache.get(MARKDOWN, entry)
@@ -306,19 +425,16 @@ class MarkdownCache:
             return None
         size = int.from_bytes(data[:8], "big")
         try:
-            header = json.loads(data[8:8 + size].decode("utf-8"))
-            reads = [(str(kind), str(code)) for kind, code in header["reads"]]
-            stored = str(header["digest"])
-        except (ValueError, KeyError, TypeError):
+            valid = self.still_valid(json.loads(data[8:8 + size].decode("utf-8")))
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
-        if self.reads_digest(reads) != stored:
+        if not valid:
             return None
         self.used.append(entry)
         return data[8 + size:]
 
-    def put(self, entry: str, reads: Iterable[tuple[str, str]], markdown: bytes) -> None:
-        listed = sorted(reads)
-        header = json.dumps({"reads": listed, "digest": self.reads_digest(listed)},
-                            ensure_ascii=False).encode("utf-8")
+    def put(self, entry: str, reads: Iterable[Read], markdown: bytes) -> None:
+        header = json.dumps(self.header(reads), ensure_ascii=False,
+                            sort_keys=True).encode("utf-8")
         self.cache.put(MARKDOWN, entry, len(header).to_bytes(8, "big") + header + markdown)
         self.used.append(entry)

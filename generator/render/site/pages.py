@@ -47,10 +47,12 @@ from generator.render.site.pagecache import (
     MARKDOWN,
     JinjaBytecode,
     MarkdownCache,
+    Read,
     Recording,
     fingerprint,
     stats,
     tracing,
+    watch,
 )
 from generator.versions import file_safe
 
@@ -462,8 +464,9 @@ def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
                   cache: BuildCache | None) -> list[bytes]:
     """Every page's Markdown: from `cache` where its inputs are unchanged, rendered otherwise.
 
-    Templates see the set's procedures and forms through `pagecache.Recording`, which notes
-    the documents each page reads; the cache entry keeps them (pagecache.MarkdownCache)."""
+    Templates see the set's procedures and forms as `pagecache.Watched` documents (in their
+    values and through `pagecache.Recording`), which note the fields each page reads; the
+    cache entry keeps them (pagecache.MarkdownCache)."""
     docset = layout.docset
     env = environment()
     # our templates compiled once, not in every build (as the theme's: pagecache.JinjaBytecode)
@@ -472,22 +475,24 @@ def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
                      forms=Recording("forms", docset.forms))
     seen = {**common, "docset": traced}
     traced_layout = Layout(traced, layout.downloads)
+    documents = _documents(docset)
 
-    def render(index: int) -> tuple[bytes, list[tuple[str, str]]]:
+    def render(index: int) -> tuple[bytes, list[Read]]:
         page = pages[index]
         with tracing() as trace:
             text = env.get_template(page.template).render(
-                **seen, **page.values, page=page, L=Linker(traced_layout, page.path))
+                **seen, **watch(page.values, documents), page=page,
+                L=Linker(traced_layout, page.path))
         return (front_matter(page) + text).encode("utf-8"), sorted(trace.reads)
 
     found: list[bytes | None] = [None] * len(pages)
-    store = _markdown_cache(docset, common, layout, cache)
+    store = _markdown_cache(docset, common, layout, cache, documents)
     entries: list[str] = []
     if store is not None:
-        markdown_cache, documents = store
+        markdown_cache, identities = store
         for index, page in enumerate(pages):
             entries.append(key("page", markdown_cache.common, fingerprint(
-                (page.path, page.title, page.template, page.meta, page.values), documents)))
+                (page.path, page.title, page.template, page.meta, page.values), identities)))
             found[index] = markdown_cache.get(entries[index])
     todo = [index for index, text in enumerate(found) if text is None]
     # Pages are independent: on a large set they are rendered in several processes.
@@ -502,16 +507,24 @@ def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
     return [text for text in found if text is not None]
 
 
+def _documents(docset: DocumentSet) -> dict[int, tuple[str, str]]:
+    """id of each document of the set → its kind and code (as `Recording` names them)."""
+    found = {id(doc): ("procedures", code) for code, doc in docset.procedures.items()}
+    found.update({id(doc): ("forms", code) for code, doc in docset.forms.items()})
+    return found
+
+
 def _markdown_cache(docset: DocumentSet, common: dict[str, Any], layout: Layout,
-                    cache: BuildCache | None) -> tuple[MarkdownCache, Digests] | None:
+                    cache: BuildCache | None, documents: Mapping[int, tuple[str, str]],
+                    ) -> tuple[MarkdownCache, Digests] | None:
     """The Markdown cache of this build and how to digest a page's values (each document as
-    its own digest), or None without an enabled cache (or when something does not digest)."""
+    its kind and code: what the page reads of it is kept apart, field by field), or None
+    without an enabled cache (or when something does not digest)."""
     if cache is None or not cache.enabled:
         return None
-    documents: list[ProcedureDoc | FormDoc] = [*docset.procedures.values(),
-                                               *docset.forms.values()]
+    every: list[ProcedureDoc | FormDoc] = [*docset.procedures.values(), *docset.forms.values()]
     try:
-        digests = parallel.fork_map(lambda i: fingerprint(documents[i]), len(documents))
+        digests = parallel.fork_map(lambda i: fingerprint(every[i]), len(every))
         everything = fingerprint((
             {name: value for name, value in common.items() if name != "docset"},
             docset.roles, docset.registers, docset.unread, docset.forms_by_procedure,
@@ -519,16 +532,17 @@ def _markdown_cache(docset: DocumentSet, common: dict[str, Any], layout: Layout,
             docset.referenced_by, layout.downloads))
     except (pickle.PicklingError, TypeError, AttributeError, ValueError):
         return None
-    by_id = {id(doc): digest for doc, digest in zip(documents, digests, strict=True)}
     by_code = {"procedures": dict(zip(docset.procedures, digests, strict=False)),
                "forms": dict(zip(docset.forms, digests[len(docset.procedures):],
                                  strict=True))}
 
-    def document(doc: Any) -> tuple[Any, ...]:
-        return str, (by_id.get(id(doc)) or fingerprint(doc),)
+    def identity(doc: Any) -> tuple[Any, ...]:
+        found = documents.get(id(doc))
+        return str, (f"{found[0]}:{found[1]}" if found is not None else fingerprint(doc),)
 
-    return (MarkdownCache(cache, key("common", generator_digest(), everything), by_code),
-            Digests(replace={ProcedureDoc: document, FormDoc: document}))
+    return (MarkdownCache(cache, key("common", generator_digest(), everything), by_code,
+                          {"procedures": docset.procedures, "forms": docset.forms}),
+            Digests(replace={ProcedureDoc: identity, FormDoc: identity}))
 
 
 def _matrix_roles(docset: DocumentSet, procedures: list[ProcedureDoc]) -> list[Role]:

@@ -212,6 +212,11 @@ WATCHED_INSIDE = frozenset({"model"})
 (`doc.model.code`), not its clauses."""
 
 
+WHOLE_READS = 12
+"""A page that reads more fields of a document than this (its own page) depends on the whole
+document: digesting each field it read would cost more than it saves."""
+
+
 @dataclass
 class Traced:
     """The documents' fields a page's template read from the set while it rendered."""
@@ -400,13 +405,16 @@ class MarkdownCache:
     def header(self, reads: Iterable[Read]) -> dict[str, Any]:
         """What an entry keeps of its page's reads: per document its whole digest and the
         digest of each field read."""
-        documents: dict[str, list[Any]] = {}
+        by_document: dict[tuple[str, str], list[str]] = {}
         for kind, code, what in sorted(reads):
-            name = f"{kind}\0{code}"
-            if name not in documents:
-                whole = self.digests.get(kind, {}).get(code, "-") if code != "*" else "-"
-                documents[name] = [whole, {}]
-            documents[name][1][what] = self.read_digest(kind, code, what)
+            by_document.setdefault((kind, code), []).append(what)
+        documents: dict[str, list[Any]] = {}
+        for (kind, code), fields in by_document.items():
+            whole = self.digests.get(kind, {}).get(code, "-") if code != "*" else "-"
+            if whole != "-" and len(fields) > WHOLE_READS:
+                fields = ["*"]  # a page that shows most of a document (its own) needs it all
+            documents[f"{kind}\0{code}"] = [whole, {what: self.read_digest(kind, code, what)
+                                                    for what in fields}]
         return {"documents": documents}
 
     def still_valid(self, header: Mapping[str, Any]) -> bool:

@@ -395,6 +395,9 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
         if present:
             pages.append(Page(path, words["nav"][name], template, {}, meta=listing))
             register_nav.append({words["nav"][name]: path})
+    drawn: dict[str, list[str]] = {}  # procedure code → ids of its drawn processes
+    for code, process_id in flowcharts:
+        drawn.setdefault(code, []).append(process_id)
     for doc in docset.procedures.values():
         code = source_code(doc)
         pages.append(Page(layout.procedure_page(code), _doc_title(doc.code, doc.title),
@@ -403,8 +406,7 @@ def build_content(docset: DocumentSet, rendered: Mapping[str, bytes], history: H
                            "earlier": earlier.get(code, []),
                            "forms": docset.forms_by_procedure.get(code, []),
                            "cited_by": docset.referenced_by.get(code, []),
-                           "flowcharts": tuple(sorted(pid for (c, pid) in flowcharts
-                                                      if c == code)),
+                           "flowcharts": tuple(sorted(drawn.get(code, ()))),
                            "flowchart_path": layout.flowchart}))
     for form in docset.forms.values():
         code = source_code(form)
@@ -477,6 +479,11 @@ def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
     traced_layout = Layout(traced, layout.downloads)
     documents = _documents(docset)
 
+    found: list[bytes | None] = [None] * len(pages)
+    store = _markdown_cache(docset, common, layout, cache, documents)
+    if store is None:  # nothing to keep: no need to note what pages read
+        seen, traced_layout, documents = {**common, "docset": docset}, layout, {}
+
     def render(index: int) -> tuple[bytes, list[Read]]:
         page = pages[index]
         with tracing() as trace:
@@ -485,8 +492,6 @@ def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
                 L=Linker(traced_layout, page.path))
         return (front_matter(page) + text).encode("utf-8"), sorted(trace.reads)
 
-    found: list[bytes | None] = [None] * len(pages)
-    store = _markdown_cache(docset, common, layout, cache, documents)
     entries: list[str] = []
     if store is not None:
         markdown_cache, identities = store
@@ -524,7 +529,9 @@ def _markdown_cache(docset: DocumentSet, common: dict[str, Any], layout: Layout,
         return None
     every: list[ProcedureDoc | FormDoc] = [*docset.procedures.values(), *docset.forms.values()]
     try:
-        digests = parallel.fork_map(lambda i: fingerprint(every[i]), len(every))
+        # (a document the resolver made is digested by what it was made from: cheap)
+        shared = Digests()
+        digests = [fingerprint(doc, shared) for doc in every]
         everything = fingerprint((
             {name: value for name, value in common.items() if name != "docset"},
             docset.roles, docset.registers, docset.unread, docset.forms_by_procedure,

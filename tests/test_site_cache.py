@@ -134,3 +134,33 @@ def test_a_damaged_cache_is_ignored(root: Path, tmp_path: Path, how: str) -> Non
     assert damage(tmp_path / "cache", how) > 20
     assert differing(build(root, cache), cold) == []
     assert pagecache.stats["pages_hits"] == 0
+
+
+def test_an_edit_with_known_words_does_not_load_the_segmenter(
+        root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search index's Chinese cuts are kept between builds (engine._MemoJieba): an edit
+    whose runs of Han characters were all cut before never asks jieba, and the index is the
+    cold build's."""
+    jieba = pytest.importorskip("jieba")
+    cache = BuildCache(tmp_path / "cache")
+    build(root, cache)
+    asked: list[object] = []
+    real = jieba.cut
+
+    def cut(text: object, *args: object, **kwargs: object) -> object:
+        asked.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(jieba, "cut", cut)
+    # a sentence cut short: its first run, 记录由保管部门保存, was cut in the first build
+    replace_in(root / "procedures" / "QP-02.yaml",
+               "记录由保管部门保存，保存期满后按【proc:QP-01】处置。", "记录由保管部门保存。")
+    build(root, cache)
+    assert pagecache.stats["pages_built"] >= 1
+    assert asked == []
+    # a new run is cut (and the result is the cold build's either way)
+    replace_in(root / "procedures" / "QP-02.yaml", "记录由保管部门保存。", "记录由档案室保存。")
+    incremental = build(root, cache)
+    assert asked
+    monkeypatch.setattr(jieba, "cut", real)
+    assert differing(incremental, build(root, BuildCache(None))) == []

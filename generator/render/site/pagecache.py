@@ -237,7 +237,7 @@ class Watched:
     the current trace, so a page depends on the fields it shows, not on whole documents.
     Equal to, and hashed as, the document itself."""
 
-    __slots__ = ("_kind", "_code", "_prefix", "_target")
+    __slots__ = ("_code", "_kind", "_prefix", "_target")
 
     def __init__(self, target: Any, kind: str, code: str, prefix: str = "") -> None:
         object.__setattr__(self, "_target", target)
@@ -322,11 +322,11 @@ class Recording(dict[str, Any]):
 
     def values(self) -> Any:
         self._all()
-        return [self._watched(code) for code in super().keys()]
+        return [self._watched(code) for code in super().__iter__()]
 
     def items(self) -> Any:
         self._all()
-        return [(code, self._watched(code)) for code in super().keys()]
+        return [(code, self._watched(code)) for code in super().__iter__()]
 
 
 def watch(value: Any, documents: Mapping[int, tuple[str, str]]) -> Any:

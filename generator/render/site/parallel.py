@@ -95,7 +95,24 @@ def _write(indexes: list[int]) -> tuple[list[tuple[int, list[Any]]], list[str]]:
             mkdocs_build._build_page(file.page, config, doc_files, nav, env, False,
                                      excluded=file.inclusion.is_excluded())
             results.append((position, index[before:] if index is not None else []))
+    # the Chinese runs this worker cut for the search index, to keep for later builds
+    results.append((-1, _segmenter_added()))
     return results, collect.messages
+
+
+def _segmenter() -> Any:
+    """The search plugin's segmenter when it is the build's memo (engine._MemoJieba)."""
+    try:
+        from material.plugins.search import plugin as search_plugin
+    except ImportError:
+        return None
+    found = getattr(search_plugin, "jieba", None)
+    return found if hasattr(found, "take_added") else None
+
+
+def _segmenter_added() -> dict[Any, Any]:
+    memo = _segmenter()
+    return memo.take_added() if memo is not None else {}
 
 
 def _run(task: Callable[[list[int]], tuple[list[Any], list[str]]], count: int,
@@ -284,7 +301,13 @@ class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
             results = _run(_write, count, len(todo))
         finally:
             _shared, _theme = None, None
-        fresh = dict(results)
+        fresh: dict[int, Any] = {}
+        memo = _segmenter()
+        for position, found in results:
+            if position >= 0:
+                fresh[position] = found
+            elif memo is not None:
+                memo.learn(found)
         entries = list(before)
         for position, file in enumerate(todo):
             self.built.append((file.page, fresh[position]))

@@ -146,8 +146,14 @@ def wrap(text: str, limit: int) -> list[str]:
     """Wrap text without spaces (Chinese) into lines of at most `limit` display columns.
 
     Lines are balanced: 13 characters at a limit of 11 give 7 + 6, not 11 + 2, so boxes stay
-    narrow and even. Explicit newlines are kept as breaks.
+    narrow and even. Explicit newlines are kept as breaks. Remembered: a set's charts repeat
+    the same step names, owners and branch labels (是/否) many times.
     """
+    return list(_wrapped(text, limit))
+
+
+@lru_cache(maxsize=16384)
+def _wrapped(text: str, limit: int) -> tuple[str, ...]:
     lines: list[str] = []
     for paragraph in _CONTROL.sub("", text).replace("\r", "").split("\n"):
         paragraph = " ".join(paragraph.split())
@@ -169,7 +175,7 @@ def wrap(text: str, limit: int) -> list[str]:
                     best = balanced
                 break
         lines.extend(best)
-    return lines
+    return tuple(lines)
 
 
 def html_text(text: str) -> str:

@@ -14,19 +14,20 @@ reader aligns a filled form against it when an editor has dropped the tags.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import re
 from collections.abc import Iterator, Mapping
 from copy import deepcopy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from docx import Document as new_document
 from docx.document import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -685,14 +686,46 @@ _TBL_PR_AFTER = {
 }
 
 
+@functools.cache
+def _clark(tags: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(qn(tag) for tag in tags)
+
+
 def _put(parent: Any, child: Any, successors: tuple[str, ...]) -> None:
-    """Set `child` in `parent` (replacing one of the same tag) at its place in schema order."""
-    for old in parent.findall(child.tag):
-        parent.remove(old)
-    parent.insert_element_before(child, *successors)
+    """Set `child` in `parent` (replacing one of the same tag) at its place in schema order:
+    python-docx's `insert_element_before` (before the first of `successors`, in their order,
+    that `parent` holds), without qualifying every successor's name again."""
+    tag = child.tag
+    present = set()
+    for old in list(parent):
+        if old.tag == tag:
+            parent.remove(old)
+        else:
+            present.add(old.tag)
+    for name in _clark(successors):
+        if name in present:
+            parent.find(name).addprevious(child)
+            return
+    parent.append(child)
 
 
 _W_ID, _W_VAL, _W_T = qn("w:id"), qn("w:val"), qn("w:t")
+_V_ALIGN_AFTER = ("w:hideMark", "w:headers", "w:cellIns", "w:cellDel", "w:cellMerge",
+                  "w:tcPrChange")
+
+
+def _align(cell: _Cell, value: str) -> None:
+    """`cell.vertical_alignment = …` (`value` its XML word: center, top, bottom), the same XML
+    without python-docx's descriptors."""
+    tc_pr = cell._tc.get_or_add_tcPr()
+    v_align = tc_pr.find(_W_V_ALIGN)
+    if v_align is None:
+        v_align = new_element("w:vAlign")
+        _put(tc_pr, v_align, _V_ALIGN_AFTER)
+    v_align.set(_W_VAL, value)
+
+
+_W_V_ALIGN = qn("w:vAlign")
 
 
 def _twips(mm: float) -> str:
@@ -754,9 +787,18 @@ class _Style:
     body: str
     heading: str
     latin: str
+    _made: dict[tuple[float, bool, bool], Any] = field(default_factory=dict, repr=False)
 
     def rpr(self, size: float = BODY_PT, *, bold: bool = False, heading: bool = False) -> Any:
-        """A fresh w:rPr: East Asian and Latin font, size, bold."""
+        """A fresh w:rPr: East Asian and Latin font, size, bold (a copy of the first one made
+        for the same look)."""
+        look = (size, bold, heading)
+        found = self._made.get(look)
+        if found is None:
+            found = self._made[look] = self._rpr(size, bold=bold, heading=heading)
+        return deepcopy(found)
+
+    def _rpr(self, size: float, *, bold: bool, heading: bool) -> Any:
         r_pr = new_element("w:rPr")
         fonts = new_element("w:rFonts")
         east = self.heading if heading else self.body
@@ -957,7 +999,7 @@ class _FormBuilder:
 
     @staticmethod
     def middle(cell: _Cell) -> None:
-        cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+        _align(cell, "center")
 
     @staticmethod
     def bottom_border_only(cell: _Cell) -> None:
@@ -1025,7 +1067,7 @@ class _FormBuilder:
             cells[3].paragraphs[0]._p.append(sdt.text_control(
                 self.ids, slot.tag, slot.alias, slot.placeholder, self.runs(BODY_PT)))
         for cell in cells:
-            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
+            _align(cell, "bottom")
         self.row_height(table.rows[0]._tr, 6)
 
     def footer(self) -> None:
@@ -1090,7 +1132,7 @@ class _FormBuilder:
             slot = self.cursor.slot(item.id)
             p.append(sdt.text_control(self.ids, slot.tag, slot.alias, slot.placeholder,
                                       self.runs(), multiline=True))
-            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP  # text starts at the top
+            _align(cell, "top")  # text starts at the top
             return
         if item.type is FieldType.date:
             slot = self.cursor.slot(item.id)

@@ -456,7 +456,10 @@ def plan_procedures(docset: DocumentSet, options: BuildOptions) -> Batch:
         data = cache.get(CACHE_NAMESPACE, entry)
         if data is not None:
             cached[code] = data
-    _draw_charts(docset, [code for code in docset.procedures if code not in cached], cache)
+    todo = [code for code in docset.procedures if code not in cached]
+    _draw_charts(docset, todo, cache)
+    if len(todo) > 1:
+        _frame(template)  # prepared here once: forked workers inherit it
 
     def store(rendered: Mapping[str, bytes]) -> None:
         for code, data in rendered.items():

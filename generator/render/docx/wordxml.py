@@ -59,7 +59,14 @@ class Run:
     unchanged: re.Pattern[str] | None = field(default=None, compare=False)
 
     def xml(self) -> str:
-        if self.props is None and not self.children:
+        children = self.children
+        if self.props is None and len(children) == 1 and isinstance(children[0], str) \
+                and children[0]:  # the common case, written directly
+            value = children[0]
+            if self.preserve or len(value.strip()) < len(value):
+                return f'<w:r><w:t xml:space="preserve">{text(value)}</w:t></w:r>'
+            return f"<w:r><w:t>{text(value)}</w:t></w:r>"
+        if self.props is None and not children:
             return "<w:r/>"
         out = ["<w:r>"]
         if self.props is not None:
@@ -93,6 +100,8 @@ _TAB, _BREAK = Raw(TAB), Raw(BREAK)
 def text_run(value: str, props: str | None = None) -> Run:
     """`ooxml.add_text` / python-docx's `add_run(value)`: a tab becomes w:tab, a line break
     w:br, the rest w:t (spaces kept where they lead or trail)."""
+    if "\t" not in value and "\n" not in value and "\r" not in value:
+        return Run(props, [value] if value else [])
     run = Run(props)
     start = 0
     for found in _TAB_OR_BREAK.finditer(value):
@@ -109,10 +118,14 @@ def keep_whole(run: Run, names: re.Pattern[str] | None) -> list[Run]:
     """`tables.keep_words_whole` on one run: the run, or the runs it is cut into."""
     if run.kept or (names is not None and run.unchanged is names):
         return [run]
-    texts = [c for c in run.children if isinstance(c, str)]
-    if len(texts) != 1:
-        return [run]
-    value = texts[0]
+    children = run.children
+    if len(children) == 1 and isinstance(children[0], str):
+        value = children[0]
+    else:
+        texts = [c for c in children if isinstance(c, str)]
+        if len(texts) != 1:
+            return [run]
+        value = texts[0]
     if not tables.may_keep(value, names):
         run.unchanged = names
         return [run]

@@ -27,6 +27,7 @@ byte for byte (tests/test_docx_frame.py); `prepare` and `render` send what this 
 from __future__ import annotations
 
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -200,6 +201,7 @@ class Frame:
     content_types: Entry
     document_rels_entry: Entry
     memo: dict[tuple[Any, ...], Entry] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 CONTENT_TYPES = "[Content_Types].xml"
@@ -316,6 +318,13 @@ def render(frame: Frame, context: dict[str, Any], build: Callable[[int], Any], m
     `{{p body }}`, and `finish(rendered document element, body)` run on the rest of the
     document. None when the body holds what docxtpl would have rewritten (see `supported`):
     the caller renders it the docxtpl way."""
+    with frame.lock:  # one document at a time in the template's document element
+        return _render(frame, context, build, media, environment, finish, core_xml)
+
+
+def _render(frame: Frame, context: dict[str, Any], build: Callable[[int], Any], media: Media,
+            environment: Any, finish: Callable[[Any, Any], None],
+            core_xml: bytes) -> bytes | None:
     tpl = frame.tpl
     xml = tpl.render_xml_part(frame.body_xml, tpl.docx._part, dict(context, body=Markup(MARKER)),
                              environment)

@@ -13,8 +13,10 @@ import datetime as dt
 import difflib
 import gc
 import hashlib
+import io
 import itertools
 import os
+import pickle
 import re
 from collections.abc import Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +32,7 @@ from generator.docset import (
     BranchR,
     CheckboxesR,
     ClauseR,
+    D,
     DocumentSet,
     Duty,
     FigureR,
@@ -53,6 +56,7 @@ from generator.docset import (
     TableR,
     TermClassR,
     TermR,
+    inputs_of,
     plain,
     with_inputs,
 )
@@ -126,6 +130,45 @@ class _Loaded:
     procedure: Procedure | None = None
     form: Form | None = None
     key: str = ""  # the file's load key (`_load_key`): what its model was read from
+
+
+RESOLVED_NAMESPACE = "resolved"  # resolved documents, by file, settings and roles
+
+
+class _DocumentPickler(pickle.Pickler):
+    """A resolved document without the objects the resolver has anyway: its model (read from
+    the load cache), the set's roles and the procedure's numbering, each kept by name."""
+
+    def __init__(self, file: io.BytesIO, model: Procedure | Form, resolver: _Resolver) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.model = model
+        self.roles = resolver.roles
+        self.numbering = resolver.numberings.get(model.code)
+
+    def persistent_id(self, obj: object) -> object:
+        if obj is self.model:
+            return "model"
+        if obj is self.numbering and obj is not None:
+            return "numbering"
+        if type(obj) is Role and self.roles.get(obj.id) is obj:
+            return ("role", obj.id)
+        return None
+
+
+class _DocumentUnpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, model: Procedure | Form, resolver: _Resolver) -> None:
+        super().__init__(file)
+        self.model = model
+        self.resolver = resolver
+
+    def persistent_load(self, pid: object) -> object:
+        if pid == "model":
+            return self.model
+        if pid == "numbering":
+            return self.resolver.numberings[self.model.code]
+        if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "role":
+            return self.resolver.roles[pid[1]]
+        raise pickle.UnpicklingError(f"unknown object {pid!r}")
 
 
 PARALLEL_FROM = 300  # files to read; below this a process pool costs more than it saves
@@ -378,6 +421,7 @@ def _load_document_set(root: Path, check_lock: bool, cache: BuildCache | bool,
         _check_output_dir(root, settings, settings_source, problems)
     resolver = _Resolver(root, settings, settings_source, roles_source, role_file, problems)
     resolver.broken_codes = broken
+    resolver.cache = cache
     resolver.roles_unread = roles_source is None or role_file is None
     docset = resolver.run(procedures, forms)
     docset.unread = dict(broken)
@@ -493,7 +537,10 @@ class _Resolver:
         # roles, then (per document) every value looked up in the others.
         self.set_inputs = ""
         self.file_keys: dict[str, str] = {}  # load key by file as shown
-        self.consulted: list[object] = []
+        self.consulted: list[tuple[object, ...]] = []
+        self.cache: BuildCache | None = None  # where resolved documents are kept
+        self.resolved_used: list[str] = []
+        self.resolved_misses = 0
         self.roles_unread = False
         self.unchecked_roles = 0
         self.unchecked: dict[str, set[tuple[str, Loc]]] = {}  # broken file → (file, loc) citing
@@ -609,14 +656,87 @@ class _Resolver:
                              procedures={}, forms={})
         self.set_inputs = Digests().digest((self.settings, self.roles)).hex()
         for code, (form, source) in self.form_models.items():
-            self.consulted = []
-            docset.forms[code] = with_inputs(self._form(form, source), self._inputs(source))
+            docset.forms[code] = self._resolved(form, source, FormDoc)
         for code, (procedure, source) in self.procedure_models.items():
-            self.consulted = []
-            docset.procedures[code] = with_inputs(self._procedure(procedure, source),
-                                                  self._inputs(source))
+            docset.procedures[code] = self._resolved(procedure, source, ProcedureDoc)
+        if self.cache is not None and self.resolved_misses:
+            self.cache.prune(RESOLVED_NAMESPACE, self.resolved_used)
         self._build_indexes(docset)
         return docset
+
+    # --- resolved documents kept between builds ------------------------------------------
+
+    def _resolved(self, model: Procedure | Form, source: SourceFile, kind: type[D]) -> D:
+        """The document resolved from `model`: kept from an earlier build when its file, the
+        settings and roles, and every value it looked up in other documents are the same (so
+        are its problems: none, or it would not have been kept), else resolved now."""
+        entry = self._resolved_entry(source, kind)
+        if entry is not None:
+            self.resolved_used.append(entry)
+            kept = self._kept(entry, model, source, kind)
+            if kept is not None:
+                return kept
+            self.resolved_misses += 1
+        self.consulted = []
+        problems = len(self.problems)
+        made = (self._form(model, source) if isinstance(model, Form)
+                else self._procedure(model, source))
+        assert isinstance(made, kind)
+        doc = with_inputs(made, self._inputs(source))
+        if entry is not None and self.cache is not None and len(self.problems) == problems and \
+                not any(item[0] == "figure" for item in self.consulted):
+            # (a picture is read again by a fresh resolve only: its file is not looked up here)
+            buffer = io.BytesIO()
+            _DocumentPickler(buffer, model, self).dump((doc, self.consulted))
+            self.cache.put(RESOLVED_NAMESPACE, entry, buffer.getvalue())
+        return doc
+
+    def _resolved_entry(self, source: SourceFile, kind: type) -> str | None:
+        file_key = self.file_keys.get(source.display, "")
+        if self.cache is None or not self.cache.enabled or not file_key or \
+                self.broken_codes or self.roles_unread:
+            return None
+        return cache_key(kind.__name__, file_key, str(source.path), self.set_inputs)
+
+    def _kept(self, entry: str, model: Procedure | Form, source: SourceFile,
+              kind: type[D]) -> D | None:
+        """The document kept under `entry` if every lookup it made gives the same today."""
+        assert self.cache is not None
+        data = self.cache.get(RESOLVED_NAMESPACE, entry)
+        if data is None:
+            return None
+        try:
+            doc, consulted = _DocumentUnpickler(io.BytesIO(data), model, self).load()
+        except Exception:  # an entry of another version, damaged beyond its digest: a miss
+            return None
+        if type(doc) is not kind or not isinstance(consulted, list):
+            return None
+        self.current, self.current_code, self.current_status = source, model.code, model.status
+        problems = len(self.problems)
+        self.consulted = []
+        for item in consulted:  # the same lookups again, in the same order
+            what = item[0]
+            if what in ("form", "procedure", "role", "clause", "formula"):
+                self.reference(what, item[1], ())
+            elif what == "record":
+                self._record_form(item[1])
+            elif what == "owner" and isinstance(model, Form):
+                self._owner(model, source)
+            elif what != "cites":  # `cites` comes with its reference
+                self.consulted.append(("unknown",))
+        if self.consulted != consulted or len(self.problems) != problems or \
+                inputs_of(doc) is None:
+            del self.problems[problems:]  # resolving it again reports them
+            return None
+        return doc  # with its inputs as kept: made of the same, they are the same
+
+    def _record_form(self, code: str) -> Form | None:
+        found = self.form_models.get(code)
+        if found is not None:
+            form = found[0]
+            self.consulted.append(
+                ("record", code, form.custodian, form.retention, form.procedure))
+        return found[0] if found is not None else None
 
     def _inputs(self, source: SourceFile) -> bytes:
         """The digest `inputs_of` gives the document just resolved from `source`: its file's
@@ -781,6 +901,7 @@ class _Resolver:
     def _note_reference(self, code: str, status: Status, loc: Loc) -> None:
         source = self.current
         assert source is not None
+        self.consulted.append(("cites", code, status.value))
         if code != self.current_code:
             self.referenced_by.setdefault(code, set()).add(self.current_code)
         if status is Status.obsolete and self.current_status is not Status.obsolete:
@@ -1020,11 +1141,9 @@ class _Resolver:
                 self.error(source, loc, _("{form} 在 records 中列了两次").format(form=entry.form))
             listed.add(entry.form)
             ref = self.reference("form", entry.form, loc)
-            found = self.form_models.get(entry.form)
-            if ref is None or found is None:
+            form = self._record_form(entry.form) if ref is not None else None
+            if ref is None or form is None:
                 continue
-            form, _form_source = found
-            self.consulted.append(("record", entry.form, form.custodian, form.retention))
             if form.procedure != procedure.code:
                 self.warn(source, loc, _("{form} 属于 {owner}（见它的 `procedure` 字段），"
                                          "不属于本程序").format(form=entry.form,
@@ -1452,6 +1571,30 @@ class _Resolver:
 
     # --- forms ---------------------------------------------------------------------------
 
+    def _owner(self, form: Form, source: SourceFile) -> Ref:
+        """The form's procedure as the form prints it; the procedure must list the form."""
+        owner = self.procedure_models.get(form.procedure)
+        procedure_ref: Ref
+        if owner is None and self.skipped(form.procedure, source, ("procedure",)):
+            procedure_ref = Ref("procedure", form.procedure, form.procedure)
+        elif owner is None:
+            self.error(source, ("procedure",), _("未知程序 {code!r}；").format(code=form.procedure)
+                       + self._known(form.procedure, sorted(self.procedure_models)))
+            procedure_ref = Ref("procedure", form.procedure, form.procedure)
+        else:
+            procedure_ref = Ref("procedure", form.procedure,
+                                f"《{owner[0].title}》{self.settings.code_prefix}{form.procedure}",
+                                code=form.procedure, title=owner[0].title)
+            if all(r.form != form.code for r in owner[0].records):
+                self.error(source, ("procedure",),
+                           _("{procedure} 的 records 中没有列出 {code}：请在 {file} 的 records "
+                             "中加上 `- form: {code}`").format(procedure=form.procedure,
+                                                               code=form.code,
+                                                               file=owner[1].display))
+        self.consulted.append(("owner", procedure_ref, owner is not None and any(
+            r.form == form.code for r in owner[0].records)))
+        return procedure_ref
+
     def _form(self, form: Form, source: SourceFile) -> FormDoc:
         self.current, self.current_code, self.current_status = source, form.code, form.status
         try:
@@ -1489,25 +1632,7 @@ class _Resolver:
         for k, box in enumerate(form.signoff):
             claim(box.id, ("signoff", k, "id"))
 
-        owner = self.procedure_models.get(form.procedure)
-        procedure_ref: Ref
-        if owner is None and self.skipped(form.procedure, source, ("procedure",)):
-            procedure_ref = Ref("procedure", form.procedure, form.procedure)
-        elif owner is None:
-            self.error(source, ("procedure",), _("未知程序 {code!r}；").format(code=form.procedure)
-                       + self._known(form.procedure, sorted(self.procedure_models)))
-            procedure_ref = Ref("procedure", form.procedure, form.procedure)
-        else:
-            procedure_ref = Ref("procedure", form.procedure,
-                                f"《{owner[0].title}》{self.settings.code_prefix}{form.procedure}",
-                                code=form.procedure, title=owner[0].title)
-            if all(r.form != form.code for r in owner[0].records):
-                self.error(source, ("procedure",),
-                           _("{procedure} 的 records 中没有列出 {code}：请在 {file} 的 records "
-                             "中加上 `- form: {code}`").format(procedure=form.procedure,
-                                                               code=form.code,
-                                                               file=owner[1].display))
-        self.consulted.append(("owner", procedure_ref))
+        procedure_ref = self._owner(form, source)
         return FormDoc(
             model=form, source=source.path, code=self.settings.code_prefix + form.code,
             title=form.title, version=form.version, status=form.status,

@@ -146,3 +146,18 @@ def test_a_worker_finds_the_charts_drawn_ahead_without_jieba() -> None:
     other = small_process("确认来料批次并通知相关部门处理")
     assert flowchart.flowchart_dot(other, settings) == flowchart._flowchart_dot(other, settings)
     assert jieba.dt.initialized and jieba.dt.FREQ
+
+
+def test_charts_drawn_side_by_side_are_those_drawn_one_by_one() -> None:
+    from generator.render import flowchart
+    from tests.test_flowchart import make_settings, small_process
+
+    settings = make_settings()
+    names = ["检验产品", "确认来料批次", "通知相关部门", "记录检验结果", "评审处理意见",
+             "发放合格证", "退回供应商", "隔离可疑品", "检验产品"]  # one twice
+    dots = [flowchart.flowchart_dot(small_process(name), settings) for name in names]
+    drawn = flowchart.draw_pngs(dots, 100)  # two runs of four charts
+    assert len(drawn) == 8
+    for dot in dots:
+        assert drawn[dot] == flowchart.render_dot(dot, "png", 100)
+    assert flowchart.draw_pngs([*dots, "digraph {"], 100) == {}  # a run failed

@@ -14,15 +14,19 @@ from __future__ import annotations
 import html
 import logging
 import math
+import os
 import re
 import shutil
 import struct
 import subprocess
 import sys
+import tempfile
+import time
 import unicodedata
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import Literal
 
 from generator.docset import ProcessR, StepR, plain
@@ -392,6 +396,54 @@ def render_flowchart(process: ProcessR, settings: Settings, fmt: Format,
         settings.fonts.heading_fallback, settings.fonts.body_fallback, settings.fonts.heading,
         "sans-serif") if f))
     return render_dot(flowchart_dot(process, settings), fmt, dpi, fonts)
+
+
+DOTS_PER_RUN = 4  # fewer distinct charts than this per core: one graphviz run is enough
+
+
+def draw_pngs(dots: Sequence[str], dpi: int = DEFAULT_DPI,
+              timeout: float = 300) -> dict[str, bytes]:
+    """Every distinct DOT text drawn as PNG, by that text, the bytes `render_dot` gives: in
+    one `dot -O` run per core side by side (a multi-graph file: dot's start-up and font
+    loading paid once per run, each graph laid out on its own). PNG only: in SVG, graphviz
+    names the elements of a later graph of a run as pages (`page0,1_…`). Empty when graphviz
+    is missing or any run fails: callers then draw one by one and report graphviz's error."""
+    fmt = "png"
+    distinct = list(dict.fromkeys(dots))
+    program = shutil.which("dot")
+    if not distinct or program is None:
+        return {}
+    runs = max(1, min(os.cpu_count() or 1, len(distinct) // DOTS_PER_RUN))
+    groups = [distinct[n::runs] for n in range(runs)]  # interleaved: long and short mixed
+    found: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory(prefix="wenkong-dot-") as folder:
+        started = []
+        for n, group in enumerate(groups):
+            source = Path(folder) / f"charts{n}.gv"
+            source.write_text("\n".join(group), encoding="utf-8")
+            command = [program, f"-T{fmt}", f"-Gdpi={dpi}", "-O", str(source)]
+            started.append((group, source, subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)))
+        deadline = time.monotonic() + timeout
+        failed = False
+        for group, source, process in started:
+            try:
+                failed |= process.wait(timeout=max(0.0, deadline - time.monotonic())) != 0
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                failed = True
+            if failed:
+                continue
+            for n, dot in enumerate(group):
+                # dot -O names the outputs charts0.gv.png, charts0.gv.2.png, charts0.gv.3.png …
+                path = Path(f"{source}.{fmt}") if n == 0 else Path(f"{source}.{n + 1}.{fmt}")
+                if not path.is_file():
+                    failed = True
+                    break
+                found[dot] = _png_with_dpi(path.read_bytes(), dpi)
+    return {} if failed else found
 
 
 @cache

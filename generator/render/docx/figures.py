@@ -1,4 +1,4 @@
-"""Render stage (Word): flowchart pictures for the procedures, drawn in one graphviz run.
+"""Render stage (Word): flowchart pictures for the procedures, drawn in one graphviz run a core.
 
 `render_flowchart` (generator/render/flowchart.py) starts one `dot` process per chart; most of
 that time is dot's start-up and font loading. A build draws every chart of the set at once
@@ -8,11 +8,7 @@ bytes are the same as `render_flowchart`'s, which stays the fallback for anythin
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from generator.docset import ProcessR
 from generator.model import Settings
@@ -36,28 +32,11 @@ def draw_each(processes: Iterable[ProcessR], settings: Settings,
 
 def _draw(dots: list[str], dpi: int,
           with_dpi: Callable[[bytes, int], bytes]) -> dict[str, bytes]:
-    """PNG of every DOT text, by that text, from one `dot` run; empty when it fails."""
-    program = shutil.which("dot")
-    if not dots or program is None:  # one chart too: documents may share it
-        return {}
-    with tempfile.TemporaryDirectory(prefix="wenkong-dot-") as folder:
-        source = Path(folder) / "charts.gv"
-        source.write_text("\n".join(dots), encoding="utf-8")
-        try:
-            done = subprocess.run([program, "-Tpng", f"-Gdpi={dpi}", "-O", str(source)],
-                                  capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
-        except subprocess.TimeoutExpired:
-            return {}
-        if done.returncode != 0:
-            return {}
-        found: dict[str, bytes] = {}
-        for n, dot in enumerate(dots):
-            # dot -O names the outputs charts.gv.png, charts.gv.2.png, charts.gv.3.png …
-            path = Path(f"{source}.png") if n == 0 else Path(f"{source}.{n + 1}.png")
-            if not path.is_file():
-                return {}
-            found[dot] = with_dpi(path.read_bytes(), dpi)
-        return found
+    """PNG of every DOT text, by that text, from one `dot` run per core (flowchart.draw_pngs);
+    empty when it fails."""
+    from generator.render.flowchart import draw_pngs
+
+    return draw_pngs(dots, dpi, timeout=TIMEOUT_SECONDS)
 
 
 def flowchart_drawer(settings: Settings, dpi: int,

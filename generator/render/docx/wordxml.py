@@ -164,8 +164,8 @@ class Paragraph:
 
     style: str | None
     items: list[Run | Link | Raw] = field(default_factory=list)
-    keep_next: bool | None = None
-    keep_lines: bool | None = None
+    keep_with_next: bool | None = None  # w:keepNext (python-docx's paragraph_format names)
+    keep_together: bool | None = None  # w:keepLines
     bookmark: tuple[int, str] | None = None  # its start: id, name
 
     def mark(self, number: int, name: str) -> None:
@@ -175,23 +175,9 @@ class Paragraph:
 
     @property
     def paragraph_format(self) -> Paragraph:
+        """The paragraph itself: builders set `paragraph_format.keep_with_next` as on
+        python-docx's paragraphs."""
         return self
-
-    @property
-    def keep_with_next(self) -> bool | None:
-        return self.keep_next
-
-    @keep_with_next.setter
-    def keep_with_next(self, value: bool | None) -> None:
-        self.keep_next = value
-
-    @property
-    def keep_together(self) -> bool | None:
-        return self.keep_lines
-
-    @keep_together.setter
-    def keep_together(self, value: bool | None) -> None:
-        self.keep_lines = value
 
     def add(self, value: str, props: str | None = None) -> Run:
         run = text_run(value, props)
@@ -221,7 +207,8 @@ class Paragraph:
         props = []
         if self.style is not None:
             props.append(f'<w:pStyle w:val="{attribute(self.style)}"/>')
-        for tag, value in (("keepNext", self.keep_next), ("keepLines", self.keep_lines)):
+        for tag, value in (("keepNext", self.keep_with_next),
+                           ("keepLines", self.keep_together)):
             if value is not None:
                 props.append(f"<w:{tag}/>" if value else f'<w:{tag} w:val="0"/>')
         if props:

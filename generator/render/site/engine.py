@@ -365,13 +365,15 @@ def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[A
     from mkdocs.commands.build import build
 
     everything = docs_folder(root, files)
-    # Generated files other than pages (downloads, drawings) reach the site from memory.
+    # Generated files (pages, downloads, drawings) reach the site from memory when our plugin
+    # runs the build; only the packaged and hand-written files are written to the docs folder.
     static = {path: data for path, data in files.items() if not path.endswith(".md")}
+    generated = {path: data for path, data in files.items() if path.endswith(".md")}
     with tempfile.TemporaryDirectory(prefix="wenkong-site-") as temporary:
         scratch = Path(temporary)
         docs, site = scratch / "docs", scratch / "site"
         write_docs(docs, {path: data for path, data in everything.items()
-                          if path not in static})
+                          if path not in files})
         plugin = None
         with _environment(epoch):
             config = load_site_config(root, company, docs, site, nav, not_in_nav, scratch)
@@ -379,6 +381,7 @@ def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[A
             if dirty:
                 plugin = parallel.ParallelPages()
                 plugin.static = static
+                plugin.pages = generated
                 plugin.dropped = DROPPED
                 if cache is not None and cache.enabled:
                     # Generated pages link only to generated files that exist (pages.Linker):

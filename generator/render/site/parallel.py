@@ -27,7 +27,7 @@ from typing import Any
 
 from mkdocs.commands import build as mkdocs_build
 from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import File, InclusionLevel
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from generator.render.site.pagecache import CachedPage, JinjaBytecode, PageCache
@@ -223,6 +223,7 @@ class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
         self.nav: Any = None
         self.cache: PageCache | None = None
         self.static: Mapping[str, bytes] = {}
+        self.pages: Mapping[str, bytes] = {}  # generated Markdown pages, docs-relative
         self.hits: dict[str, CachedPage] = {}  # src_uri → cached page
         self.built: list[tuple[Any, list[Any]]] = []  # (page, search entries) built this time
         self.outputs: dict[str, bytes] = {}  # site-relative path → bytes not on the disk
@@ -231,6 +232,18 @@ class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
         self.bytecode: JinjaBytecode | None = None
 
     def on_files(self, files: Any, *, config: Any) -> Any:
+        if self.pages:
+            # The generated pages from memory, in the order mkdocs would have found them in
+            # the docs folder (it walks it: a folder's files, then its sub-folders), before
+            # the theme's files: the order of the pages in the search index.
+            docs_dir = os.path.abspath(config.docs_dir)
+            walked = [file for file in files if file.abs_src_path
+                      and os.path.abspath(file.abs_src_path).startswith(docs_dir + os.sep)]
+            chosen = {id(file) for file in walked}
+            walked += [File.generated(config, path, content=data)
+                       for path, data in self.pages.items()]
+            walked.sort(key=lambda file: walk_order(file.src_uri))
+            files = Files([*walked, *(file for file in files if id(file) not in chosen)])
         for path, data in sorted(self.static.items()):
             file = File.generated(config, path, content=data)
             # not copied: the bytes go to the site from memory
@@ -358,6 +371,14 @@ class ParallelPages(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
             self.cache.put(page.file.src_uri, CachedPage(
                 html=html, meta=page.meta, title=page._title_from_render,
                 anchors=sorted(page.present_anchor_ids or ()), links=links, entries=entries))
+
+
+def walk_order(src_uri: str) -> tuple[tuple[int, Any], ...]:
+    """Where mkdocs' walk of the docs folder finds `src_uri`: top down, a folder's files
+    (index first, then by name) before its sub-folders (by name)."""
+    *folders, name = src_uri.split("/")
+    stem = os.path.splitext(name)[0]
+    return (*((1, folder) for folder in folders), (0, (stem not in ("index", "README"), name)))
 
 
 def _unchanged() -> bool:

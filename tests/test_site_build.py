@@ -317,6 +317,19 @@ def test_parallel_build_is_the_serial_build(monkeypatch: pytest.MonkeyPatch,
     assert [path for path in built if built[path] != forked[path]] == []
 
 
+def test_one_markdown_instance_per_process_is_mkdocs_own_rendering(
+        monkeypatch: pytest.MonkeyPatch, built: dict[str, bytes]) -> None:
+    """parallel.render_page reuses one Markdown instance page after page; mkdocs' own
+    Page.render makes a new one for every page: the same site."""
+    from generator.render.site import parallel
+
+    assert parallel._REUSABLE  # (the mkdocs version this project pins)
+    monkeypatch.setattr(parallel, "_REUSABLE", False)
+    own = build_site_files(FIXTURE, RENDERED)
+    assert sorted(own) == sorted(built)
+    assert [path for path in built if built[path] != own[path]] == []
+
+
 def test_build_is_deterministic(built: dict[str, bytes]) -> None:
     again = build_site_files(FIXTURE, RENDERED)
     assert sorted(again) == sorted(built)

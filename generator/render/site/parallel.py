@@ -25,10 +25,14 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import markdown as python_markdown
+import mkdocs
 from mkdocs.commands import build as mkdocs_build
 from mkdocs.plugins import BasePlugin
+from mkdocs.structure import pages as mkdocs_pages
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 
 from generator.render.site.pagecache import CachedPage, JinjaBytecode, PageCache
 
@@ -65,6 +69,50 @@ def collecting_warnings() -> Iterator[WarningCollector]:
         logger.removeHandler(collect)
 
 
+_markdown: tuple[Any, Any] | None = None
+"""(config, Markdown instance) of this process: one instance, reset between pages."""
+_PER_PAGE = ("_RawHTMLPreprocessor", "_ExtractAnchorsTreeprocessor",
+             "_RelativePathTreeprocessor", "_ExtractTitleTreeprocessor")
+_REUSABLE = mkdocs.__version__.startswith("1.6.") and all(
+    hasattr(mkdocs_pages, name) for name in _PER_PAGE)
+
+
+def render_page(page: Page, config: Any, files: Any) -> None:
+    """What `Page.render` does (mkdocs 1.6), on one Markdown instance per process.
+
+    mkdocs makes a new Markdown instance for every page, loading every extension again: 2-5 ms
+    a page, a tenth of a cold build at 1,000 + 1,000. Python-Markdown's `reset` readies an
+    instance for the next document; mkdocs' per-page processors (anchors, links, title) are
+    registered again under their names, which replaces the previous page's. The HTML is the
+    same (tests/test_site_build.py). Other mkdocs versions: `Page.render` itself."""
+    global _markdown
+    if not _REUSABLE:
+        page.render(config, files)
+        return
+    if page.markdown is None:
+        raise RuntimeError("`markdown` field hasn't been set (via `read_source`)")
+    if _markdown is None or _markdown[0] is not config:
+        _markdown = (config, python_markdown.Markdown(
+            extensions=config["markdown_extensions"],
+            extension_configs=config["mdx_configs"] or {}))
+    md = _markdown[1]
+    md.reset()
+    raw_html = mkdocs_pages._RawHTMLPreprocessor()
+    raw_html._register(md)
+    anchors = mkdocs_pages._ExtractAnchorsTreeprocessor(page.file, files, config)
+    anchors._register(md)
+    relative = mkdocs_pages._RelativePathTreeprocessor(page.file, files, config)
+    relative._register(md)
+    title = mkdocs_pages._ExtractTitleTreeprocessor()
+    title._register(md)
+    page.content = md.convert(page.markdown)
+    page.toc = get_toc(getattr(md, "toc_tokens", []))
+    page._title_from_render = title.title
+    page.present_anchor_ids = anchors.present_anchor_ids | raw_html.present_anchor_ids
+    if mkdocs_pages.log.getEffectiveLevel() > logging.DEBUG:
+        page.links_to_anchors = relative.links_to_anchors
+
+
 def _convert(indexes: list[int]) -> tuple[list[tuple[Any, ...]], list[str]]:
     """In a worker: read and convert the pages at `indexes`; their results and warnings."""
     assert _shared is not None
@@ -74,7 +122,7 @@ def _convert(indexes: list[int]) -> tuple[list[tuple[Any, ...]], list[str]]:
         for index in indexes:
             page = pages[index]
             page.read_source(config)
-            page.render(config, files)
+            render_page(page, config, files)
             links = {target.src_uri: found
                      for target, found in (page.links_to_anchors or {}).items()}
             results.append((index, page.markdown, page.meta, page.content, page.toc,

@@ -60,12 +60,9 @@ def test_a_leftover_backup_link_is_removed_not_followed(tmp_path: Path) -> None:
     assert tree(tmp_path / "build") == {"a.txt": b"1"}
 
 
-@pytest.mark.parametrize("step", ["move-old-away", "move-new-in"])
-def test_a_refused_swap_says_where_and_keeps_the_previous_build(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str,
-) -> None:
-    target = tmp_path / "build"
-    replace_tree(target, {"old.txt": b"old", "pdf/a.pdf": b"%PDF"})
+def refuse_swap(monkeypatch: pytest.MonkeyPatch, target: Path, step: str) -> None:
+    """Make the swap of `target`'s build fail at `step` (moving the old folder away, or the
+    new one in) with a permission error."""
     real_replace = os.replace
 
     def refuse(source: str | Path, destination: str | Path) -> None:
@@ -76,6 +73,15 @@ def test_a_refused_swap_says_where_and_keeps_the_previous_build(
         real_replace(source, destination)
 
     monkeypatch.setattr(os, "replace", refuse)
+
+
+@pytest.mark.parametrize("step", ["move-old-away", "move-new-in"])
+def test_a_refused_swap_says_where_and_keeps_the_previous_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str,
+) -> None:
+    target = tmp_path / "build"
+    replace_tree(target, {"old.txt": b"old", "pdf/a.pdf": b"%PDF"})
+    refuse_swap(monkeypatch, target, step)
     with pytest.raises(OutputError) as caught:
         replace_tree(target, {"new.txt": b"new"})
     message = str(caught.value)
@@ -108,16 +114,7 @@ def test_a_refused_swap_puts_kept_entries_back(
     target = tmp_path / "build"
     before = {"procedures/a.docx": b"a1", "site/index.html": b"<html>", "site/p/q.html": b"q"}
     replace_tree(target, before)
-    real_replace = os.replace
-
-    def refuse(source: str | Path, destination: str | Path) -> None:
-        moving_old = Path(source) == target
-        moving_new = Path(source).name.startswith(".build.new-")
-        if (moving_old if step == "move-old-away" else moving_new):
-            raise PermissionError(13, "Permission denied", str(destination))
-        real_replace(source, destination)
-
-    monkeypatch.setattr(os, "replace", refuse)
+    refuse_swap(monkeypatch, target, step)
     with pytest.raises(OutputError, match="保持不变"):
         replace_tree(target, {"procedures/a.docx": b"a2"}, keep=("site",))
     assert tree(target) == before

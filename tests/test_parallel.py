@@ -6,6 +6,7 @@ the workers and leaves no spool files."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import tempfile
@@ -161,3 +162,46 @@ def test_charts_drawn_side_by_side_are_those_drawn_one_by_one() -> None:
     for dot in dots:
         assert drawn[dot] == flowchart.render_dot(dot, "png", 100)
     assert flowchart.draw_pngs([*dots, "digraph {"], 100) == {}  # a run failed
+
+
+def _word_workers() -> list[multiprocessing.process.BaseProcess]:
+    return [p for p in multiprocessing.active_children() if p.name.startswith("wenkong-word")]
+
+
+def test_the_site_is_built_beside_the_word_documents(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site offers the real .docx (never a stand-in); a site that fails while the Word
+    documents are rendering stops their workers and leaves the previous build as it was."""
+    from bench.synthetic import make_synthetic_set
+    from generator.build import BuildOptions, build
+    from generator.contract import PENDING
+    from generator.errors import WenkongError
+    from generator.render import site
+    from generator.resolve import load_document_set
+
+    root = make_synthetic_set(tmp_path / "set", 8)
+    docset = load_document_set(root, cache=False)
+    output = tmp_path / "out"
+    build(docset, BuildOptions(root=root, output=output))
+    before = {p.relative_to(output).as_posix(): p.read_bytes()
+              for p in sorted(output.rglob("*")) if p.is_file()}
+    assert not [path for path, data in before.items() if data.startswith(PENDING)]
+    downloads = {path.split("/downloads/", 1)[1]: data for path, data in before.items()
+                 if "/downloads/" in path}
+    assert len(downloads) == 16
+    assert all(before[path] == data for path, data in downloads.items())
+
+    seen: list[int] = []
+
+    def failing(docset: object, options: object) -> dict[str, bytes]:
+        seen.append(len(_word_workers()))
+        raise WenkongError("the site failed")
+
+    monkeypatch.setattr(site, "render_site", failing)
+    spools = _spools()
+    with pytest.raises(WenkongError, match="the site failed"):
+        build(docset, BuildOptions(root=root, output=output))
+    assert seen and seen[0] >= 1  # the Word documents were rendering meanwhile
+    assert not _word_workers() and _spools() == spools
+    assert {p.relative_to(output).as_posix(): p.read_bytes()
+            for p in sorted(output.rglob("*")) if p.is_file()} == before

@@ -44,8 +44,10 @@ def _batch(what: str, keys: list[str], cached: Mapping[str, bytes] | None = None
     return batch
 
 
-def _spools() -> set[str]:
-    return {p.name for p in Path(tempfile.gettempdir()).glob("wenkong-word-*")}
+def _spool(work: Background) -> Path:
+    """The folder of `work`'s spool files (removed when the block is left)."""
+    assert work._job is not None
+    return work._job.folder
 
 
 def test_background_renders_every_document_once_in_any_process() -> None:
@@ -53,13 +55,13 @@ def test_background_renders_every_document_once_in_any_process() -> None:
                         cached={"QP-05": b"from the cache"})
     forms = _batch("forms", [f"QR-{n:02d}" for n in range(1, 30)])
     reported: dict[str, tuple[int, int]] = {}
-    before = _spools()
     with Background([procedures, forms], lambda what, done, total:
                     reported.__setitem__(what, (done, total)), jobs=3) as work:
+        spool = _spool(work)
         assert work.forks == 2
         time.sleep(0.1)  # the site builds; the workers render meanwhile
         rendered = work.results()
-    assert _spools() == before
+    assert not spool.exists()
     assert [sorted(found) for found in rendered] == [sorted(procedures.todo),
                                                      sorted(forms.todo)]
     for batch, found in zip((procedures, forms), rendered, strict=True):
@@ -93,23 +95,23 @@ def test_the_first_failing_document_in_order_is_reported(jobs: int) -> None:
 
 
 def test_a_worker_that_dies_fails_the_build() -> None:
-    before = _spools()
     with Background([_batch("crash", [f"QR-{n}" for n in range(30)])], jobs=2) as work:
+        spool = _spool(work)
         time.sleep(0.5)  # the site builds; the worker renders meanwhile
         with pytest.raises(WenkongError, match="退出码 9"):
             work.results()
-    assert _spools() == before
+    assert not spool.exists()
 
 
 def test_leaving_early_stops_the_workers() -> None:
-    before = _spools()
     with (pytest.raises(KeyboardInterrupt),
           Background([_batch("procedures", [f"k{n}" for n in range(400)])], jobs=3) as work):
+        spool = _spool(work)
         processes = list(work._processes)
         assert processes and all(p.is_alive() for p in processes)
         raise KeyboardInterrupt  # Ctrl-C while the site builds
     assert all(not p.is_alive() for p in processes)
-    assert _spools() == before
+    assert not spool.exists()
 
 
 def test_workers_ignore_ctrl_c_and_leave_it_to_the_build() -> None:
@@ -173,6 +175,7 @@ def test_the_site_is_built_beside_the_word_documents(tmp_path: Path,
     """The site offers the real .docx (never a stand-in); a site that fails while the Word
     documents are rendering stops their workers and leaves the previous build as it was."""
     from bench.synthetic import make_synthetic_set
+    from generator import build as build_module
     from generator.build import BuildOptions, build
     from generator.contract import PENDING
     from generator.errors import WenkongError
@@ -191,17 +194,26 @@ def test_the_site_is_built_beside_the_word_documents(tmp_path: Path,
     assert len(downloads) == 16
     assert all(before[path] == data for path, data in downloads.items())
 
-    seen: list[int] = []
+    spools: list[str] = []
+    make_folder = tempfile.mkdtemp
+
+    def mkdtemp(*args: str | None, **options: str | None) -> str:
+        folder = make_folder(*args, **options)  # type: ignore[call-overload]
+        if str(options.get("prefix")).startswith("wenkong-word-"):
+            spools.append(folder)
+        return folder
 
     def failing(docset: object, options: object) -> dict[str, bytes]:
-        seen.append(len(_word_workers()))
+        assert _word_workers()  # the Word documents are rendering meanwhile
+        assert [Path(folder).is_dir() for folder in spools] == [True]
         raise WenkongError("the site failed")
 
+    monkeypatch.setattr(parallel.tempfile, "mkdtemp", mkdtemp)
     monkeypatch.setattr(site, "render_site", failing)
-    spools = _spools()
+    monkeypatch.setattr(build_module, "LEAD_SHARE", 0.0)  # every document left to the worker
     with pytest.raises(WenkongError, match="the site failed"):
         build(docset, BuildOptions(root=root, output=output))
-    assert seen and seen[0] >= 1  # the Word documents were rendering meanwhile
-    assert not _word_workers() and _spools() == spools
+    assert not _word_workers()
+    assert spools and not Path(spools[0]).exists()
     assert {p.relative_to(output).as_posix(): p.read_bytes()
             for p in sorted(output.rglob("*")) if p.is_file()} == before

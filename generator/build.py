@@ -88,12 +88,6 @@ def build(docset: DocumentSet, options: BuildOptions) -> Files:
     return files
 
 
-# The share of the Word documents this process renders beside the workers before it builds the
-# site: the workers render the rest meanwhile and are done (and gone) by the end of the site,
-# where the site's own forked workers are largest; a process fewer then for the peak memory.
-LEAD_SHARE = 0.5
-
-
 def _render(docset: DocumentSet, options: BuildOptions) -> Files:
     """Every output in memory: the Word documents in background workers while the other
     renderers (history, site) run here."""
@@ -104,7 +98,6 @@ def _render(docset: DocumentSet, options: BuildOptions) -> Files:
                for name in wanted if name in _PLANS]
     files: Files = {}
     with Background(batches, options.progress) as work:
-        work.lead(LEAD_SHARE)
         for batch in batches:
             # in output order, each a stand-in until rendered
             files.update(batch.files({key: PENDING + name.encode("utf-8")

@@ -175,7 +175,6 @@ def test_the_site_is_built_beside_the_word_documents(tmp_path: Path,
     """The site offers the real .docx (never a stand-in); a site that fails while the Word
     documents are rendering stops their workers and leaves the previous build as it was."""
     from bench.synthetic import make_synthetic_set
-    from generator import build as build_module
     from generator.build import BuildOptions, build
     from generator.contract import PENDING
     from generator.errors import WenkongError
@@ -210,7 +209,6 @@ def test_the_site_is_built_beside_the_word_documents(tmp_path: Path,
 
     monkeypatch.setattr(parallel.tempfile, "mkdtemp", mkdtemp)
     monkeypatch.setattr(site, "render_site", failing)
-    monkeypatch.setattr(build_module, "LEAD_SHARE", 0.0)  # every document left to the worker
     with pytest.raises(WenkongError, match="the site failed"):
         build(docset, BuildOptions(root=root, output=output))
     assert not _word_workers()

@@ -159,12 +159,11 @@ class _Job:
     done: Any  # documents rendered, per renderer process and batch: process * batches + batch
     stop: Any  # set by the build process: leave after the document in hand
 
-    def take(self, limit: int | None = None) -> range:
-        """The next few items to render; empty when none is left (before `limit`)."""
-        end = len(self.items) if limit is None else min(limit, len(self.items))
+    def take(self) -> range:
+        """The next few items to render (empty when none is left)."""
         with self.lock:
             start = self.next.value
-            if start >= end:
+            if start >= len(self.items):
                 return range(0)
             self.next.value = start + CHUNK
         return range(start, min(start + CHUNK, len(self.items)))
@@ -203,15 +202,15 @@ def _render_items(number: int) -> None:
     assert job is not None
     _lighten()
     with open(job.folder / f"{number}.spool", "wb") as spool:
-        _spool_items(job, spool, number, None)
+        _spool_items(job, spool, number)
 
 
-def _spool_items(job: _Job, spool: Any, number: int, limit: int | None) -> None:
-    """Render items (before `limit`) until none is left, each one's bytes (or its error) to
-    `spool`; `number` is the renderer process's counters."""
+def _spool_items(job: _Job, spool: Any, number: int) -> None:
+    """Render items until none is left, each one's bytes (or its error) to `spool`; `number`
+    is the renderer process's counters."""
     batches = len(job.batches)
     rendered = 0
-    while not job.stop.value and (items := job.take(limit)):
+    while not job.stop.value and (items := job.take()):
         for index in items:
             which, key = job.items[index]
             batch = job.batches[which]
@@ -348,17 +347,6 @@ class Background:
                 last = done
                 self._report()
 
-    def lead(self, share: float) -> None:
-        """Render here too, beside the workers, until `share` of the documents are handed out;
-        the workers render the rest while the caller does its own work. Their bytes go to a
-        spool like the workers' (this process holds none of them meanwhile)."""
-        job = self._job
-        if job is None or not self.forks:
-            return
-        with open(job.folder / "lead.spool", "ab") as spool:
-            _spool_items(job, spool, self.forks, int(len(self.items) * share))
-        _release_memory()
-
     def results(self) -> list[dict[str, bytes]]:
         """The rendered documents of each batch, by key: this process renders what the
         workers have not taken yet, then collects theirs."""
@@ -383,8 +371,8 @@ class Background:
             process.join()
         self._stop_polling()
         self._report()
-        for name in [*(str(number) for number in range(self.forks)), "lead"]:
-            path = job.folder / f"{name}.spool"
+        for number in range(self.forks):
+            path = job.folder / f"{number}.spool"
             if not path.is_file():
                 continue
             with open(path, "rb") as spool:

@@ -784,7 +784,7 @@ def collect_files(target: Path) -> list[Path]:
                       if not p.name.startswith(("~$", ".")) and p.is_file())
     if target.is_file():
         return [target]
-    raise RecordErrors([f"{target.as_posix()}: no such file or folder"])
+    raise RecordErrors([_("{path}：没有这个文件或文件夹").format(path=target.as_posix())])
 
 
 def _linked(path: Path, records_dir: Path) -> Path | None:
@@ -819,7 +819,7 @@ def import_records(targets: Iterable[Path], docset: DocumentSet, records_dir: Pa
     for target in targets:
         files.extend(collect_files(target))
     if not files:
-        raise RecordErrors(["no .docx files found to import"])
+        raise RecordErrors([_("没有找到可导入的 .docx 文件")])
     problems: list[str] = []
     records: list[Record] = []
     for done, path in enumerate(files, start=1):

@@ -99,7 +99,7 @@ def test_lock_file_is_sorted_and_stable(repo: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["release", "QP-01", "--approved-by", "gm/王强"], "needs --summary"),
+    (["release", "QP-01", "--approved-by", "gm/王强"], "发布需要 --summary"),
     (["release", "QP-10", "--summary", "x", "--approved-by", "gm/王强"], "没有文件 'QP-10'"),
     (["release", "QP-01", "--summary", "x", "--approved-by", "boss/王强"], "没有部门或岗位 'boss'"),
     (["release", "QP-01", "--summary", "x", "--approved-by", "王强"], "要写成 部门或岗位/姓名"),
@@ -136,7 +136,7 @@ def test_version_going_backwards_is_refused(repo: Path) -> None:
     before = snapshot(repo)
     result = release(repo, "QP-01", "修改", date="2026-02-01")
     assert result.code == 1
-    assert "says version B/0, but the next version after A/0 is A/1" in result.text
+    assert "写的版本是 B/0，但 A/0 之后的下一个版本是 A/1" in result.text
     assert "--major" in result.text
     assert snapshot(repo) == before
     # with --major the same release goes through as B/0
@@ -150,7 +150,7 @@ def test_yaml_with_anchors_is_refused(repo: Path) -> None:
     before = snapshot(repo)
     result = release(repo)
     assert result.code == 1
-    assert "anchor or alias" in result.text and "QP-01.yaml:" in result.text
+    assert "YAML 锚点或别名" in result.text and "QP-01.yaml:" in result.text
     assert snapshot(repo) == before
 
 
@@ -162,7 +162,7 @@ def test_yaml_the_editor_cannot_reproduce_is_refused(repo: Path) -> None:
     assert wenkong("validate", str(repo)).code == 0
     before = snapshot(repo)
     result = release(repo)
-    assert result.code == 1 and "without changing its layout" in result.text
+    assert result.code == 1 and "无法在不改变其排版的情况下修改" in result.text
     assert snapshot(repo) == before
 
 

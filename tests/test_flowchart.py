@@ -255,7 +255,7 @@ def test_noto_cjk_font_is_what_graphviz_gets():
 def test_missing_graphviz_is_a_clear_error(monkeypatch, tmp_path):
     render_dot.cache_clear()
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(WenkongError, match="graphviz is not installed: apt-get install graphviz"):
+    with pytest.raises(WenkongError, match="未安装 graphviz：请运行 apt-get install graphviz"):
         render_flowchart(small_process(), make_settings(), "svg")
 
 

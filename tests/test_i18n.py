@@ -132,3 +132,48 @@ def test_usage_errors_speak_the_users_language(
     assert "查看帮助" in zh.stderr and "Error:" not in zh.stderr and "Try '" not in zh.stderr
     en = run_wrong("en", *args)
     assert en.returncode == 2 and english in en.stderr, en.stderr
+
+
+# Errors the user reads: their text must go through _() (Chinese msgid, English catalogue).
+USER_ERRORS = frozenset({"WenkongError", "UsageError", "OutputError", "GitError", "RecordErrors",
+                         "SourceErrors"})
+
+
+def _unwrapped_messages(source: str, name: str) -> list[str]:
+    """`raise UserError("English …")` and friends in `source`: a user-facing error whose
+    text has words but is neither Chinese nor passed through _()."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+                and node.exc.args):
+            continue
+        func = node.exc.func
+        called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if called not in USER_ERRORS:
+            continue
+        argument = node.exc.args[0]
+        calls = {n.func.id for n in ast.walk(argument)
+                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        if calls & {"_", "ngettext"}:
+            continue
+        literal = "".join(n.value for n in ast.walk(argument)
+                          if isinstance(n, ast.Constant) and isinstance(n.value, str))
+        if re.search(r"[A-Za-z]{4,}", literal) and not HAN.search(literal):
+            found.append(f"{name}:{node.lineno}: {literal[:60]!r}")
+    return found
+
+
+def test_user_facing_errors_are_written_in_chinese_through_the_catalogue() -> None:
+    problems = []
+    for path in sorted((REPO / "generator").rglob("*.py")):
+        problems += _unwrapped_messages(path.read_text(encoding="utf-8"),
+                                        str(path.relative_to(REPO)))
+    assert problems == []
+
+
+def test_the_error_check_finds_an_english_message() -> None:
+    source = ('def f():\n    raise UsageError(f"{code} is broken, fix it")\n'
+              'def g():\n    raise UsageError(_("{code} 坏了").format(code=1))\n')
+    assert _unwrapped_messages(source, "x.py") == ["x.py:2: ' is broken, fix it'"]

@@ -111,11 +111,10 @@ class YamlEditor:
             if self._dump(engine, data) == text:
                 self.engine, self.data = engine, data
                 return
-        raise UsageError(
-            f"{display}: cannot edit this file without changing its layout (its indentation is "
-            "not one the editor reproduces exactly). Indent mappings by 2 spaces and list "
-            "items as `  - ` under their key, as the files made by `wenkong new` do, then retry"
-        )
+        raise UsageError(_(
+            "{file}：无法在不改变其排版的情况下修改这个文件（它的缩进方式无法原样保留）。"
+            "请像 wenkong new 生成的文件那样，映射缩进 2 个空格，列表项在其键下写成“  - ”，"
+            "然后重试").format(file=display))
 
     def _refuse_anchors(self, text: str) -> None:
         try:
@@ -123,10 +122,11 @@ class YamlEditor:
                 anchor = getattr(event, "anchor", None)
                 if anchor is not None:
                     line = event.start_mark.line + 1 if event.start_mark else 1
-                    raise UsageError(
-                        f"{self.display}:{line}: uses a YAML anchor or alias (&{anchor} / "
-                        f"*{anchor}); a release cannot edit such a file safely (one edit would "
-                        "change every place the anchor is used). Write the values out in full")
+                    raise UsageError(_(
+                        "{file}:{line}：使用了 YAML 锚点或别名（&{anchor} / *{anchor}）；"
+                        "发布无法安全地修改这样的文件（改一处会改动所有引用该锚点的地方）。"
+                        "请把这些值完整写出").format(file=self.display, line=line,
+                                                    anchor=anchor))
         except yaml.YAMLError as exc:
             raise UsageError(_("{display}：不是有效的 YAML（{error}）").format(
                 display=self.display, error=exc)) from None
@@ -414,7 +414,7 @@ def release(
     root = root.resolve()
     summary = " ".join(summary.split())
     if not summary:
-        raise UsageError('a release needs --summary "…": what changed, for the revision history')
+        raise UsageError(_('发布需要 --summary "…"：写明修改了什么，记入修改履历'))
     # The document and what it cites, not the whole set (generator/control/subset.py): the
     # checks below and the check of the result cover that closure.
     from generator.control.subset import working_subset
@@ -430,10 +430,10 @@ def release(
     tolerated = _block_on_issues(docset, lock, lock_source, code, own_change=True)
     entry = lock.documents.get(code) if lock else None
     if entry is None and model.revisions:
-        raise UsageError(
-            f"{code} has a revision history ({model.revisions[-1].version}) but no release in "
-            f"{LOCK_FILE}: record the releases made before Wenkong first with "
-            "`wenkong lock --adopt`, then release")
+        raise UsageError(_(
+            "{code} 已有修改履历（{version}），但 {lock} 中没有它的发布记录：请先用 "
+            "wenkong lock --adopt 登记使用文控系统之前的发布，再发布").format(
+                code=code, version=model.revisions[-1].version, lock=LOCK_FILE))
     content = fingerprint(model)
     previous = entry.latest if entry else None
     if previous is not None and previous.fingerprint == content and entry is not None \
@@ -443,11 +443,13 @@ def release(
     new_version = next_version(previous.version if previous else None, scheme, major=major)
     try:
         if parse_version(model.version, scheme) > parse_version(new_version, scheme):
-            raise UsageError(
-                f"{code} says version {model.version}, but the next version after "
-                f"{previous.version if previous else 'nothing'} is {new_version}: versions "
-                "never skip or go backwards (use --major for a new edition: "
-                f"{next_version(previous.version if previous else None, scheme, major=True)})")
+            raise UsageError(_(
+                "{code} 写的版本是 {version}，但 {previous} 之后的下一个版本是 {next}："
+                "版本不能跳号或倒退（换版请用 --major：{major}）").format(
+                    code=code, version=model.version,
+                    previous=previous.version if previous else _("（无）"), next=new_version,
+                    major=next_version(previous.version if previous else None, scheme,
+                                       major=True)))
     except VersionError as exc:
         raise UsageError(str(exc)) from None
     day = date or dt.date.today()
@@ -600,8 +602,8 @@ def _commit_release(root: Path, code: str, version: str, summary: str, approver:
         git(root, "commit", "-q", "-m", f"{code} {version}: {summary}", "--", *names)
         git(root, "tag", "-a", tag, "-m", f"{code} {version} released, approved by {approver}")
     except GitError as exc:
-        raise UsageError(f"{code} {version} is released in the files, but {exc}; commit "
-                         "them yourself") from None
+        raise UsageError(_("{code} {version} 已在文件中发布，但 {detail}；请自行提交这些文件")
+                         .format(code=code, version=version, detail=exc)) from None
     return tag
 
 
@@ -616,9 +618,9 @@ def _check_edit(text: str, path: Path, display: str, cls: type[Procedure] | type
         model = None
     if model is None or fingerprint(model) != content or model.version != version:
         detail = "; ".join(str(p) for p in problems if p.severity is Severity.error)
-        raise UsageError(f"{display}: the edited file would not read back as the same document"
-                         + (f" ({detail})" if detail else "") + ": nothing was written. Edit "
-                         "the control fields by hand or report this file")
+        raise UsageError(_("{file}：修改后的文件读回来不是同一份文件{detail}：未写入任何内容。"
+                           "请手工修改控制字段，或报告这个文件").format(
+                               file=display, detail=f"（{detail}）" if detail else ""))
 
 
 # --- obsolete --------------------------------------------------------------------------------
@@ -639,7 +641,7 @@ def obsolete(root: Path, code: str, *, reason: str, approved_by: str | None = No
     root = root.resolve()
     reason = " ".join(reason.split())
     if not reason:
-        raise UsageError('say why the document is retired: --reason "…" (it is recorded)')
+        raise UsageError(_('请写明作废原因：--reason "…"（会被记录）'))
     docset, lock, lock_source = _load_for_control(root)
     doc = find_document(docset, code)
     model = doc.model
@@ -649,8 +651,10 @@ def obsolete(root: Path, code: str, *, reason: str, approved_by: str | None = No
     if entry is None or lock is None:
         raise UsageError(_("{code} 从未发布：草稿直接删除即可，不需要作废").format(code=code))
     if model.status is not Status.effective:
-        raise UsageError(f"{code} is {model.status.value}, with a release in {LOCK_FILE}: set it "
-                         f"back to effective ({entry.latest.version}) before retiring it")
+        raise UsageError(_("{code} 的状态是 {status}，而 {lock} 中有它的发布记录：作废前请先把"
+                           "状态改回 effective（{version}）").format(
+                               code=code, status=model.status.value, lock=LOCK_FILE,
+                               version=entry.latest.version))
     tolerated = _block_on_issues(docset, lock, lock_source, code, own_change=False)
     signer = parse_signer(approved_by, docset, "--approved-by") if approved_by else None
     day = date or dt.date.today()
@@ -738,10 +742,10 @@ def adopt(root: Path) -> list[str]:
             if d.model.code in unknown and d.status is not Status.draft
             and d.status is not Status.in_review and not d.model.revisions]
     if bare:
-        raise UsageError(
-            f"{len(bare)} released document(s) have no revision history, so there is nothing "
-            "to adopt for them: " + ", ".join(bare[:10]) + (" …" if len(bare) > 10 else "")
-            + ". Add their revisions (the first row: version, date, 首次发行, author) first")
+        raise UsageError(_(
+            "{n} 份已发布的文件没有修改履历，无从登记：{codes}。请先补上它们的修改履历"
+            "（第一行：version、date、首次发行、author）").format(
+                n=len(bare), codes="、".join(bare[:10]) + (" …" if len(bare) > 10 else "")))
     adopted = []
     for doc in documents:
         model = doc.model

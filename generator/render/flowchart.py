@@ -318,10 +318,8 @@ def _flowchart_dot(process: ProcessR, settings: Settings) -> str:
 def _dot_binary() -> str:
     found = shutil.which("dot")
     if found is None:
-        raise WenkongError(
-            "graphviz is not installed: apt-get install graphviz "
-            "(the `dot` program draws the process flowcharts)"
-        )
+        raise WenkongError(_("未安装 graphviz：请运行 apt-get install graphviz"
+                             "（流程图由其中的 dot 程序绘制）"))
     return found
 
 

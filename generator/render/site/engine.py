@@ -278,8 +278,7 @@ def docs_folder(root: Path, generated: Mapping[str, bytes]) -> dict[str, bytes]:
             if not path.is_file() or relative.parts[0] == "overrides":
                 continue
             if relative.as_posix() in files:
-                raise WenkongError(f"{path} has the same name as a generated page or file; "
-                                   "rename it")
+                raise WenkongError(_("{path} 与生成的页面或文件同名，请改名").format(path=path))
             files[relative.as_posix()] = path.read_bytes()
     return files
 
@@ -401,8 +400,8 @@ def build_site(root: Path, company: str, files: Mapping[str, bytes], nav: list[A
                     build(config, dirty=dirty)
                 except exceptions.MkDocsException as exc:
                     shown = "\n  ".join(log.messages[:20]) or str(exc)
-                    raise WenkongError(
-                        f"the site did not build (mkdocs --strict): {exc}\n  {shown}") from None
+                    raise WenkongError(_("网站生成失败（mkdocs --strict）：{detail}").format(
+                        detail=exc) + "\n  " + shown) from None
         built: dict[str, bytes] = {}
         for path in sorted(site.rglob("*")):
             relative = path.relative_to(site).as_posix()

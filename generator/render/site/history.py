@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from generator.errors import WenkongError
+from generator.i18n import _
 
 HISTORY_INDEX = "history/index.json"
 
@@ -103,5 +104,6 @@ def load_history(rendered: Mapping[str, bytes]) -> History:
             )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         # Written by our own tooling: a malformed file is a bug there, said plainly.
-        raise WenkongError(f"{HISTORY_INDEX} in the build is malformed: {exc!r}") from None
+        raise WenkongError(_("输出中的 {file} 已损坏：{detail}").format(
+            file=HISTORY_INDEX, detail=repr(exc))) from None
     return History(documents)

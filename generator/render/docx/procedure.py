@@ -394,8 +394,10 @@ def render_with_docxtpl(doc: ProcedureDoc, docset: DocumentSet, template: Proced
 def finish_for_print(document: Any, docset: DocumentSet, width_mm: float,
                      body_tables: set[tuple[tuple[str, ...], ...]]) -> None:
     """What only the whole rendered document allows: the template's revision history fitted
-    to its content, codes and department names that never break (body, header and footer),
-    and no blank page after the last table."""
+    to its content, codes and department names that never break, and no blank page after the
+    last table. Only the body is reached: docxtpl swaps the rendered header and footer parts
+    in behind python-docx's back, so the pass sees the template's unrendered ones, and the
+    printed codes in headers and footers are not kept whole (as frame.py reproduces)."""
     body = document.element.body
     tables.keep_document_words_whole(document, (role.name for role in docset.roles.values()))
     tables.fit_template_tables(body, width_mm, body_tables)

@@ -99,7 +99,7 @@ def site_content(docset: DocumentSet, rendered: Mapping[str, bytes],
 
 
 @contextlib.contextmanager
-def _set_aside(docset: DocumentSet) -> Iterator[None]:
+def _set_aside() -> Iterator[None]:
     """The objects that exist now (the resolved set: large, and alive for the whole build)
     left out of the garbage collector's passes while the site builds (they took a quarter of
     the CPU of a site build after one edit at 1,000 + 1,000). Unless a caller did so already."""
@@ -115,7 +115,7 @@ def _set_aside(docset: DocumentSet) -> Iterator[None]:
 
 def render_site(docset: DocumentSet, options: BuildOptions) -> dict[str, bytes]:
     """The built site, as files relative to the build folder."""
-    with _set_aside(docset):
+    with _set_aside():
         return _render_site(docset, options)
 
 

@@ -370,14 +370,13 @@ class MarkdownCache:
 
     def __init__(self, cache: BuildCache, common: str,
                  digests: Mapping[str, Mapping[str, str]],
-                 documents: Mapping[str, Mapping[str, Any]],
-                 field_digests: Digests | None = None) -> None:
+                 documents: Mapping[str, Mapping[str, Any]]) -> None:
         self.cache = cache
         self.common = common
         self.digests = digests  # kind ("procedures"/"forms") → code → document digest
         self.documents = documents  # kind → code → document
         self.used: list[str] = []
-        self._fields = field_digests or Digests()
+        self._fields = Digests()
         self._memo: dict[Read, str] = {}
 
     def read_digest(self, kind: str, code: str, what: str) -> str:

@@ -473,16 +473,15 @@ def _render_pages(pages: list[Page], common: dict[str, Any], layout: Layout,
     env = environment()
     # our templates compiled once, not in every build (as the theme's: pagecache.JinjaBytecode)
     env.bytecode_cache = JinjaBytecode(cache) if cache is not None and cache.enabled else None
-    traced = replace(docset, procedures=Recording("procedures", docset.procedures),
-                     forms=Recording("forms", docset.forms))
-    seen = {**common, "docset": traced}
-    traced_layout = Layout(traced, layout.downloads)
     documents = _documents(docset)
-
     found: list[bytes | None] = [None] * len(pages)
     store = _markdown_cache(docset, common, layout, cache, documents)
     if store is None:  # nothing to keep: no need to note what pages read
         seen, traced_layout, documents = {**common, "docset": docset}, layout, {}
+    else:
+        traced = replace(docset, procedures=Recording("procedures", docset.procedures),
+                         forms=Recording("forms", docset.forms))
+        seen, traced_layout = {**common, "docset": traced}, Layout(traced, layout.downloads)
 
     def render(index: int) -> tuple[bytes, list[Read]]:
         page = pages[index]

@@ -143,14 +143,12 @@ def _load_segments(cache: BuildCache, entry: str) -> dict[bytes, tuple[str, ...]
 
 def _store_segments(cache: BuildCache, entry: str, memo: _MemoJieba,
                     known: Mapping[bytes, tuple[str, ...]]) -> None:
-    if not memo.added:
-        cache.prune(SEGMENTS, [entry])
-        return
-    kept = {**known, **memo.added} if len(known) < MAX_SEGMENTS else dict(memo.added)
-    text = json.dumps({(k.decode("utf-8") if isinstance(k, bytes) else str(k)): list(v)
-                       for k, v in sorted(kept.items(), key=lambda item: str(item[0]))},
-                      ensure_ascii=False)
-    cache.put(SEGMENTS, entry, text.encode("utf-8"))
+    if memo.added:
+        kept = {**known, **memo.added} if len(known) < MAX_SEGMENTS else dict(memo.added)
+        text = json.dumps({(k.decode("utf-8") if isinstance(k, bytes) else str(k)): list(v)
+                           for k, v in sorted(kept.items(), key=lambda item: str(item[0]))},
+                          ensure_ascii=False)
+        cache.put(SEGMENTS, entry, text.encode("utf-8"))
     cache.prune(SEGMENTS, [entry])
 
 
@@ -170,15 +168,15 @@ def _memoized_segmentation(config: Any, cache: BuildCache | None) -> Iterator[No
     # (The dictionary is loaded when a page is first cut, or before the build forks its
     # workers: parallel.ParallelPages; a build whose pages all come from the cache, or whose
     # runs were all cut before, never loads it.)
-    enabled = cache is not None and cache.enabled
-    entry = _segments_entry(config) if enabled else ""
-    known = _load_segments(cache, entry) if cache is not None and enabled else {}
+    kept = cache if cache is not None and cache.enabled else None
+    entry = _segments_entry(config) if kept is not None else ""
+    known = _load_segments(kept, entry) if kept is not None else {}
     memo = _MemoJieba(module, known)
     search_plugin.jieba = memo
     try:
         yield
-        if cache is not None and enabled:
-            _store_segments(cache, entry, memo, known)
+        if kept is not None:
+            _store_segments(kept, entry, memo, known)
     finally:
         search_plugin.jieba = module
 

@@ -47,8 +47,8 @@ from generator.control.lock import (
 from generator.docset import DocumentSet, FormDoc, ProcedureDoc
 from generator.errors import Severity, SourceErrors, UsageError, display_path
 from generator.i18n import _
-from generator.load import parse_yaml, read_yaml, to_model
-from generator.model import Form, Procedure, Settings
+from generator.load import parse_yaml, to_model
+from generator.model import Form, Procedure
 from generator.model.procedure import Status
 from generator.versions import VersionError, next_version, parse_version
 
@@ -324,9 +324,10 @@ def verify_closure(root: Path, paths: list[str], files: Mapping[Path, bytes], lo
                    tolerated: frozenset[str]) -> None:
     """`verify_in_copy` for one document's closure (generator/control/subset.py): the closure's
     files, with `files` replaced, resolve and pass the lock checks against `lock`."""
+    from generator.control.subset import working_settings
     from generator.resolve import SETTINGS_FILE, load_document_set
 
-    settings = load_optional_settings(root)
+    settings = working_settings(root)
     scratch = Path(tempfile.mkdtemp(prefix="wenkong-check-"))
     try:
         for name in (SETTINGS_FILE, settings.roles_file if settings else None, *paths):
@@ -346,15 +347,6 @@ def verify_closure(root: Path, paths: list[str], files: Mapping[Path, bytes], lo
             raise SourceErrors(problems)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def load_optional_settings(root: Path) -> Settings | None:
-    from generator.resolve import SETTINGS_FILE
-
-    try:
-        return to_model(read_yaml(root / SETTINGS_FILE, SETTINGS_FILE), Settings, [])
-    except SourceErrors:
-        return None
 
 
 def _block_on_issues(docset: DocumentSet, lock: LockFile | None, lock_source: Any,

@@ -100,12 +100,17 @@ def _resolved(root: Path, code: str, paths: list[str] | None, cache_root: Path
 # --- the working folder ------------------------------------------------------------------------
 
 
-def working_closure(root: Path, code: str) -> list[str] | None:
-    """The files (relative to `root`) of `code` and what it cites, in the working folder."""
+def working_settings(root: Path) -> Settings | None:
+    """The working folder's settings, or None when they are missing or do not read."""
     try:
-        settings = _settings((root / SETTINGS_FILE).read_bytes(), root)
+        return _settings((root / SETTINGS_FILE).read_bytes(), root)
     except OSError:
         return None
+
+
+def working_closure(root: Path, code: str) -> list[str] | None:
+    """The files (relative to `root`) of `code` and what it cites, in the working folder."""
+    settings = working_settings(root)
     if settings is None:
         return None
     listed = []

@@ -19,7 +19,6 @@ a temporary folder with the set's other files (settings, roles, templates, pictu
 from __future__ import annotations
 
 import atexit
-import os
 import re
 import shutil
 import subprocess
@@ -31,7 +30,7 @@ from generator.cache import set_cache
 from generator.control.history import GitError, Repo, docset_at, extract, repo_of
 from generator.docset import DocumentSet
 from generator.errors import SourceErrors
-from generator.load import YAML_SUFFIXES, parse_yaml, to_model
+from generator.load import YAML_SUFFIXES, parse_yaml, to_model, yaml_names
 from generator.model import Settings
 from generator.resolve import SETTINGS_FILE
 
@@ -116,11 +115,8 @@ def working_closure(root: Path, code: str) -> list[str] | None:
     listed = []
     for folder in (settings.procedures_dir, settings.forms_dir):
         relative = Path(folder).as_posix().strip("/")
-        try:
-            names = os.listdir(root / relative)
-        except OSError:
-            continue
-        listed += [f"{relative}/{name}" for name in names if name.endswith(YAML_SUFFIXES)]
+        # the files the loader reads (`_jobs`), by the same listing
+        listed += [f"{relative}/{name}" for name, _link in yaml_names(root / relative)]
 
     def read(path: str) -> bytes | None:
         try:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from generator.cache import set_cache
-from generator.control.history import GitError, Repo, docset_at, extract, repo_of
+from generator.control.history import GitError, Repo, docset_at, extract, git, repo_of
 from generator.docset import DocumentSet
 from generator.errors import SourceErrors
 from generator.load import YAML_SUFFIXES, parse_yaml, to_model, yaml_names
@@ -186,8 +186,6 @@ class _Blobs:
 
 
 def _listing(repo: Repo, commit: str, folders: list[str]) -> list[str]:
-    from generator.control.history import git
-
     names = str(git(repo.top, "ls-tree", "-z", "--name-only", commit, "--",
                     *(f"{repo.prefix}{folder.rstrip('/')}/" for folder in folders)))
     return [name.removeprefix(repo.prefix) for name in names.split("\0") if name]

@@ -1574,6 +1574,7 @@ class _Resolver:
     def _owner(self, form: Form, source: SourceFile) -> Ref:
         """The form's procedure as the form prints it; the procedure must list the form."""
         owner = self.procedure_models.get(form.procedure)
+        listed = owner is not None and any(r.form == form.code for r in owner[0].records)
         procedure_ref: Ref
         if owner is None and self.skipped(form.procedure, source, ("procedure",)):
             procedure_ref = Ref("procedure", form.procedure, form.procedure)
@@ -1585,14 +1586,13 @@ class _Resolver:
             procedure_ref = Ref("procedure", form.procedure,
                                 f"《{owner[0].title}》{self.settings.code_prefix}{form.procedure}",
                                 code=form.procedure, title=owner[0].title)
-            if all(r.form != form.code for r in owner[0].records):
+            if not listed:
                 self.error(source, ("procedure",),
                            _("{procedure} 的 records 中没有列出 {code}：请在 {file} 的 records "
                              "中加上 `- form: {code}`").format(procedure=form.procedure,
                                                                code=form.code,
                                                                file=owner[1].display))
-        self.consulted.append(("owner", procedure_ref, owner is not None and any(
-            r.form == form.code for r in owner[0].records)))
+        self.consulted.append(("owner", procedure_ref, listed))
         return procedure_ref
 
     def _form(self, form: Form, source: SourceFile) -> FormDoc:

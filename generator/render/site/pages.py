@@ -526,11 +526,13 @@ def _markdown_cache(docset: DocumentSet, common: dict[str, Any], layout: Layout,
     without an enabled cache (or when something does not digest)."""
     if cache is None or not cache.enabled:
         return None
-    every: list[ProcedureDoc | FormDoc] = [*docset.procedures.values(), *docset.forms.values()]
+    kinds: dict[str, Mapping[str, Any]] = {"procedures": docset.procedures,
+                                           "forms": docset.forms}
     try:
         # (a document the resolver made is digested by what it was made from: cheap)
         shared = Digests()
-        digests = [fingerprint(doc, shared) for doc in every]
+        by_code = {kind: {code: fingerprint(doc, shared) for code, doc in docs.items()}
+                   for kind, docs in kinds.items()}
         everything = fingerprint((
             {name: value for name, value in common.items() if name != "docset"},
             docset.roles, docset.registers, docset.unread, docset.forms_by_procedure,
@@ -538,16 +540,12 @@ def _markdown_cache(docset: DocumentSet, common: dict[str, Any], layout: Layout,
             docset.referenced_by, layout.downloads))
     except (pickle.PicklingError, TypeError, AttributeError, ValueError):
         return None
-    by_code = {"procedures": dict(zip(docset.procedures, digests, strict=False)),
-               "forms": dict(zip(docset.forms, digests[len(docset.procedures):],
-                                 strict=True))}
 
     def identity(doc: Any) -> tuple[Any, ...]:
         found = documents.get(id(doc))
         return str, (f"{found[0]}:{found[1]}" if found is not None else fingerprint(doc),)
 
-    return (MarkdownCache(cache, key("common", generator_digest(), everything), by_code,
-                          {"procedures": docset.procedures, "forms": docset.forms}),
+    return (MarkdownCache(cache, key("common", generator_digest(), everything), by_code, kinds),
             Digests(replace={ProcedureDoc: identity, FormDoc: identity}))
 
 

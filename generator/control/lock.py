@@ -321,9 +321,9 @@ class _Fingerprints:
         self.used: dict[str, str] = {}
 
     def of(self, model: Procedure | Form) -> str:
-        model_key = cache_key(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
-        found = self.known.get(model_key) or fingerprint(model)
-        self.used[model_key] = found
+        pickled = cache_key(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+        found = self.known.get(pickled) or fingerprint(model)
+        self.used[pickled] = found
         return found
 
     def save(self) -> None:

@@ -343,7 +343,7 @@ def check_document_control(docset: DocumentSet, problems: list[Problem],
     """Hook called by resolve: add every document-control problem of the set to `problems`
     (`cache`: the load's folder, where the lock read before and the fingerprints are kept;
     counted apart from the load's hits and misses)."""
-    own = BuildCache(cache.folder) if cache is not None else None
+    own = BuildCache(cache.folder, shared=cache.shared) if cache is not None else None
     try:
         problems.extend(issue.problem for issue in control_issues(docset, cache=own))
     except SourceErrors as exc:  # the lock itself does not parse

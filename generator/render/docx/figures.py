@@ -22,21 +22,13 @@ def draw_each(processes: Iterable[ProcessR], settings: Settings,
     missing or fails: callers then draw that one alone and report graphviz's error there."""
     processes = list(processes)
     try:
-        from generator.render.flowchart import _png_with_dpi, flowchart_dot
+        from generator.render.flowchart import draw_pngs, flowchart_dot
     except ImportError:  # an older flowchart module: draw one by one
         return [None] * len(processes)
     dots = [flowchart_dot(p, settings) for p in processes]
-    drawn = _draw(list(dict.fromkeys(dots)), dpi, _png_with_dpi)
+    # one `dot` run per core; empty when it fails
+    drawn = draw_pngs(dots, dpi, timeout=TIMEOUT_SECONDS)
     return [drawn.get(dot) for dot in dots]
-
-
-def _draw(dots: list[str], dpi: int,
-          with_dpi: Callable[[bytes, int], bytes]) -> dict[str, bytes]:
-    """PNG of every DOT text, by that text, from one `dot` run per core (flowchart.draw_pngs);
-    empty when it fails."""
-    from generator.render.flowchart import draw_pngs
-
-    return draw_pngs(dots, dpi, timeout=TIMEOUT_SECONDS)
 
 
 def flowchart_drawer(settings: Settings, dpi: int,

@@ -342,7 +342,7 @@ def _render(frame: Frame, context: dict[str, Any], build: Callable[[int], Any], 
             picture.attrib["id"] = str(number)
     if body.tail:
         # python-docx's parser: tables.trim_end uses its element classes
-        holder = parse_xml(f"<w:body {_declarations(tree)}>{body.tail}</w:body>")
+        holder = parse_xml(f"<w:body {declarations(tree)}>{body.tail}</w:body>")
         for paragraph in reversed(list(holder)):
             marker.addnext(paragraph)
     root = tpl.docx._element
@@ -379,7 +379,8 @@ def _marker_and_pictures(tree: Any) -> tuple[Any, list[Any]]:
     return markers[0] if len(markers) == 1 else None, found
 
 
-def _declarations(element: Any) -> str:
+def declarations(element: Any) -> str:
+    """The namespace declarations of `element`, as attributes of an element to parse."""
     return " ".join(f'xmlns:{prefix}="{uri}"' if prefix else f'xmlns="{uri}"'
                     for prefix, uri in element.nsmap.items())
 

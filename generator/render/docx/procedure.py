@@ -366,9 +366,8 @@ def render_with_docxtpl(doc: ProcedureDoc, docset: DocumentSet, template: Proced
     part = tpl.docx.part
     built = BodyBuilder(part, doc, docset, template.labels, _flowchart(docset),
                         template.width_mm, template.style_ids, dict(part.element.nsmap)).build()
-    declarations = " ".join(f'xmlns:{prefix}="{uri}"' if prefix else f'xmlns="{uri}"'
-                            for prefix, uri in part.element.nsmap.items())
-    parsed = parse_xml(f"<w:body {declarations}>{built.xml}{built.tail}</w:body>")
+    parsed = parse_xml(f"<w:body {frame.declarations(part.element)}>{built.xml}{built.tail}"
+                       "</w:body>")
     target = body.subdocx.element.body
     for element in list(parsed):
         target.sectPr.addprevious(element)

@@ -201,14 +201,14 @@ def _draw_charts(docset: DocumentSet, codes: list[str], cache: BuildCache) -> No
     _BY_PROCESS.clear()
     processes = [p for c in codes for p in docset.procedures[c].processes]
     missing = processes
-    keys: dict[bytes, str] = {}
-    digests = Digests()
+    keys: dict[int, str] = {}  # by process identity (`processes` holds them)
     if cache.enabled:
+        digests = Digests()
         shared = key("flowchart", generator_digest(), graphviz_version(), str(FLOWCHART_DPI),
                      digests.digest(docset.settings))
         missing = []
         for process in processes:
-            keys[digests.digest(process)] = entry = key(shared, digests.digest(process))
+            keys[id(process)] = entry = key(shared, digests.digest(process))
             data = cache.get(CHART_NAMESPACE, entry)
             if data is None:
                 missing.append(process)
@@ -223,7 +223,7 @@ def _draw_charts(docset: DocumentSet, codes: list[str], cache: BuildCache) -> No
             continue
         _BY_PROCESS[id(process)] = (process, data)
         if cache.enabled:
-            cache.put(CHART_NAMESPACE, keys[digests.digest(process)], data)
+            cache.put(CHART_NAMESPACE, keys[id(process)], data)
     if cache.enabled and len(codes) == len(docset.procedures):  # every key known: drop others
         cache.prune(CHART_NAMESPACE, keys.values())
 

@@ -31,16 +31,15 @@ def draw_each(processes: Iterable[ProcessR], settings: Settings,
     return [drawn.get(dot) for dot in dots]
 
 
-def flowchart_drawer(settings: Settings, dpi: int,
-                     drawn: dict[str, bytes]) -> Callable[[ProcessR], bytes] | None:
-    """`process → PNG bytes`, from the charts drawn ahead, else one graphviz run each."""
+def flowchart_drawer(settings: Settings, dpi: int) -> Callable[[ProcessR], bytes] | None:
+    """`process → PNG bytes`, one graphviz run each (the charts drawn ahead are looked up by
+    the caller: procedure._flowchart)."""
     try:
-        from generator.render.flowchart import flowchart_dot, render_flowchart
+        from generator.render.flowchart import render_flowchart
     except ImportError:
         return None
 
     def draw(process: ProcessR) -> bytes:
-        found = drawn.get(flowchart_dot(process, settings)) if drawn else None
-        return found if found is not None else render_flowchart(process, settings, "png", dpi)
+        return render_flowchart(process, settings, "png", dpi)
 
     return draw

@@ -179,7 +179,7 @@ CHART_NAMESPACE = "flowcharts"  # the build cache's folder of flowchart pictures
 
 
 def _flowchart(docset: DocumentSet) -> Callable[[ProcessR], bytes] | None:
-    draw = flowchart_drawer(docset.settings, FLOWCHART_DPI, {})
+    draw = flowchart_drawer(docset.settings, FLOWCHART_DPI)
     if draw is None:
         return None
 
@@ -215,7 +215,7 @@ def _draw_charts(docset: DocumentSet, codes: list[str], cache: BuildCache) -> No
             else:
                 _BY_PROCESS[id(process)] = (process, data)
     # where the one graphviz run failed: alone, now when cached (else as each is rendered)
-    alone = flowchart_drawer(docset.settings, FLOWCHART_DPI, {}) if cache.enabled else None
+    alone = flowchart_drawer(docset.settings, FLOWCHART_DPI) if cache.enabled else None
     for process, drawn in zip(missing, draw_each(missing, docset.settings, FLOWCHART_DPI),
                               strict=True):
         data = drawn if drawn is not None or alone is None else alone(process)

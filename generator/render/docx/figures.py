@@ -18,13 +18,11 @@ TIMEOUT_SECONDS = 300
 
 def draw_each(processes: Iterable[ProcessR], settings: Settings,
               dpi: int) -> list[bytes | None]:
-    """PNG of each process (in order), drawn in one graphviz run; None where graphviz is
-    missing or fails: callers then draw that one alone and report graphviz's error there."""
-    processes = list(processes)
-    try:
-        from generator.render.flowchart import draw_pngs, flowchart_dot
-    except ImportError:  # an older flowchart module: draw one by one
-        return [None] * len(processes)
+    """PNG of each process (in order), drawn in one graphviz run per core; None where
+    graphviz is missing or fails: callers then draw that one alone and report graphviz's error
+    there."""
+    from generator.render.flowchart import draw_pngs, flowchart_dot
+
     dots = [flowchart_dot(p, settings) for p in processes]
     # one `dot` run per core; empty when it fails
     drawn = draw_pngs(dots, dpi, timeout=TIMEOUT_SECONDS)
